@@ -1,0 +1,158 @@
+"""Command-line interface: ``seal data pull|status|init``, ``seal train``, ``seal validate``, ``seal estimate``.
+
+Every user-caused problem ends as one sentence on stderr and a non-zero exit code, never a traceback.
+Heavy imports happen inside the subcommands so ``seal --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    from seal.data.store import default_db_path
+
+    return Path(args.db) if getattr(args, "db", None) else default_db_path()
+
+
+# ---------------------------------------------------------------- data
+def _cmd_data_pull(args: argparse.Namespace) -> int:
+    from seal.data.pull import pull
+
+    pull(db_path=_db_path(args), mirror=args.mirror, cache_dir=args.cache_dir,
+         sources=args.source or None, progress=not args.quiet)
+    return _cmd_data_status(args)
+
+
+def _cmd_data_init(args: argparse.Namespace) -> int:
+    from seal.data.pull import init
+
+    db = _db_path(args)
+    if args.if_missing and db.exists():
+        return 0
+    init(db_path=db)
+    print(f"Store ready at {db} (offline sources). Run `seal data pull` to add the benchmark sources.")
+    return 0
+
+
+def _cmd_data_status(args: argparse.Namespace) -> int:
+    from seal.data.store import status
+
+    table = status(_db_path(args))
+    print(table.to_string(index=False))
+    return 0
+
+
+# ---------------------------------------------------------------- estimator
+def _cmd_train(args: argparse.Namespace) -> int:
+    from seal.estimator.train import train
+
+    path = train(db_path=_db_path(args), out_path=args.out)
+    print(f"Wrote {path}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from seal.estimator.validate import validate, format_table
+
+    table = validate(db_path=_db_path(args))
+    print(format_table(table))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
+# ---------------------------------------------------------------- estimate
+_DEFAULT_FLAGS = ("model", "gpu", "gpus", "batch_size", "region", "input_tokens", "output_tokens",
+                  "params_b", "active_params_b", "precision", "pue")
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    defaults = {k: getattr(args, k) for k in _DEFAULT_FLAGS if getattr(args, k) is not None}
+    if args.file:
+        from seal.stream import estimate_file
+
+        summary = estimate_file(args.file, out=args.out, fmt=args.format, defaults=defaults,
+                                skip_bad=args.skip_bad, progress=not args.quiet)
+        print(summary, file=sys.stderr)
+        return 0
+    if not args.prompt:
+        from seal.errors import SealError
+
+        raise SealError("Give a prompt text or --file PATH (a log or a CSV/JSONL/Parquet of requests).")
+    import pandas as pd
+
+    from seal.api import estimate
+    from seal.stream import write_frame
+
+    frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), **defaults)
+    write_frame(frame, out=args.out, fmt=args.format or "json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seal", description="Energy and CO2e of LLM prompts.")
+    parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB or data/seal.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="download sources and manage the store")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    p = dsub.add_parser("pull", help="download every source and rebuild the store")
+    p.add_argument("--mirror", help="URL or directory laid out like ../shared/data (default: $SEAL_DATA_MIRROR or canonical)")
+    p.add_argument("--cache-dir", help="download cache (default: data/cache)")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_data_pull)
+    p = dsub.add_parser("init", help="build the store from offline sources only")
+    p.add_argument("--if-missing", action="store_true", help="do nothing when the store exists")
+    p.set_defaults(func=_cmd_data_init)
+    p = dsub.add_parser("status", help="per source: version, rows, when pulled")
+    p.set_defaults(func=_cmd_data_status)
+
+    p = sub.add_parser("train", help="fit the energy models and write an artifact")
+    p.add_argument("--out", help="artifact path (default: the shipped artifact)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("validate", help="cross-validation splits of the energy models")
+    p.add_argument("--out", help="also write the table as CSV")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("estimate", help="estimate energy and CO2e of prompts or a request log")
+    p.add_argument("prompt", nargs="*", help="prompt text(s)")
+    p.add_argument("--file", help="request log or table (OpenAI, OTLP, LiteLLM, Langfuse, CSV, JSONL, Parquet)")
+    p.add_argument("--out", help="output path (default: stdout)")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], help="output format (default from --out, else json)")
+    p.add_argument("--skip-bad", action="store_true", help="skip unreadable rows, count and report them")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--model")
+    p.add_argument("--gpu")
+    p.add_argument("--gpus", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--region")
+    p.add_argument("--input-tokens", type=int)
+    p.add_argument("--output-tokens", type=int)
+    p.add_argument("--params-b", type=float)
+    p.add_argument("--active-params-b", type=float)
+    p.add_argument("--precision")
+    p.add_argument("--pue", type=float)
+    p.set_defaults(func=_cmd_estimate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from seal.errors import SealError
+
+    try:
+        return int(args.func(args) or 0)
+    except SealError as exc:
+        print(f"seal: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seal: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

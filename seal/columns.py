@@ -1,0 +1,66 @@
+"""The request-frame contract shared by logs, estimator, carbon, CLI and UI.
+
+Every part of SEAL passes pandas DataFrames with these column names. Units live in the names.
+"""
+from __future__ import annotations
+
+# Input columns a user (or a log parser) may give. All optional except that each row must end up with a
+# model (or params_b) and token counts (or text to count).
+INPUT_COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "model",            # model id or name, resolved through the catalogue (EcoLogits + Open LLM Leaderboard)
+    "params_b",         # total parameters, billions (overrides the catalogue)
+    "active_params_b",  # active parameters per token, billions (MoE; defaults to params_b)
+    "precision",        # float32 | bfloat16 | float16 | fp8 | int8 | int4 ...
+    "gpu",              # GPU type, any alias in data/gpus.csv
+    "gpus",             # GPU count serving the model (default: fewest that hold weights + KV headroom)
+    "batch_size",       # requests served concurrently
+    "input_tokens",
+    "output_tokens",
+    "latency_s",        # end-to-end request latency, seconds
+    "ttft_s",           # time to first token, seconds
+    "region",           # ISO country code/name, WOR, or cloud region "aws:us-east-1"
+    "prompt",
+    "response",
+    "timestamp",        # timezone-aware UTC
+)
+
+# Extra columns the log parsers keep when present.
+LOG_COLUMNS: tuple[str, ...] = (
+    "cached_input_tokens",
+    "reasoning_tokens",   # already included in output_tokens (reasoning counts as decode)
+    "token_source",       # log | user | tokenizer:<name>
+    "app",
+    "user",
+    "source_format",
+)
+
+# Columns the estimator adds (seal.estimator).
+ENERGY_COLUMNS: tuple[str, ...] = (
+    "prefill_energy_j",
+    "decode_energy_j",
+    "gpu_energy_j",        # prefill + decode, accelerators only
+    "gpu_energy_low_j",    # 80 % interval
+    "gpu_energy_high_j",
+    "gpu_time_s",          # the request's share of GPU time, GPU-seconds (gpus x wall time / batch)
+    "estimate_basis",      # measured-profile | regression | transferred-gpu | extrapolated-size | latency ...
+    "sources",             # benchmark sources supporting the estimate, ';'-separated
+    "warnings",            # coded warnings, ';'-separated (seal.errors.WARNINGS)
+)
+
+# Columns the carbon stage adds (seal.carbon).
+CARBON_COLUMNS: tuple[str, ...] = (
+    "host_energy_j",
+    "idle_energy_j",
+    "it_energy_j",
+    "pue",
+    "facility_energy_j",
+    "grid_intensity_g_per_kwh",
+    "grid_intensity_source",
+    "operational_g_co2e",
+    "embodied_g_co2e",
+    "total_g_co2e",
+    "total_low_g_co2e",
+    "total_high_g_co2e",
+    "water_ml",
+)

@@ -1,0 +1,1 @@
+"""Data sources, downloads and the DuckDB store."""

@@ -1,0 +1,52 @@
+"""Schemas of the store's tables (column -> DuckDB type). Units live in the names.
+
+``benchmark_runs``: one row per measured configuration, GPU energy in joules **per request** (per call at
+batch 1; a request's share at batch > 1). ML.ENERGY v2 reports energy per request only (prefill and decode
+together), so its ``prefill_energy_j`` / ``decode_energy_j`` are NULL and ``request_energy_j`` is set.
+"""
+from __future__ import annotations
+
+BENCHMARK_RUNS: dict[str, str] = {
+    "source": "VARCHAR",               # llm-perf | mlenergy-v2
+    "source_version": "VARCHAR",       # upstream commit / snapshot / tool version
+    "source_file": "VARCHAR",
+    "task": "VARCHAR",                 # llm-perf | chat | code | mllm-chat
+    "model_id": "VARCHAR",             # Hugging Face id
+    "model_family": "VARCHAR",         # e.g. llama, qwen2, gemma (for leave-one-family-out)
+    "params_b": "DOUBLE",              # total parameters, billions
+    "active_params_b": "DOUBLE",       # active parameters, billions (== params_b for dense)
+    "params_source": "VARCHAR",        # catalogue | name | memory
+    "is_moe": "BOOLEAN",
+    "precision": "VARCHAR",            # float32 | float16 | bfloat16
+    "quantization": "VARCHAR",         # none | bnb | gptq | awq | torchao ...
+    "weight_bits": "DOUBLE",           # bits per weight as served (16, 8, 4 ...)
+    "attn_implementation": "VARCHAR",
+    "backend": "VARCHAR",              # pytorch | onnxruntime | vllm
+    "device": "VARCHAR",               # cuda | cpu
+    "gpu": "VARCHAR",                  # canonical GPU name from data/gpus.csv (NULL for CPU runs)
+    "gpu_raw": "VARCHAR",              # as written by the source
+    "gpu_count": "INTEGER",
+    "batch_size": "DOUBLE",            # mean concurrent requests (ML.ENERGY: Avg BS)
+    "max_batch_size": "INTEGER",
+    "input_tokens": "DOUBLE",          # per request (NULL when the source does not say)
+    "output_tokens": "DOUBLE",         # per request (LLM-Perf decode covers 63 new tokens)
+    "prefill_latency_s": "DOUBLE",
+    "decode_latency_s": "DOUBLE",
+    "tpot_s": "DOUBLE",                # time per output token, seconds
+    "prefill_energy_j": "DOUBLE",      # GPU energy, J per request
+    "decode_energy_j": "DOUBLE",       # GPU energy, J per request
+    "request_energy_j": "DOUBLE",      # GPU energy of the whole request, J
+    "host_cpu_energy_j": "DOUBLE",
+    "host_ram_energy_j": "DOUBLE",
+    "host_energy_measured": "BOOLEAN", # False: CodeCarbon estimate (LLM-Perf), NULL: not reported
+}
+
+INGEST_LOG: dict[str, str] = {
+    "source": "VARCHAR",
+    "url": "VARCHAR",
+    "sha256": "VARCHAR",
+    "bytes": "BIGINT",
+    "rows": "BIGINT",
+    "version": "VARCHAR",
+    "pulled_at": "TIMESTAMP WITH TIME ZONE",
+}

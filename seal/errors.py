@@ -1,0 +1,40 @@
+"""Errors a user can cause, and coded warnings.
+
+A :class:`SealError` carries one clear sentence naming the problem and what is accepted; the CLI prints it
+and exits non-zero, the UI shows it with ``st.error``. Warnings are short codes (``transferred-gpu``) with a
+message, so a UI can turn them into banners; in result frames they are joined with ``;`` in ``warnings``.
+"""
+from __future__ import annotations
+
+
+class SealError(ValueError):
+    """A problem with the user's input or data, with a message meant for the user."""
+
+
+class DataSourceError(SealError):
+    """A source could not be downloaded or parsed; the previous store stays usable."""
+
+
+# Coded warnings: code -> message. Modules add their own codes here so the UI has one catalogue.
+WARNINGS: dict[str, str] = {
+    "transferred-gpu": "No benchmark rows for this GPU: the estimate is transferred from other GPUs through their datasheet specs.",
+    "extrapolated-size": "The model is larger than any benchmarked model: the estimate is extrapolated.",
+    "model-arch-not-released": "The model's size is not published: the estimate uses a range of plausible sizes.",
+    "default-serving-setup": "No GPU or batch size given: a documented default serving set-up was assumed.",
+    "latency-driven": "A measured latency was given: energy is power draw times the request's share of GPU time.",
+    "annual-intensity-fallback": "Live grid intensity was unavailable: the annual average was used.",
+    "market-based-factor": "A user-given market-based emission factor was used instead of the location-based grid intensity.",
+    "estimated-tokens": "Token counts were not in the input and were counted with a tokenizer.",
+    "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
+}
+
+
+def join_codes(*codes: str) -> str:
+    """Join warning codes into the ``warnings`` column format (``;``-separated, no empties, order kept)."""
+    seen: list[str] = []
+    for group in codes:
+        for c in (group or "").split(";"):
+            c = c.strip()
+            if c and c not in seen:
+                seen.append(c)
+    return ";".join(seen)

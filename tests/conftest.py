@@ -1,0 +1,63 @@
+"""Shared fixtures.
+
+``mirror_url`` serves ``../shared/data`` (the public sources' bytes) on 127.0.0.1, so tests run the real
+download code path against it. ``pulled_store`` is a DuckDB store built by a real ``pull`` from that mirror,
+once per test session. Outside CI a missing ``../shared`` skips those tests; under ``CI=true`` it fails.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SEAL_SHARED_DATA", REPO.parent / "shared" / "data"))
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _require_shared() -> Path:
+    if not SHARED_DATA.is_dir():
+        msg = f"shared benchmark data not found at {SHARED_DATA}"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return SHARED_DATA
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return _require_shared()
+
+
+@pytest.fixture(scope="session")
+def mirror_url(shared_data: Path):
+    """Base URL of an HTTP server on 127.0.0.1 serving ../shared/data (the mirror layout)."""
+    handler = functools.partial(_QuietHandler, directory=str(shared_data))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def pulled_store(mirror_url: str, tmp_path_factory) -> Path:
+    """A store built by the real pull against the loopback mirror (session-wide, read-only for tests)."""
+    from seal.data.pull import pull
+
+    tmp = tmp_path_factory.mktemp("store")
+    db = tmp / "seal.duckdb"
+    pull(db_path=db, mirror=mirror_url, cache_dir=tmp / "cache", progress=False)
+    return db
