@@ -3,6 +3,8 @@
 ``benchmark_runs``: one row per measured configuration, GPU energy in joules **per request** (per call at
 batch 1; a request's share at batch > 1). ML.ENERGY v2 reports energy per request only (prefill and decode
 together), so its ``prefill_energy_j`` / ``decode_energy_j`` are NULL and ``request_energy_j`` is set.
+LLM-Perf CPU runs (``device='cpu'``, ``gpu`` NULL) hold the CPU's energy in ``prefill_energy_j`` /
+``decode_energy_j`` (the CPU is the device doing the work there); filter on ``device='cuda'`` for GPU energy.
 """
 from __future__ import annotations
 
@@ -39,6 +41,13 @@ BENCHMARK_RUNS: dict[str, str] = {
     "host_cpu_energy_j": "DOUBLE",
     "host_ram_energy_j": "DOUBLE",
     "host_energy_measured": "BOOLEAN", # False: CodeCarbon estimate (LLM-Perf), NULL: not reported
+    # added by the data layer (extra detail, never needed by the contract above)
+    "tool_version": "VARCHAR",         # optimum-benchmark version of the run (LLM-Perf)
+    "config_name": "VARCHAR",          # LLM-Perf config name, e.g. float16-flash_attention_2
+    "weights_memory_mb": "DOUBLE",     # LLM-Perf prefill max allocated GPU memory, MB
+    "tensor_parallel": "INTEGER",      # ML.ENERGY TP
+    "pipeline_parallel": "INTEGER",    # ML.ENERGY PP
+    "throughput_tok_s": "DOUBLE",      # ML.ENERGY token throughput of the whole server, tokens/s
 }
 
 INGEST_LOG: dict[str, str] = {
@@ -49,4 +58,16 @@ INGEST_LOG: dict[str, str] = {
     "rows": "BIGINT",
     "version": "VARCHAR",
     "pulled_at": "TIMESTAMP WITH TIME ZONE",
+    "file": "VARCHAR",                 # mirror-relative path of the file (one log row per file)
+}
+
+GRID_ZONES: dict[str, str] = {
+    "zone": "VARCHAR",                 # ISO 3166-1 alpha-3, or WOR (world)
+    "gwp_g_per_kwh": "DOUBLE",         # location-based grid intensity, gCO2e/kWh
+    "wue_l_per_kwh": "DOUBLE",         # water consumed per kWh generated, L/kWh
+    "adpe_kg_sb_per_kwh": "DOUBLE",    # abiotic depletion, kgSbeq/kWh
+    "pe_mj_per_kwh": "DOUBLE",         # primary energy, MJ/kWh
+    "year": "INTEGER",                 # NULL: EcoLogits does not state the year
+    "warnings": "VARCHAR",
+    "source": "VARCHAR",
 }

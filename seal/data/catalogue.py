@@ -1,0 +1,289 @@
+"""The model catalogue, usable offline: EcoLogits' ``models.json`` (read from the installed ``ecologits``
+package, open and closed models) plus Open LLM Leaderboard models and scores when the store has them.
+
+- :func:`ecologits_models`: the EcoLogits catalogue as a frame (one row per model; aliases listed).
+- :func:`build_models_table`: that catalogue merged with Open LLM Leaderboard rows (the store's ``models``).
+- :func:`resolve_models`: vectorised name -> catalogue row (case-insensitive, with or without a
+  ``provider/`` or Hugging Face org prefix, aliases); unknown names get ``found`` False.
+- :func:`list_models`: the catalogue for a model picker.
+
+Parameter counts are in billions. EcoLogits gives a number, a ``{min, max}`` range (closed models whose size is
+not published: an EcoLogits *estimate*), or ``{total, active}`` for mixtures of experts (``active`` may itself be
+a range). A point value is the range's midpoint, as in EcoLogits' ``RangeValue.mean``.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seal.data.names import params_from_name
+
+ECOLOGITS_MODELS_RESOURCE = "data/models.json"
+HF_PROVIDER = "huggingface_hub"
+OLL_PARAMS_ROUNDING_B = 0.5  # billions: the Open LLM Leaderboard rounds #Params (B) to whole billions
+
+RESOLVED_COLUMNS = ("model_key", "provider", "params_b", "active_params_b", "params_low_b", "params_high_b",
+                    "active_params_low_b", "active_params_high_b", "is_moe", "open_weights", "tps", "ttft_s",
+                    "quality_score", "catalogue_source", "found")
+
+MODELS: dict[str, str] = {  # the store's ``models`` table (column -> DuckDB type)
+    "model_key": "VARCHAR",            # openai/gpt-4o, meta-llama/Meta-Llama-3.1-8B (HF id for open models)
+    "provider": "VARCHAR",             # EcoLogits provider (huggingface_hub, openai ...)
+    "name": "VARCHAR",                 # name as the provider writes it
+    "aliases": "VARCHAR",              # other accepted names, ';'-joined
+    "architecture": "VARCHAR",         # dense | moe (EcoLogits) or the HF class (Open LLM Leaderboard)
+    "params_b": "DOUBLE",
+    "active_params_b": "DOUBLE",
+    "params_low_b": "DOUBLE",
+    "params_high_b": "DOUBLE",
+    "active_params_low_b": "DOUBLE",
+    "active_params_high_b": "DOUBLE",
+    "is_moe": "BOOLEAN",
+    "open_weights": "BOOLEAN",
+    "params_estimated": "BOOLEAN",     # True: size not published, EcoLogits estimate (model-arch-not-released)
+    "tps": "DOUBLE",                   # deployment output tokens per second (EcoLogits)
+    "ttft_s": "DOUBLE",                # deployment time to first token, s (EcoLogits)
+    "quality_score": "DOUBLE",         # Open LLM Leaderboard v2 average (0-100), NULL if unknown
+    "ifeval": "DOUBLE", "bbh": "DOUBLE", "math_lvl5": "DOUBLE", "gpqa": "DOUBLE", "musr": "DOUBLE",
+    "mmlu_pro": "DOUBLE",
+    "hub_license": "VARCHAR",
+    "warnings": "VARCHAR",             # EcoLogits warning codes, ';'-joined
+    "sources": "VARCHAR",              # where the numbers come from, ' '-joined URLs
+    "catalogue_source": "VARCHAR",     # ecologits | open-llm-leaderboard | ecologits+open-llm-leaderboard
+}
+
+
+# ------------------------------------------------------------------ EcoLogits
+def ecologits_version() -> str:
+    import ecologits
+
+    return str(getattr(ecologits, "__version__", "unknown"))
+
+
+def ecologits_models_bytes() -> bytes:
+    """The installed EcoLogits package's ``models.json`` (never a copy in this repository)."""
+    return importlib.resources.files("ecologits").joinpath(ECOLOGITS_MODELS_RESOURCE).read_bytes()
+
+
+def _range(value) -> tuple[float, float]:
+    """EcoLogits parameter value (number or {min, max}) -> (low, high) in billions."""
+    if value is None:
+        return (np.nan, np.nan)
+    if isinstance(value, dict):
+        return (float(value["min"]), float(value["max"]))
+    return (float(value), float(value))
+
+
+def _model_row(rec: dict) -> dict:
+    arch = rec.get("architecture") or {}
+    params = arch.get("parameters")
+    if isinstance(params, dict) and "total" in params:
+        low, high = _range(params["total"])
+        act_low, act_high = _range(params.get("active", params["total"]))
+    else:
+        low, high = _range(params)
+        act_low, act_high = low, high
+    warnings = list(rec.get("warnings") or [])
+    dep = rec.get("deployment") or {}
+    provider, name = rec["provider"], rec["name"]
+    return {
+        "model_key": name if provider == HF_PROVIDER else f"{provider}/{name}",
+        "provider": provider, "name": name, "aliases": "",
+        "architecture": arch.get("type"),
+        "params_b": (low + high) / 2, "active_params_b": (act_low + act_high) / 2,
+        "params_low_b": low, "params_high_b": high, "active_params_low_b": act_low, "active_params_high_b": act_high,
+        "is_moe": arch.get("type") == "moe",
+        "open_weights": "model-arch-not-released" not in warnings,
+        "params_estimated": "model-arch-not-released" in warnings,
+        "tps": dep.get("tps"), "ttft_s": dep.get("ttft"),
+        "warnings": ";".join(warnings), "sources": " ".join(rec.get("sources") or []),
+        "catalogue_source": "ecologits",
+    }
+
+
+def ecologits_models(raw: bytes | None = None) -> pd.DataFrame:
+    """EcoLogits' catalogue, one row per model, in the ``models`` schema (aliases in ``aliases``)."""
+    data = json.loads(raw if raw is not None else ecologits_models_bytes())
+    rows = [_model_row(m) for m in data.get("models", []) if m.get("type", "model") == "model"]
+    frame = pd.DataFrame(rows)
+    key = frame["provider"] + "\x00" + frame["name"]
+    for alias in data.get("aliases", []):
+        hit = key == f"{alias['provider']}\x00{alias['alias']}"
+        frame.loc[hit, "aliases"] = frame.loc[hit, "aliases"].map(
+            lambda a, n=alias["name"]: f"{a};{n}" if a else n)
+    return conform_models(frame)
+
+
+def conform_models(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    for col, sql in MODELS.items():
+        values = frame[col] if col in frame.columns else pd.Series(None, index=frame.index, dtype="object")
+        if sql == "DOUBLE":
+            out[col] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif sql == "BOOLEAN":
+            out[col] = values.astype("boolean")
+        else:
+            out[col] = values.astype("object").where(values.notna(), None)
+    return out
+
+
+# ------------------------------------------------------------------ merged table
+def build_models_table(open_llm: pd.DataFrame | None = None) -> pd.DataFrame:
+    """EcoLogits' catalogue plus the Open LLM Leaderboard (``seal.data.ingest.read_open_llm_leaderboard``).
+
+    A model in both keeps EcoLogits' sizes and gains the leaderboard scores; a leaderboard-only model gets its
+    rounded ``#Params (B)`` as a ±0.5 B range (active = total unless the id says otherwise, e.g. ``A14B``).
+    """
+    eco = ecologits_models()
+    if open_llm is None or not len(open_llm):
+        return eco
+    oll = open_llm.copy()
+    oll["_k"] = oll["model_id"].str.lower()
+    oll = oll.drop_duplicates("_k").set_index("_k")
+    score_cols = ["quality_score", "ifeval", "bbh", "math_lvl5", "gpqa", "musr", "mmlu_pro", "hub_license"]
+    eco_key = eco["model_key"].str.lower()
+    both = eco_key.isin(oll.index)
+    for col in score_cols:
+        eco[col] = eco[col].where(~both, eco_key.map(oll[col]))
+    eco.loc[both, "catalogue_source"] = "ecologits+open-llm-leaderboard"
+
+    only = oll[~oll.index.isin(set(eco_key))].reset_index(drop=True)
+    named = params_from_name(only["model_id"])
+    total = only["params_b"].astype("float64")
+    moe = only["is_moe"].astype(bool)
+    active = named["active_params_b"].where(moe & named["active_params_b"].notna() & (named["active_params_b"] < total))
+    active = active.where(active.notna(), total.where(~moe))
+    low, high = (total - OLL_PARAMS_ROUNDING_B).clip(lower=0), total + OLL_PARAMS_ROUNDING_B
+    extra = pd.DataFrame({
+        "model_key": only["model_id"], "provider": HF_PROVIDER, "name": only["model_id"], "aliases": "",
+        "architecture": only["architecture"],
+        "params_b": total, "active_params_b": active, "params_low_b": low, "params_high_b": high,
+        "active_params_low_b": active.where(moe, low), "active_params_high_b": active.where(moe, high),
+        "is_moe": moe, "open_weights": True, "params_estimated": False,
+        "sources": "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard",
+        "warnings": "", "catalogue_source": "open-llm-leaderboard",
+        **{c: only[c] for c in score_cols},
+    })
+    return conform_models(pd.concat([eco, extra], ignore_index=True))
+
+
+# ------------------------------------------------------------------ resolving names
+def _store_models_key(db_path: str | Path | None) -> tuple:
+    """Cache key of the catalogue: the store's path and mtime, or the EcoLogits package alone."""
+    from seal.data import store
+
+    path = Path(db_path) if db_path is not None else store.default_db_path()
+    try:
+        return (str(path.resolve()), path.stat().st_mtime_ns)
+    except OSError:
+        return ("ecologits", ecologits_version())
+
+
+def _build_index(table: pd.DataFrame) -> dict[str, int]:
+    index: dict[str, int] = {}
+
+    def add(name: str, pos: int) -> None:
+        index.setdefault(name.strip().lower(), pos)
+
+    # first pass: exact keys, names and aliases; second pass: bare HF names (never override the first pass)
+    for pos, (key, provider, name, aliases) in enumerate(
+            zip(table["model_key"], table["provider"], table["name"], table["aliases"].fillna(""))):
+        add(key, pos)
+        add(f"{provider}/{name}", pos)
+        add(name, pos)
+        for alias in filter(None, str(aliases).split(";")):
+            add(alias, pos)
+            add(f"{provider}/{alias}", pos)
+    for pos, name in enumerate(table["name"]):
+        if "/" in name:
+            add(name.rsplit("/", 1)[-1], pos)
+    return index
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue_cached(key: tuple) -> tuple[pd.DataFrame, dict[str, int]]:
+    table = None
+    if key[0] != "ecologits":
+        from seal.data import store
+
+        try:
+            table = store.read_table("models", key[0])
+        except Exception:  # no models table, or an unreadable store: offline catalogue still works
+            table = None
+    if table is None or not len(table):
+        table = ecologits_models()
+    table = table.reset_index(drop=True)
+    return table, _build_index(table)
+
+
+def _table(db_path: str | Path | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    return _catalogue_cached(_store_models_key(db_path))
+
+
+def _lookup(name: str, index: dict[str, int]) -> int:
+    key = name.strip().lower()
+    if key in index:
+        return index[key]
+    parts = key.split("/")
+    for i in range(1, len(parts)):  # drop a provider / org prefix ("azure/gpt-4o", "hf/org/model")
+        sub = "/".join(parts[i:])
+        if sub in index:
+            return index[sub]
+    return -1
+
+
+def resolve_models(names: pd.Series, db_path: str | Path | None = None) -> pd.DataFrame:
+    """Catalogue rows for model names (same index as ``names``); unknown or missing names get ``found`` False.
+
+    Only the distinct names are looked up, then mapped back, so a million-row frame costs one pass.
+    """
+    table, index = _table(db_path)
+    return _resolve(pd.Series(names), table, index)
+
+
+def resolve_ecologits(names: pd.Series) -> pd.DataFrame:
+    """:func:`resolve_models` against the installed EcoLogits catalogue only (no store)."""
+    table, index = _catalogue_cached(("ecologits", ecologits_version()))
+    return _resolve(pd.Series(names), table, index)
+
+
+_FLOAT_COLUMNS = ("params_b", "active_params_b", "params_low_b", "params_high_b", "active_params_low_b",
+                  "active_params_high_b", "tps", "ttft_s", "quality_score")
+
+
+def _resolve(names: pd.Series, table: pd.DataFrame, index: dict[str, int]) -> pd.DataFrame:
+    codes, uniques = pd.factorize(names.astype("object"), use_na_sentinel=True)
+    pos_unique = np.array([_lookup(str(u), index) for u in uniques], dtype=np.int64)
+    # one small frame per distinct name (+ a last all-missing row), then a single positional take
+    cols = [c for c in RESOLVED_COLUMNS if c != "found"]
+    small = table[cols].iloc[np.clip(pos_unique, 0, None)].reset_index(drop=True) if len(table) else \
+        pd.DataFrame(columns=cols, index=range(len(uniques)))
+    small = pd.concat([small, pd.DataFrame({c: [None] for c in cols})], ignore_index=True)
+    small_found = np.append(pos_unique >= 0, False)
+    miss = ~small_found
+    for col in cols:
+        if col in _FLOAT_COLUMNS:
+            small[col] = pd.to_numeric(small[col], errors="coerce").astype("float64").mask(miss)
+        elif col in ("is_moe", "open_weights"):
+            small[col] = small[col].astype("boolean").mask(miss)
+        else:
+            small[col] = small[col].astype("object").mask(miss, None)
+    small["found"] = small_found
+    take = np.where(codes >= 0, codes, len(uniques))
+    out = small.iloc[take]
+    out.index = names.index
+    return out
+
+
+def list_models(db_path: str | Path | None = None) -> pd.DataFrame:
+    """Every model of the catalogue (EcoLogits, plus Open LLM Leaderboard models when pulled), for a picker:
+    closed and EcoLogits models first, then by provider and name."""
+    table = _table(db_path)[0].copy()
+    order = table["catalogue_source"].eq("open-llm-leaderboard")
+    return (table.assign(_o=order).sort_values(["_o", "provider", "name"], kind="stable")
+                 .drop(columns="_o").reset_index(drop=True))

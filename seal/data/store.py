@@ -1,0 +1,165 @@
+"""The DuckDB store: where it lives, atomic writes, read-only reads (cached), and ``status``.
+
+A store is written whole into a temporary file next to the target and renamed into place with
+:func:`os.replace`, so a reader sees either the old store or the new one, never half of one, and a failed build
+leaves the old store untouched. Readers open read-only connections, so many (Streamlit sessions, processes)
+can read at once.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from seal.errors import SealError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB = REPO_ROOT / "data" / "seal.duckdb"
+DB_ENV = "SEAL_DB"
+
+
+def default_db_path() -> Path:
+    """``$SEAL_DB`` or ``data/seal.duckdb`` in the project."""
+    env = os.environ.get(DB_ENV, "").strip()
+    return Path(env) if env else DEFAULT_DB
+
+
+def _path(db_path: str | Path | None) -> Path:
+    return Path(db_path) if db_path is not None else default_db_path()
+
+
+def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection to the store (read-only by default; close it when done)."""
+    path = _path(db_path)
+    if read_only and not path.exists():
+        raise SealError(f"No store at {path}; run `seal data init` (offline sources) or `seal data pull`.")
+    try:
+        if not read_only:
+            return duckdb.connect(str(path))
+        # A fresh in-memory database that ATTACHes the file: unlike duckdb.connect(path), this never re-uses a
+        # database instance cached for the same path in this process, so a store replaced by a pull is seen at
+        # once while older connections keep reading the file they opened.
+        con = duckdb.connect(":memory:")
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
+        con.execute("USE store")
+        return con
+    except duckdb.Error as exc:
+        raise SealError(f"The store at {path} could not be opened ({exc}); rebuild it with `seal data pull`.") from exc
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SealError(f"No store at {path}; run `seal data init` (offline sources) or `seal data pull`.") from None
+    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_cached(stamp: tuple[str, int, int], name: str) -> pd.DataFrame:
+    con = connect(stamp[0])
+    try:
+        if name not in _tables(con):
+            raise SealError(f"The store at {stamp[0]} has no table {name!r}; run `seal data pull` to rebuild it.")
+        return con.execute(f'SELECT * FROM "{name}"').df()
+    finally:
+        con.close()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_catalog = current_database()").fetchall()}
+
+
+def read_table(name: str, db_path: str | Path | None = None) -> pd.DataFrame:
+    """A whole table as a DataFrame, cached per store path and modification time (a copy is returned)."""
+    return _read_cached(_stamp(_path(db_path)), name).copy()
+
+
+def table_names(db_path: str | Path | None = None) -> set[str]:
+    """Tables in the store (empty when there is no store)."""
+    path = _path(db_path)
+    if not path.exists():
+        return set()
+    con = connect(path)
+    try:
+        return _tables(con)
+    finally:
+        con.close()
+
+
+def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
+                schemas: Mapping[str, Mapping[str, str]] | None = None) -> Path:
+    """Write ``tables`` as a new store at ``db_path``, atomically (temp file + ``os.replace``).
+
+    ``schemas`` gives column -> DuckDB type for tables that have a contract; the others take the frame's types.
+    """
+    path = _path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    schemas = schemas or {}
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, frame in tables.items():
+                con.register("_frame", frame)
+                schema = schemas.get(name)
+                if schema:
+                    cols = ", ".join(f'"{c}" {t}' for c, t in schema.items())
+                    con.execute(f'CREATE TABLE "{name}" ({cols})')
+                    picked = ", ".join(f'"{c}"' for c in schema if c in frame.columns)
+                    if picked:
+                        con.execute(f'INSERT INTO "{name}" BY NAME SELECT {picked} FROM _frame')
+                else:
+                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+                con.unregister("_frame")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    _read_cached.cache_clear()
+    return path
+
+
+def status(db_path: str | Path | None = None) -> pd.DataFrame:
+    """Per source: ``source, version, rows, url, sha256`` (short), ``pulled_at``; a source not in the store yet
+    says how to get it."""
+    from seal.data.sources import SOURCES
+
+    path = _path(db_path)
+    log = pd.DataFrame()
+    if path.exists() and "ingest_log" in table_names(path):
+        log = read_table("ingest_log", path)
+    rows = []
+    for src in SOURCES.values():
+        part = log[log["source"] == src.name] if len(log) else log
+        if len(part):
+            files = part.sort_values("file") if "file" in part else part
+            sha = files["sha256"].iloc[0] if len(files) == 1 else _combined_sha(files)
+            pulled = pd.to_datetime(part["pulled_at"], utc=True).max()
+            rows.append({"source": src.name, "version": str(part["version"].iloc[0]),
+                         "rows": int(part["rows"].sum()), "url": src.base_url,
+                         "sha256": (sha or "")[:12], "pulled_at": pulled.strftime("%Y-%m-%d %H:%M UTC")})
+        else:
+            how = ("run `seal data init`" if src.offline
+                   else f"not pulled: run `seal data pull --source {src.name}`")
+            rows.append({"source": src.name, "version": src.version, "rows": 0, "url": src.base_url,
+                         "sha256": "", "pulled_at": how})
+    return pd.DataFrame(rows, columns=["source", "version", "rows", "url", "sha256", "pulled_at"])
+
+
+def _combined_sha(files: pd.DataFrame) -> str:
+    import hashlib
+
+    text = "\n".join(f"{f}:{s}" for f, s in zip(files.get("file", files["url"]), files["sha256"]))
+    return hashlib.sha256(text.encode()).hexdigest()

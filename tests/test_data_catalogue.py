@@ -1,0 +1,97 @@
+"""The model catalogue: EcoLogits' package catalogue (offline) + Open LLM Leaderboard rows from a pulled store."""
+from __future__ import annotations
+
+import importlib.resources
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seal.data.catalogue import ecologits_models, list_models, resolve_ecologits, resolve_models
+
+
+@pytest.fixture(scope="module")
+def eco_json() -> dict:
+    return json.loads(importlib.resources.files("ecologits").joinpath("data/models.json").read_text())
+
+
+def _first(eco_json, pred):
+    return next(m for m in eco_json["models"] if pred(m))
+
+
+def test_catalogue_comes_from_the_installed_package(eco_json):
+    table = ecologits_models()
+    assert len(table) == len(eco_json["models"])
+    assert table["model_key"].is_unique
+    assert set(table["provider"]) >= {"openai", "anthropic", "huggingface_hub", "mistralai"}
+
+
+def test_aliases_case_and_prefixes(eco_json, tmp_path):
+    alias = eco_json["aliases"][0]
+    names = pd.Series([alias["name"], alias["alias"], alias["name"].upper(), f"{alias['provider']}/{alias['name']}",
+                       "meta-llama/Meta-Llama-3.1-8B-Instruct", "Meta-Llama-3.1-8B-Instruct",
+                       "META-LLAMA/meta-llama-3.1-8b-instruct", "azure/gpt-4o", "openai/gpt-4o", "gpt-4o"],
+                      index=range(100, 110))
+    r = resolve_models(names, db_path=tmp_path / "no-store.duckdb")
+    assert list(r.index) == list(names.index) and r["found"].all()
+    assert r["model_key"].iloc[:4].nunique() == 1
+    assert r["model_key"].iloc[4:7].nunique() == 1 and r["provider"].iloc[4] == "huggingface_hub"
+    assert r["model_key"].iloc[7:].nunique() == 1 and r["model_key"].iloc[7] == "openai/gpt-4o"
+
+
+def test_moe_and_closed_model_ranges(eco_json, tmp_path):
+    moe = _first(eco_json, lambda m: m["architecture"]["type"] == "moe"
+                 and isinstance(m["architecture"]["parameters"]["active"], (int, float))
+                 and m["provider"] == "huggingface_hub")
+    ranged_active = _first(eco_json, lambda m: m["architecture"]["type"] == "moe"
+                           and isinstance(m["architecture"]["parameters"]["active"], dict))
+    closed = _first(eco_json, lambda m: isinstance(m["architecture"]["parameters"], dict)
+                    and "min" in m["architecture"]["parameters"])
+    r = resolve_models(pd.Series([moe["name"], ranged_active["name"], closed["name"]]),
+                       db_path=tmp_path / "none.duckdb")
+    p = moe["architecture"]["parameters"]
+    assert r["is_moe"].iloc[0] and r["params_b"].iloc[0] == pytest.approx(p["total"])
+    assert r["active_params_b"].iloc[0] == pytest.approx(p["active"])
+    assert r["active_params_b"].iloc[0] < r["params_b"].iloc[0]
+    act = ranged_active["architecture"]["parameters"]["active"]
+    assert (r["active_params_low_b"].iloc[1], r["active_params_high_b"].iloc[1]) == (act["min"], act["max"])
+    assert r["active_params_b"].iloc[1] == pytest.approx((act["min"] + act["max"]) / 2)
+    c = closed["architecture"]["parameters"]
+    assert (r["params_low_b"].iloc[2], r["params_high_b"].iloc[2]) == (c["min"], c["max"])
+    assert r["params_low_b"].iloc[2] < r["params_b"].iloc[2] < r["params_high_b"].iloc[2]
+    assert not r["open_weights"].iloc[2] and r["catalogue_source"].iloc[2] == "ecologits"
+    if closed["deployment"]["tps"] is not None:
+        assert r["tps"].iloc[2] == closed["deployment"]["tps"]
+
+
+def test_unknown_and_missing_names(tmp_path):
+    r = resolve_ecologits(pd.Series(["no-such-model-xyz", None, "", "openai/no-such"]))
+    assert not r["found"].any()
+    assert r["params_b"].isna().all() and r["model_key"].isna().all()
+
+
+def test_open_llm_leaderboard_from_the_store(pulled_store):
+    r = resolve_models(pd.Series(["meta-llama/Meta-Llama-3.1-8B-Instruct", "dfurman/CalmeRys-78B-Orpo-v0.1",
+                                  "CalmeRys-78B-Orpo-v0.1"]), db_path=pulled_store)
+    assert r["found"].all()
+    assert r["catalogue_source"].iloc[0] == "ecologits+open-llm-leaderboard" and r["quality_score"].iloc[0] > 0
+    assert r["catalogue_source"].iloc[1] == "open-llm-leaderboard"
+    assert r["params_low_b"].iloc[1] < r["params_b"].iloc[1] < r["params_high_b"].iloc[1]  # whole-billion rounding
+    assert r["model_key"].iloc[2] == r["model_key"].iloc[1]
+    offline = list_models(pulled_store.parent / "none.duckdb")
+    full = list_models(pulled_store)
+    assert len(full) > len(offline) and full["model_key"].is_unique
+    assert not full["open_weights"].all() and full["open_weights"].any()
+
+
+def test_resolver_is_fast_for_a_million_rows(tmp_path):
+    names = pd.Series(np.tile(np.array(["gpt-4o", "Meta-Llama-3.1-8B-Instruct", "unknown-x", "GPT-4O"],
+                                       dtype=object), 250_000))
+    resolve_models(names.iloc[:10], db_path=tmp_path / "none.duckdb")  # warm the cache
+    start = time.perf_counter()
+    r = resolve_models(names, db_path=tmp_path / "none.duckdb")
+    elapsed = time.perf_counter() - start
+    assert len(r) == 1_000_000 and r["found"].sum() == 750_000
+    assert elapsed < 3.0, f"resolve_models took {elapsed:.2f}s for 1M rows"
