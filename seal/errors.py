@@ -24,6 +24,7 @@ WARNINGS: dict[str, str] = {
     "latency-driven": "A measured latency was given: energy is power draw times the request's share of GPU time.",
     "annual-intensity-fallback": "Live grid intensity was unavailable: the annual average was used.",
     "market-based-factor": "A user-given market-based emission factor was used instead of the location-based grid intensity.",
+    "gpu-time-unknown": "The request's GPU time was unknown: host energy used Google's measured host share and embodied carbon was left out.",
     "estimated-tokens": "Token counts were not in the input and were counted with a tokenizer.",
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
 }

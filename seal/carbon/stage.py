@@ -1,0 +1,248 @@
+"""The carbon stage: add host, idle, facility, grid-intensity, embodied, total and water columns to a request frame.
+
+``add_carbon`` takes the estimator's frame (``gpu_energy_j`` and its 80 % interval, ``gpu_time_s``, ``gpu_model`` /
+``gpu``, ``region``, ``timestamp``, ``warnings``) and returns a copy with :data:`seal.columns.CARBON_COLUMNS` plus
+``region_zone`` and ``wue_l_per_kwh``. Vectorised: regions are resolved once per distinct value.
+``boundary_layers`` sums a scored frame into the waterfall the UI draws.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+
+from seal.carbon import defaults as D
+from seal.carbon import impacts as I
+from seal.carbon.regions import resolve_regions
+from seal.errors import SealError
+
+EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
+
+
+def _check_number(name: str, value, *, minimum: float, strict: bool = False, unit: str = "") -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    bad = not np.isfinite(number) or (number <= minimum if strict else number < minimum)
+    if bad:
+        relation = "greater than" if strict else "at least"
+        raise SealError(f"{name} must be a number {relation} {minimum:g}{unit}, got {value!r}.")
+    return number
+
+
+def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
+    """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true (vectorised)."""
+    w = np.array(pd.Series(warnings).to_numpy(dtype=object, na_value=""), dtype=object, copy=True)
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if len(idx):
+        sub = pd.Series(w[idx], dtype=object).astype(str)
+        has = sub.str.contains(rf"(?:^|;){re.escape(code)}(?:;|$)", regex=True).to_numpy(dtype=bool)
+        sub_v = sub.to_numpy(dtype=object)
+        w[idx] = np.where(has, sub_v, np.where(sub_v == "", code, sub_v + ";" + code))
+    return pd.Series(w, index=warnings.index, dtype=object)
+
+
+def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
+    """kg CO2e per GPU from data/gpus.csv (``embodied_kg_co2e``), else EcoLogits' constant."""
+    out = np.full(len(frame), D.GPU_EMBODIED_KG_CO2E)
+    col = "gpu_model" if "gpu_model" in frame else ("gpu" if "gpu" in frame else None)
+    if col is None:
+        return out
+    try:
+        from seal.data.gpus import load_gpus
+
+        table = load_gpus()
+        lookup = dict(zip(table["gpu"], pd.to_numeric(table["embodied_kg_co2e"], errors="coerce")))
+    except Exception:  # the GPU facts table is optional here
+        return out
+    codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+    per_unique = np.array([lookup.get(u, np.nan) for u in uniques] + [np.nan], dtype=float)
+    mapped = per_unique[np.where(codes < 0, len(uniques), codes)]
+    return np.where(np.isfinite(mapped), mapped, out)
+
+
+def _column(frame: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
+    if name not in frame:
+        return np.full(len(frame), default, dtype=float)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kwh: float | None = None,
+               live_intensity: bool = False, electricitymaps_token: str | None = None, boundary: str = "full",
+               host_power_w: float | None = None, idle_overhead: float | None = None,
+               gpu_lifetime_years: float | None = None, server_lifetime_years: float | None = None) -> pd.DataFrame:
+    """Turn GPU energy into facility energy, CO2e (operational + embodied, with interval) and water.
+
+    Args:
+        frame: the estimator's frame (see module docstring); a missing ``region`` is the world average ``WOR``.
+        pue: facility PUE for every row (>= 1); default the region's (cloud provider's or industry average).
+        market_g_per_kwh: a market-based emission factor, g CO2e/kWh (>= 0), replacing the location-based grid
+            intensity; labelled in ``grid_intensity_source`` and warned (``market-based-factor``).
+        live_intensity: use hourly live intensity (Electricity Maps with a token, UK Carbon Intensity API for Great
+            Britain) where available; otherwise the annual average with ``annual-intensity-fallback``.
+        electricitymaps_token: Electricity Maps token; default the ``ELECTRICITYMAPS_TOKEN`` environment variable.
+        boundary: one of ``accelerator``, ``server``, ``it``, ``facility``, ``full`` (each adds a layer; default full).
+        host_power_w: non-GPU power of an 8-GPU server, W (default EcoLogits' 1200 W).
+        idle_overhead: idle/provisioned energy as a fraction of active energy (default Google 2025: 0.12).
+        gpu_lifetime_years, server_lifetime_years: amortisation periods, years (> 0; default 3).
+
+    Returns:
+        A copy of ``frame`` with :data:`seal.columns.CARBON_COLUMNS`, ``region_zone`` and ``wue_l_per_kwh``.
+
+    Raises:
+        SealError: unknown region or boundary, PUE < 1, negative intensity/power/overhead, non-positive lifetime.
+    """
+    if boundary not in D.BOUNDARIES:
+        raise SealError(f"Unknown boundary {boundary!r}; accepted: {', '.join(D.BOUNDARIES)}.")
+    pue = _check_number("pue", pue, minimum=1.0)
+    market = _check_number("market_g_per_kwh", market_g_per_kwh, minimum=0.0, unit=" g CO2e/kWh")
+    host_power = _check_number("host_power_w", host_power_w, minimum=0.0, unit=" W")
+    idle = _check_number("idle_overhead", idle_overhead, minimum=0.0)
+    gpu_life = _check_number("gpu_lifetime_years", gpu_lifetime_years, minimum=0.0, strict=True, unit=" years")
+    server_life = _check_number("server_lifetime_years", server_lifetime_years, minimum=0.0, strict=True,
+                                unit=" years")
+    host_power = D.HOST_POWER_W if host_power is None else host_power
+    idle = D.IDLE_OVERHEAD if idle is None else idle
+    gpu_life = D.GPU_LIFETIME_YEARS if gpu_life is None else gpu_life
+    server_life = D.SERVER_LIFETIME_YEARS if server_life is None else server_life
+    level = D.BOUNDARIES.index(boundary)
+
+    out = frame.copy()
+    n = len(out)
+    warnings = out["warnings"] if "warnings" in out else pd.Series([""] * n, index=out.index, dtype=object)
+    regions = resolve_regions(out["region"] if "region" in out else pd.Series([None] * n, index=out.index))
+
+    # Accelerator energy and its interval (the model-size range is already inside the estimator's interval).
+    acc = _column(out, "gpu_energy_j")
+    acc_lo = np.where(np.isfinite(_column(out, "gpu_energy_low_j")), _column(out, "gpu_energy_low_j"), acc)
+    acc_hi = np.where(np.isfinite(_column(out, "gpu_energy_high_j")), _column(out, "gpu_energy_high_j"), acc)
+    gpu_time = _column(out, "gpu_time_s")
+    time_known = np.isfinite(gpu_time) & (gpu_time >= 0)
+
+    # Host: EcoLogits' server power for the request's share of server time; Google's measured share without it.
+    if level >= 1:
+        by_time = I.host_energy_j(np.where(time_known, gpu_time, 0.0), host_power, D.SERVER_GPUS)
+        host, host_lo, host_hi = (np.where(time_known, by_time, I.host_energy_from_share_j(a))
+                                  for a in (acc, acc_lo, acc_hi))
+    else:
+        host = host_lo = host_hi = np.zeros(n)
+    idle_factor = idle if level >= 2 else 0.0
+    idle_j, idle_lo, idle_hi = (I.idle_energy_j(a, h, idle_factor) for a, h in
+                                ((acc, host), (acc_lo, host_lo), (acc_hi, host_hi)))
+    it, it_lo, it_hi = acc + host + idle_j, acc_lo + host_lo + idle_lo, acc_hi + host_hi + idle_hi
+
+    # Facility (PUE): a user value is exact; a region's carries the provider's published range.
+    if level >= 3:
+        if pue is not None:
+            pue_pt = pue_lo = pue_hi = np.full(n, pue)
+        else:
+            pue_pt = regions["pue_region"].to_numpy()
+            pue_lo = np.minimum(regions["pue_low_region"].to_numpy(), pue_pt)
+            pue_hi = np.maximum(regions["pue_high_region"].to_numpy(), pue_pt)
+    else:
+        pue_pt = pue_lo = pue_hi = np.ones(n)
+    facility = I.facility_energy_j(it, pue_pt)
+    facility_lo = I.facility_energy_j(it_lo, pue_lo)
+    facility_hi = I.facility_energy_j(it_hi, pue_hi)
+
+    # Grid intensity: market-based (user) > live hourly > annual location-based.
+    zones = regions["region_zone"]
+    intensity = regions["mix_g_per_kwh"].to_numpy().copy()
+    source = regions["annual_source"].to_numpy(dtype=object)
+    if market is not None:
+        intensity = np.full(n, market)
+        source = np.full(n, f"market-based {market:g} g/kWh (user-given)", dtype=object)
+        warnings = add_code(warnings, np.ones(n, dtype=bool), "market-based-factor")
+    elif live_intensity:
+        from seal.carbon.live import ENV_TOKEN, live_intensity as fetch_live
+
+        token = electricitymaps_token or os.environ.get(ENV_TOKEN) or None
+        live = fetch_live(regions["electricitymaps_zone"], regions["country_iso3"],
+                          out["timestamp"] if "timestamp" in out else None, token=token)
+        got = np.isfinite(live["intensity_g_per_kwh"].to_numpy())
+        intensity = np.where(got, live["intensity_g_per_kwh"].to_numpy(), intensity)
+        source = np.where(got, live["source"].to_numpy(dtype=object), source)
+        warnings = add_code(warnings, ~got, "annual-intensity-fallback")
+
+    operational = I.operational_g_co2e(facility, intensity)
+    operational_lo = I.operational_g_co2e(facility_lo, intensity)
+    operational_hi = I.operational_g_co2e(facility_hi, intensity)
+
+    # Embodied: GPU + server manufacturing, by the request's share of their lifetime.
+    if level >= 4:
+        embodied = I.embodied_g_co2e(np.where(time_known, gpu_time, 0.0), _gpu_embodied_kg(out), gpu_life,
+                                     D.SERVER_EMBODIED_KG_CO2E, server_life, D.SERVER_GPUS)
+    else:
+        embodied = np.zeros(n)
+    if (~time_known).any() and level >= 1:
+        warnings = add_code(warnings, ~time_known, "gpu-time-unknown")
+
+    out["host_energy_j"] = host
+    out["idle_energy_j"] = idle_j
+    out["it_energy_j"] = it
+    out["pue"] = pue_pt
+    out["facility_energy_j"] = facility
+    out["grid_intensity_g_per_kwh"] = intensity
+    out["grid_intensity_source"] = pd.Series(source, index=out.index, dtype=object)
+    out["operational_g_co2e"] = operational
+    out["embodied_g_co2e"] = embodied
+    out["total_g_co2e"] = operational + embodied
+    out["total_low_g_co2e"] = operational_lo + embodied
+    out["total_high_g_co2e"] = operational_hi + embodied
+    out["water_ml"] = I.water_ml(it, facility, regions["wue_l_per_kwh"].to_numpy(),
+                                 regions["mix_wue_l_per_kwh"].to_numpy())
+    out["region_zone"] = zones.to_numpy(dtype=object)
+    out["wue_l_per_kwh"] = regions["wue_l_per_kwh"].to_numpy()
+    out["warnings"] = warnings.to_numpy(dtype=object)
+    return out
+
+
+LAYERS = ("accelerator", "host CPU/RAM/network", "idle/provisioning", "facility (PUE)", "embodied")
+
+
+def boundary_layers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum a scored frame into the waterfall: accelerator -> + host -> + idle -> + facility -> + embodied -> total.
+
+    Returns:
+        One row per layer plus ``total``: ``layer``, ``measure`` (``relative`` | ``total``, for a plotly waterfall),
+        ``energy_j``, ``energy_wh`` (NaN for embodied), ``g_co2e`` (the layer's emissions: its energy x the rows'
+        grid intensity; embodied as is) and ``cumulative_g_co2e``.
+    """
+    missing = [c for c in ("it_energy_j", "host_energy_j", "idle_energy_j", "facility_energy_j",
+                           "grid_intensity_g_per_kwh", "embodied_g_co2e") if c not in frame]
+    if missing:
+        raise SealError(f"boundary_layers needs a frame scored by add_carbon; missing columns {missing}.")
+    num = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+           for c in ("it_energy_j", "host_energy_j", "idle_energy_j", "facility_energy_j",
+                     "grid_intensity_g_per_kwh", "embodied_g_co2e")}
+    intensity = num["grid_intensity_g_per_kwh"]
+    energies = {
+        "accelerator": num["it_energy_j"] - num["host_energy_j"] - num["idle_energy_j"],
+        "host CPU/RAM/network": num["host_energy_j"],
+        "idle/provisioning": num["idle_energy_j"],
+        "facility (PUE)": num["facility_energy_j"] - num["it_energy_j"],
+    }
+    rows = []
+    for layer, joules in energies.items():
+        rows.append((layer, "relative", np.nansum(joules), np.nansum(joules / D.J_PER_KWH * intensity)))
+    rows.append(("embodied", "relative", np.nan, np.nansum(num["embodied_g_co2e"])))
+    table = pd.DataFrame(rows, columns=["layer", "measure", "energy_j", "g_co2e"])
+    table["cumulative_g_co2e"] = table["g_co2e"].cumsum()
+    total = pd.DataFrame([{"layer": "total", "measure": "total", "energy_j": table["energy_j"].sum(),
+                           "g_co2e": table["g_co2e"].sum(), "cumulative_g_co2e": table["g_co2e"].sum()}])
+    table = pd.concat([table, total], ignore_index=True)
+    table["energy_wh"] = table["energy_j"] / 3600.0
+    return table[["layer", "measure", "energy_j", "energy_wh", "g_co2e", "cumulative_g_co2e"]]
+
+
+def water_breakdown(frame: pd.DataFrame) -> pd.DataFrame:
+    """On-site (cooling, WUE x IT energy) and off-site (electricity generation) water of a scored frame, mL."""
+    it = pd.to_numeric(frame["it_energy_j"], errors="coerce")
+    onsite = it / D.J_PER_KWH * pd.to_numeric(frame["wue_l_per_kwh"], errors="coerce") * 1000.0
+    total = pd.to_numeric(frame["water_ml"], errors="coerce")
+    return pd.DataFrame({"onsite_water_ml": onsite, "offsite_water_ml": total - onsite, "water_ml": total})
