@@ -1,0 +1,175 @@
+"""Detect a request log's container (JSONL, JSON document, CSV, Parquet) and record format from its first bytes.
+
+Only a sample is parsed in Python (the first :data:`SAMPLE_BYTES`); the whole file is then scanned by DuckDB, which
+re-checks every record's shape, so a file whose later lines switch format is reported line by line.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from seal.errors import SealError
+from seal.logs.formats import (FORMATS, LITELLM_COLUMNS, Detected, classify_record, litellm_table_format,
+                               table_format)
+
+SAMPLE_BYTES = 1 << 20      # bytes read to detect the format
+SAMPLE_RECORDS = 200        # records classified to detect mixed formats
+
+ACCEPTED = ("OpenAI Chat Completions / Responses objects (JSON or JSONL), OpenAI Batch API output JSONL, "
+            "OTLP JSON trace exports with GenAI spans, LiteLLM spend logs (JSON or CSV), Langfuse observation "
+            "exports, or a CSV / JSONL / Parquet table with token columns or prompt text")
+
+
+def _records_in_sample(text: str, container: str) -> list:
+    """Parsed records from the sample text (complete ones only)."""
+    if container == "jsonl":
+        out = []
+        for line in text.splitlines()[:SAMPLE_RECORDS + 1]:
+            if line.strip():
+                if "\ufffd" in line:      # bytes that are not UTF-8: reported with its line number by the scan
+                    out.append(ValueError)
+                    continue
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    out.append(ValueError)
+        return out
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    return doc if isinstance(doc, list) else [doc]
+
+
+def _records_via_duckdb(path: Path, container: str) -> list:
+    import duckdb
+
+    fmt = "array" if container == "json-array" else "unstructured"
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"SELECT json FROM read_json_objects(?, format='{fmt}', maximum_object_size=268435456) LIMIT 20",
+            [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise SealError(f"{path} is not valid JSON: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return [json.loads(r[0]) for r in rows]
+
+
+def detect(path: str | Path, *, strict: bool = True) -> Detected:
+    """Detect the container and record format of the log at ``path``.
+
+    ``strict=False`` (``--skip-bad``): records of another format in the sample do not stop detection; the first
+    record's format is used and the others become bad rows of the scan.
+
+    Raises:
+        seal.errors.SealError: missing or empty file, unknown format, or mixed formats in the first records.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SealError(f"No such file: {path}.")
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise SealError(f"The file {path} is empty; give a request log ({ACCEPTED}).")
+    if head[:4] == b"PAR1":
+        import pyarrow.parquet as pq
+
+        try:
+            columns = pq.ParquetFile(path).schema_arrow.names
+        except Exception as exc:  # a corrupt footer
+            raise SealError(f"{path} looks like Parquet but cannot be read: {exc}.") from None
+        return _table(path, "parquet", columns)
+    if head[:2] in (b"\x1f\x8b", b"PK"):
+        raise SealError(f"{path} is compressed (gzip/zip); decompress it first. Accepted: {ACCEPTED}.")
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if len(head) == SAMPLE_BYTES:  # cut at the last complete line
+        text = text[: text.rfind("\n") + 1] or text
+    first = text.lstrip()[:1]
+    if first in ("{", "["):
+        return _json(path, text, complete=len(head) < SAMPLE_BYTES, strict=strict)
+    return _csv(path, text)
+
+
+def _json(path: Path, text: str, *, complete: bool, strict: bool = True) -> Detected:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    container = None
+    if lines:
+        try:
+            first = json.loads(lines[0])
+            if isinstance(first, dict):
+                container = "jsonl"
+        except ValueError:
+            pass
+    if container is None:
+        container = "json-array" if text.lstrip().startswith("[") else "json-object"
+    if container == "jsonl":
+        records = _records_in_sample(text, "jsonl")
+    elif complete:
+        records = _records_in_sample(text, container)
+        if not records and text.strip():
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                raise SealError(f"{path} is not valid JSON: {exc}.") from None
+    else:
+        records = _records_via_duckdb(path, container)
+    if container == "json-object" and len(records) == 1 and isinstance(records[0], dict) \
+            and isinstance(records[0].get("data"), list):
+        container, records = "json-data", records[0]["data"]
+    if container == "json-array" and len(records) == 1 and isinstance(records[0], list):
+        records = records[0]
+    kinds: list[tuple[int, str | None]] = []
+    for i, rec in enumerate(records[:SAMPLE_RECORDS], start=1):
+        if rec is ValueError:
+            continue  # a malformed line: reported with its line number by the full scan
+        kinds.append((i, classify_record(rec)))
+    if not kinds:
+        raise SealError(f"Unknown format: no complete JSON record found at the start of {path}. Accepted: {ACCEPTED}.")
+    first_kind = kinds[0][1]
+    if first_kind is None:
+        raise SealError(f"Unknown format: the first record of {path} is not one of the accepted kinds. "
+                        f"Accepted: {ACCEPTED}.")
+    for i, kind in kinds[1:]:
+        if kind is None and first_kind == "table":
+            continue  # a flat row lacking columns: a bad row of the table, reported by the full scan
+        if kind != first_kind and strict:
+            what = "line" if container == "jsonl" else "record"
+            other = FORMATS[kind].label if kind in FORMATS else ("a flat table row" if kind else "of unknown kind")
+            raise SealError(
+                f"Mixed formats in {path}: {what} {i} is {other}, but the first record is "
+                f"{FORMATS[first_kind].label if first_kind in FORMATS else 'a flat table row'}; "
+                "split the file by format (or use --skip-bad to skip the odd rows)."
+            )
+    if first_kind == "table":
+        cols: list[str] = []
+        for _, rec in ((i, r) for i, r in enumerate(records[:SAMPLE_RECORDS]) if isinstance(r, dict)):
+            cols.extend(k for k in rec if k not in cols)
+        return Detected(container=container, fmt=table_format(cols), columns=cols)
+    return Detected(container=container, fmt=FORMATS[first_kind])
+
+
+def _table(path: Path, container: str, columns: list[str]) -> Detected:
+    if LITELLM_COLUMNS <= {c.lower() for c in columns}:
+        return Detected(container=container, fmt=litellm_table_format(columns), columns=columns)
+    return Detected(container=container, fmt=table_format(columns), columns=columns)
+
+
+def _csv(path: Path, text: str) -> Detected:
+    import csv
+
+    header = text.splitlines()[0] if text.splitlines() else ""
+    try:
+        dialect = csv.Sniffer().sniff(header + "\n", delimiters=",;\t|")
+        delim = dialect.delimiter
+    except csv.Error:
+        delim = ","
+    columns = [c.strip().strip('"') for c in next(csv.reader([header], delimiter=delim))]
+    if len(columns) < 2 and not ({c.lower() for c in columns} & {"prompt", "input_tokens"}):
+        raise SealError(f"Unknown format: {path} is neither JSON, JSONL, Parquet nor a CSV with a header row. "
+                        f"Accepted: {ACCEPTED}.")
+    det = _table(path, "csv", columns)
+    det.columns = columns
+    det.delimiter = delim
+    return det

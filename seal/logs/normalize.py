@@ -1,0 +1,282 @@
+"""Prepare a request frame for the estimator: fill defaults, count tokens, validate, parse timestamps.
+
+Everything is vectorised (numpy / pandas); the only per-text work is the tokenizer's batch encoder, and only for
+rows that come without token counts.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
+from seal.errors import SealError, join_codes
+
+NORMALIZED_COLUMNS: tuple[str, ...] = INPUT_COLUMNS + LOG_COLUMNS + ("warnings",)
+NUMERIC_COLUMNS: tuple[str, ...] = (
+    "params_b", "active_params_b", "gpus", "batch_size", "input_tokens", "output_tokens", "latency_s", "ttft_s",
+    "cached_input_tokens", "reasoning_tokens",
+)
+TOKEN_COLUMNS: tuple[str, ...] = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens")
+STRING_COLUMNS: tuple[str, ...] = tuple(c for c in NORMALIZED_COLUMNS if c not in NUMERIC_COLUMNS and c != "timestamp")
+
+DEFAULT_OUTPUT_TOKENS = 215            # tokens; mean response length in LMSYS-Chat-1M (Zheng et al. 2023,
+                                       # arXiv:2309.11998, Table 1: 214.5 tokens per response)
+MAX_TOKENS_PER_REQUEST = 10_000_000    # tokens; the largest context window offered (Llama 4 Scout, 10 M)
+MAX_LATENCY_S = 86_400.0               # s; one request longer than a day is a logging error
+MAX_PARAMS_B = 100_000.0               # billions of parameters; far above any published model
+
+
+def _where(frame: pd.DataFrame, label: Any) -> str:
+    return f"{frame.index.name or 'row'} {label}"
+
+
+def empty_column(col: str, index: pd.Index) -> pd.Series:
+    """An all-missing column of the normalised frame's type for ``col`` (cheap for millions of rows)."""
+    if col in NUMERIC_COLUMNS:
+        return pd.Series(np.full(len(index), np.nan), index=index)
+    if col == "timestamp":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index)
+
+
+def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_tokens: bool = False) -> pd.Series:
+    """Why each row is unusable (a short reason), or NA when it is fine. Numeric columns must already be numeric.
+
+    Checks: negative or absurd token counts (> :data:`MAX_TOKENS_PER_REQUEST`), negative or absurd latency, and
+    optionally a missing model (without ``params_b``) or missing input tokens (without prompt text).
+    """
+    n = len(frame)
+    reason = np.full(n, None, dtype=object)
+    pending = np.ones(n, dtype=bool)
+
+    def flag(mask: np.ndarray, text: Any) -> None:
+        nonlocal pending
+        hit = mask & pending
+        if hit.any():
+            if callable(text):
+                idx = np.flatnonzero(hit)
+                reason[idx] = text(idx)
+            else:
+                reason[hit] = text
+            pending &= ~hit
+
+    for col in TOKEN_COLUMNS:
+        if col in frame:
+            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            flag(v < 0, lambda idx, c=col, v=v: [f"{c} is negative ({v[i]:g})" for i in idx])
+            flag(v > MAX_TOKENS_PER_REQUEST,
+                 lambda idx, c=col, v=v: [f"{c} is {v[i]:.0f}, more than {MAX_TOKENS_PER_REQUEST:,} tokens per request"
+                                          for i in idx])
+    for col in ("latency_s", "ttft_s"):
+        if col in frame:
+            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            flag(v < 0, lambda idx, c=col, v=v: [f"{c} is negative ({v[i]:g} s)" for i in idx])
+            flag(v > MAX_LATENCY_S, lambda idx, c=col, v=v: [f"{c} is {v[i]:g} s, more than a day" for i in idx])
+    for col in ("params_b", "active_params_b", "gpus", "batch_size"):
+        if col in frame:
+            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            flag(v <= 0, lambda idx, c=col, v=v: [f"{c} must be positive (got {v[i]:g})" for i in idx])
+            flag(v > MAX_PARAMS_B if col.endswith("params_b") else v > 1e6,
+                 lambda idx, c=col, v=v: [f"{c} is {v[i]:g}, far above any real value" for i in idx])
+    if require_model:
+        no_model = _blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
+        if "params_b" in frame:
+            no_model = no_model & frame["params_b"].isna().to_numpy()
+        flag(no_model, "no model (give a model column or --model, or params_b for an unknown model)")
+    if require_tokens:
+        no_in = frame["input_tokens"].isna().to_numpy() if "input_tokens" in frame else np.ones(n, dtype=bool)
+        if "prompt" in frame:
+            no_in = no_in & _blank(frame["prompt"])
+        flag(no_in, "no input_tokens and no prompt text to count")
+    return pd.Series(reason, index=frame.index, dtype=object)
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """True where a text cell is missing or empty."""
+    na = s.isna().to_numpy().copy()
+    if na.all():
+        return na
+    return na | (s.astype("str").str.strip() == "").to_numpy()
+
+
+def raise_first_bad(frame: pd.DataFrame, reasons: pd.Series, *, hint: str = "") -> None:
+    """Raise a :class:`SealError` for the first bad row in ``reasons`` (no-op when all are NA)."""
+    bad = reasons.notna().to_numpy()
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    more = int(bad.sum()) - 1
+    tail = f" ({more} more bad row{'s' if more != 1 else ''})" if more else ""
+    raise SealError(f"{_where(frame, frame.index[i])}: {reasons.iloc[i]}{tail}.{hint}")
+
+
+def _to_numeric(frame: pd.DataFrame, col: str) -> None:
+    s = frame[col]
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        if s.dtype != np.float64:
+            frame[col] = s.astype(np.float64)
+        return
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & s.notna() & ~_blank_safe(s)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise SealError(f"{_where(frame, frame.index[i])}: {col} is not a number ({s.iloc[i]!r}).")
+    frame[col] = num.astype(np.float64)
+
+
+def _blank_safe(s: pd.Series) -> pd.Series:
+    return s.astype("str").str.strip().isin(["", "nan", "None", "<NA>"])
+
+
+def _fill(frame: pd.DataFrame, col: str, value: Any) -> np.ndarray:
+    """Fill missing cells of ``col`` with ``value``; return the mask of filled rows."""
+    s = frame[col]
+    missing = s.isna().to_numpy().copy()
+    if col in STRING_COLUMNS:
+        missing |= _blank(s)
+    if missing.any():
+        if missing.all():
+            frame[col] = pd.Series(value, index=frame.index, dtype=s.dtype if col in NUMERIC_COLUMNS else None)
+        else:
+            frame[col] = s.where(~missing, value)
+    return missing
+
+
+def _tokenize(frame: pd.DataFrame, rows: np.ndarray, text_col: str, tokenizer: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Token counts of ``text_col`` at ``rows`` and the tokenizer name per row."""
+    from seal.logs.tokens import count_tokens, tokenizer_for_model
+
+    idx = np.flatnonzero(rows)
+    texts = frame[text_col].to_numpy(dtype=object)[idx]
+    if tokenizer:
+        names = np.full(len(idx), tokenizer, dtype=object)
+    else:
+        models = frame["model"].to_numpy(dtype=object)[idx]
+        uniq, inv = np.unique(pd.Series(models, dtype=object).fillna("").astype(str).to_numpy(), return_inverse=True)
+        names = np.array([tokenizer_for_model(m) for m in uniq], dtype=object)[inv]
+    counts = np.zeros(len(idx), dtype=np.int64)
+    for name in pd.unique(names):
+        sel = names == name
+        counts[sel] = count_tokens(texts[sel], name)
+    return counts, names
+
+
+def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaults: Any) -> pd.DataFrame:
+    """Normalise a request frame: defaults, token counts, default output length, validation, UTC timestamps.
+
+    Args:
+        frame: requests with any of :data:`seal.columns.INPUT_COLUMNS` / ``LOG_COLUMNS``.
+        tokenizer: tokenizer for texts without counts (see :mod:`seal.logs.tokens`); default per model.
+        **defaults: values for missing columns / empty cells (``model``, ``gpu``, ``input_tokens`` ...).
+
+    Returns:
+        A new frame with every column of :data:`NORMALIZED_COLUMNS` (plus the input's other columns), token
+        counts as int64, ``token_source`` (``log`` / ``user`` / ``tokenizer:<name>``, ``a+b`` when input and
+        output differ), ``timestamp`` as tz-aware UTC and coded ``warnings``.
+
+    Raises:
+        SealError: a non-numeric or impossible value, a row without model or input tokens, a bad timestamp;
+            the message names the column and the row (``line N`` for frames read from logs).
+    """
+    out = frame.copy()
+    n = len(out)
+    for col in NORMALIZED_COLUMNS:
+        if col not in out:
+            out[col] = empty_column(col, out.index)
+    for col in NUMERIC_COLUMNS:
+        _to_numeric(out, col)
+
+    in_given = out["input_tokens"].notna().to_numpy()
+    out_given = out["output_tokens"].notna().to_numpy()
+    filled = ~(in_given & out_given)          # rows whose token counts come from somewhere else than the input
+    fidx = np.flatnonzero(filled)
+    # per filled row: where its input / output count comes from (None = from the input itself)
+    in_src = np.full(len(fidx), None, dtype=object)
+    out_src = np.full(len(fidx), None, dtype=object)
+
+    unknown = set(defaults) - set(NORMALIZED_COLUMNS)
+    if unknown:
+        raise SealError(f"Unknown default(s) {sorted(unknown)}; accepted: {sorted(NUMERIC_COLUMNS + STRING_COLUMNS)}.")
+    for key, value in defaults.items():
+        if value is None:
+            continue
+        if key in NUMERIC_COLUMNS:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise SealError(f"{key} must be a number (got {value!r}).") from None
+        hit = _fill(out, key, value)
+        if key == "input_tokens":
+            in_src[hit[fidx]] = "user"
+        elif key == "output_tokens":
+            out_src[hit[fidx]] = "user"
+
+    warn_tok = np.zeros(n, dtype=bool)
+    for tcol, text_col, srcs in (("input_tokens", "prompt", in_src), ("output_tokens", "response", out_src)):
+        need = out[tcol].isna().to_numpy() & ~_blank(out[text_col])
+        if need.any():
+            counts, names = _tokenize(out, need, text_col, tokenizer)
+            vals = out[tcol].to_numpy(dtype=float, copy=True)
+            vals[need] = counts
+            out[tcol] = vals
+            pos = np.searchsorted(fidx, np.flatnonzero(need))
+            srcs[pos] = ["tokenizer:" + str(nm) for nm in names]
+            warn_tok |= need
+
+    no_out = out["output_tokens"].isna().to_numpy()
+    if no_out.any():
+        vals = out["output_tokens"].to_numpy(dtype=float, copy=True)
+        vals[no_out] = DEFAULT_OUTPUT_TOKENS
+        out["output_tokens"] = vals
+        out_src[no_out[fidx]] = "default"
+
+    raise_first_bad(out, check_rows(out, require_model=True, require_tokens=True))
+
+    for col in ("input_tokens", "output_tokens"):
+        out[col] = out[col].to_numpy(dtype=float).round().astype(np.int64)
+    src = out["token_source"]
+    given = src.where(~_blank(src), "user") if len(src) else src
+    if len(fidx):
+        base = given.to_numpy(dtype=object)[fidx]
+        ins = np.where(pd.isna(in_src), base, in_src)
+        outs = np.where(pd.isna(out_src), base, out_src)
+        combined = [a if a == b else f"{a}+{b}" for a, b in zip(ins, outs)]
+        given = given.copy()
+        given.iloc[fidx] = combined
+    out["token_source"] = given.astype("str")
+
+    out["timestamp"] = _utc(out, out["timestamp"])
+
+    flagged = np.flatnonzero(warn_tok | no_out)
+    if len(flagged):
+        prev = out["warnings"].to_numpy(dtype=object)[flagged]
+        codes = [join_codes("" if pd.isna(p) else str(p), "estimated-tokens" if w else "",
+                            "default-output-tokens" if d else "")
+                 for p, w, d in zip(prev, warn_tok[flagged], no_out[flagged])]
+        warnings = out["warnings"].astype(object).copy()
+        warnings.iloc[flagged] = codes
+        out["warnings"] = warnings.astype("str")
+    return out
+
+
+def _utc(frame: pd.DataFrame, s: pd.Series) -> pd.Series:
+    """``s`` as tz-aware UTC datetimes (naive values are taken as UTC; epoch numbers as seconds)."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(s):
+        return s.dt.tz_localize("UTC")
+    if s.isna().all():
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
+    if pd.api.types.is_numeric_dtype(s):
+        return pd.to_datetime(s, unit="s", utc=True)
+    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
+    bad = parsed.isna() & s.notna() & ~_blank_safe(s)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise SealError(f"{_where(frame, frame.index[i])}: timestamp is not a date-time ({s.iloc[i]!r}); "
+                        "use ISO 8601 with a time zone, e.g. 2025-01-31T12:00:00Z.")
+    return parsed

@@ -1,0 +1,399 @@
+"""Read request logs of any supported format into normalised request frames, in bounded memory.
+
+DuckDB streams the file (``read_csv`` of raw lines for JSONL, ``read_json_objects`` for JSON documents,
+``read_csv`` / ``read_parquet`` for tables) as Arrow batches; each batch gets its line numbers and is mapped onto the
+normalised columns by the format's SQL (:mod:`seal.logs.formats`), still in DuckDB. Python only splits off bad
+rows: by default the first one raises a :class:`~seal.errors.SealError` naming its line; with ``skip_bad=True`` they
+are skipped, counted in the :class:`ReadReport` and a few are quoted.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from seal.errors import SealError
+from seal.logs.detect import detect
+from seal.logs.formats import NUMBER_COLUMNS, OTLP_RESOURCE_SCHEMA, OTLP_SPAN_SCHEMA, STRING_COLUMNS, Detected, Format
+from seal.logs.normalize import NORMALIZED_COLUMNS, check_rows, empty_column
+
+DEFAULT_BATCH_ROWS = 262_144      # rows per batch: ~100 MB of frame at most, amortises per-batch overhead
+MAX_LINE_BYTES = 256 << 20        # longest JSONL line / JSON object accepted
+EXAMPLES_KEPT = 5                 # bad rows quoted in the report
+
+SKIP_HINT = " Fix the file, or pass --skip-bad (skip_bad=True) to skip bad rows; they are counted and reported."
+
+_MACROS = """
+CREATE OR REPLACE MACRO seal_epoch_ts(v) AS make_timestamp(CAST(CASE WHEN abs(v) >= 1e17 THEN v / 1000
+    WHEN abs(v) >= 1e14 THEN v WHEN abs(v) >= 1e11 THEN v * 1000 ELSE v * 1e6 END AS BIGINT))::TIMESTAMPTZ;
+CREATE OR REPLACE MACRO seal_ts(x) AS CASE WHEN x IS NULL OR trim(x::VARCHAR) = '' THEN NULL
+    WHEN TRY_CAST(x::VARCHAR AS DOUBLE) IS NOT NULL THEN seal_epoch_ts(TRY_CAST(x::VARCHAR AS DOUBLE))
+    ELSE TRY_CAST(x::VARCHAR AS TIMESTAMPTZ) END;
+CREATE OR REPLACE MACRO seal_ns_ts(x) AS make_timestamp(CAST(TRY_CAST(x AS HUGEINT) // 1000 AS BIGINT))::TIMESTAMPTZ;
+CREATE OR REPLACE MACRO seal_seconds(a, b) AS epoch(seal_ts(b)) - epoch(seal_ts(a));
+CREATE OR REPLACE MACRO seal_attr(l, k) AS list_filter(l, lambda x: x.key = k)[1].v;
+"""
+
+
+@dataclass
+class ReadReport:
+    """What a read found: format, rows kept, rows skipped as bad (with examples), records ignored as non-requests."""
+
+    path: str
+    container: str = ""
+    source_format: str = ""
+    rows: int = 0
+    skipped: int = 0
+    ignored: int = 0
+    ignored_what: str = ""
+    examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for the CLI / UI."""
+        text = f"{self.rows:,} requests read from {Path(self.path).name} ({self.source_format}, {self.container})"
+        if self.skipped:
+            text += f"; {self.skipped:,} bad rows skipped (e.g. {self.examples[0]})"
+        if self.ignored:
+            text += f"; {self.ignored:,} {self.ignored_what or 'non-request records'} ignored"
+        return text
+
+    def add_bad(self, label: str, lines: np.ndarray, reasons: np.ndarray) -> None:
+        self.skipped += len(lines)
+        for line, why in zip(lines[: EXAMPLES_KEPT - len(self.examples)], reasons):
+            self.examples.append(f"{label} {line}: {why}")
+
+
+def _connect():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for stmt in _MACROS.split(";"):
+        if stmt.strip():
+            con.execute(stmt)
+    return con
+
+
+def _explain(exc: Exception, path: Path) -> SealError:
+    """A DuckDB error as one clear sentence."""
+    text = str(exc)
+    m = re.search(r"CSV Error on Line: (\d+)", text)
+    if m and ("unicode" in text.lower() or "utf-8" in text.lower()):
+        return SealError(f"{path}: line {m.group(1)} is not valid UTF-8 text; SEAL reads UTF-8 logs "
+                         "(re-save the file as UTF-8)." + SKIP_HINT)
+    if m:
+        detail = next((ln for ln in text.splitlines()[2:] if ln.strip() and not ln.startswith("Original")), "")
+        return SealError(f"{path}: line {m.group(1)} cannot be read as CSV ({detail.strip()})." + SKIP_HINT)
+    m = re.search(r"Malformed JSON.*?at byte \d+ in (?:line|record/value) (\d+): (.*)", text)
+    if m:
+        return SealError(f"{path} is not valid JSON near line {m.group(1)}: {m.group(2).strip().rstrip('.')}.")
+    if "utf-8" in text.lower() or "unicode" in text.lower():
+        return SealError(f"{path} contains bytes that are not valid UTF-8 text; SEAL reads UTF-8 logs.")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return SealError(f"Could not read {path}: {first}")
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class _Plan:
+    """The source query (streamed) and the per-batch mapping SQL for one detected file."""
+
+    def __init__(self, path: Path, det: Detected, skip_bad: bool) -> None:
+        self.path, self.det, self.fmt = path, det, det.fmt
+        c, p = det.container, _q(path)
+        rejects = ", ignore_errors=true, store_rejects=true" if skip_bad else ""
+        self.label = {"jsonl": "line", "csv": "line", "parquet": "row"}.get(c, "record")
+        self.first_line = 2 if c == "csv" else 1
+        self.total_rows: int | None = None
+        if c == "jsonl":
+            self.source = (f"SELECT line FROM read_csv({p}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', "
+                           f"escape='', header=false, auto_detect=false, max_line_size={MAX_LINE_BYTES}{rejects})")
+        elif c in ("json-array", "json-object", "json-data"):
+            fmt = "array" if c == "json-array" else "unstructured"
+            rd = f"read_json_objects({p}, format='{fmt}', maximum_object_size={MAX_LINE_BYTES})"
+            self.source = (f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
+                           if c == "json-data" else f"SELECT json::VARCHAR AS line FROM {rd}")
+        elif c == "csv":
+            # the header parsed in detect() gives the columns: no sniffing, so a ragged row is an error with its line
+            delim = (det.delimiter or ",").replace("'", "''")
+            cols = det.columns
+            spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols) + "}"
+            rd = (f"read_csv({p}, header=false, skip=1, auto_detect=false, columns={spec}, delim='{delim}', "
+                  f"quote='\"', escape='\"', max_line_size={MAX_LINE_BYTES}{rejects})")
+            self.source = f"SELECT {self._projection(cols)} FROM {rd}"
+        elif c == "parquet":
+            import pyarrow.parquet as pq
+
+            self.total_rows = pq.ParquetFile(path).metadata.num_rows
+            self.source = f"SELECT {self._projection(det.columns)} FROM read_parquet({p})"
+        else:  # pragma: no cover - detect() only returns the containers above
+            raise SealError(f"Unsupported container {c!r}.")
+        self.mapping = self._mapping_sql()
+
+    def _projection(self, cols: list[str]) -> str:
+        wanted = set(self.fmt.schema or {}) if self.fmt.schema else None
+        names = [c for c in cols if wanted is None or c in wanted]
+        if not names:
+            names = cols
+        return ", ".join('"' + c.replace('"', '""') + '"' for c in names)
+
+    def _records_sql(self) -> tuple[str, str]:
+        """SQL over the batch (``_line``, ``line``/columns) yielding ``_line, _state, r``; and the record prefix."""
+        if self.det.container in ("csv", "parquet"):
+            return "SELECT *, NULL::VARCHAR AS _state FROM batch", ""
+        state = ("CASE WHEN line IS NULL OR trim(line) = '' THEN 'blank' "
+                 "WHEN NOT json_valid(line) THEN 'invalid' WHEN json_type(line) <> 'OBJECT' THEN 'not-object' END")
+        if self.fmt.name == "otlp":
+            attrs = ("list_transform(json_transform({x}, '{s}'), lambda a: {{'key': a.key, 'v': coalesce("
+                     "a.value.stringValue, a.value.intValue, a.value.doubleValue, a.value.boolValue)}})")
+            import json as _json
+
+            span_schema = {k: v for k, v in OTLP_SPAN_SCHEMA.items() if k != "attributes"}
+            attr_schema = _json.dumps(OTLP_RESOURCE_SCHEMA)
+            return (
+                "WITH d AS (SELECT _line, " + state + " AS _state, line FROM batch), "
+                "rs AS (SELECT _line, _state, unnest(CASE WHEN _state IS NULL AND json_exists(line, '$.resourceSpans') "
+                "THEN json_extract(line, '$.resourceSpans[*]') WHEN _state IS NULL AND NOT json_exists(line, '$.resourceSpans') "
+                "THEN [NULL::JSON] ELSE [NULL::JSON] END) AS rs FROM d WHERE _state IS DISTINCT FROM 'blank'), "
+                "sp AS (SELECT _line, _state, json_extract(rs, '$.resource.attributes') AS rattrs, "
+                "unnest(CASE WHEN rs IS NULL THEN [NULL::JSON] ELSE json_extract(rs, '$.scopeSpans[*].spans[*]') END) AS span "
+                "FROM rs) "
+                "SELECT _line, _state, CASE WHEN span IS NULL THEN NULL ELSE struct_pack("
+                f"span := struct_insert(json_transform(span, '{_json.dumps(span_schema)}'), "
+                f"attributes := {attrs.format(x=chr(40) + 'span->' + chr(39) + 'attributes' + chr(39) + chr(41), s=attr_schema)}), "
+                f"resource := {attrs.format(x='rattrs', s=attr_schema)}) END AS r FROM sp",
+                "r.",
+            )
+        # one parse per line; lines that do not parse are classified afterwards (rare)
+        return (
+            "SELECT _line, CASE WHEN r IS NULL THEN CASE WHEN line IS NULL OR trim(line) = '' THEN 'blank' "
+            "WHEN NOT json_valid(line) THEN 'invalid' ELSE 'not-object' END END AS _state, r FROM "
+            f"(SELECT _line, line, try(json_transform(line, '{self.fmt.json_schema()}')) AS r FROM batch)",
+            "r.",
+        )
+
+    def _mapping_sql(self) -> str:
+        fmt: Format = self.fmt
+        records, prefix = self._records_sql()
+
+        def sub(expr: str) -> str:
+            return expr.replace("{r}", prefix)
+
+        raw = [f"({sub(e)}) AS \"raw_{c}\"" for c, e in fmt.fields.items()]
+        inner = (f"SELECT _line, _state, ({sub(fmt.shape)}) AS _shape, ({sub(fmt.keep)}) AS _keep, "
+                 f"({sub(fmt.bad) if fmt.bad else 'NULL'})::VARCHAR AS _fbad, " + ", ".join(raw) +
+                 f" FROM ({records}) WHERE _state IS DISTINCT FROM 'blank'")
+        cols, reasons = [], []
+        for c in STRING_COLUMNS:
+            cols.append(f"CAST(\"raw_{c}\" AS VARCHAR) AS \"{c}\"" if c in fmt.fields else f"NULL::VARCHAR AS \"{c}\"")
+        for c in NUMBER_COLUMNS:
+            if c in fmt.fields:
+                cols.append(f"TRY_CAST(\"raw_{c}\" AS DOUBLE) AS \"{c}\"")
+                reasons.append(f"WHEN \"raw_{c}\" IS NOT NULL AND trim(\"raw_{c}\"::VARCHAR) <> '' AND "
+                               f"TRY_CAST(\"raw_{c}\" AS DOUBLE) IS NULL THEN '{c} is not a number (' || "
+                               f"left(\"raw_{c}\"::VARCHAR, 40) || ')'")
+            else:
+                cols.append(f"NULL::DOUBLE AS \"{c}\"")
+        if "timestamp" in fmt.fields:
+            cols.append("seal_ts(\"raw_timestamp\") AS \"timestamp\"")
+            reasons.append("WHEN \"raw_timestamp\" IS NOT NULL AND trim(\"raw_timestamp\"::VARCHAR) <> '' AND "
+                           "seal_ts(\"raw_timestamp\") IS NULL THEN 'timestamp is not a date-time (' || "
+                           "left(\"raw_timestamp\"::VARCHAR, 40) || ')'")
+        else:
+            cols.append("NULL::TIMESTAMPTZ AS \"timestamp\"")
+        src_fmt = "\"raw_source_format\"" if "source_format" in fmt.fields else "NULL"
+        cols.append(f"coalesce(CAST({src_fmt} AS VARCHAR), '{fmt.name}') AS source_format")
+        tok = [f"\"raw_{c}\"" for c in ("input_tokens", "output_tokens") if c in fmt.fields]
+        if "token_source" in fmt.fields:
+            cols.append("coalesce(CAST(\"raw_token_source\" AS VARCHAR), "
+                        + (f"CASE WHEN coalesce({', '.join(tok)}) IS NOT NULL THEN 'log' END)" if tok else "NULL)")
+                        + " AS token_source")
+        elif tok:
+            cols.append(f"CASE WHEN coalesce({', '.join(tok)}) IS NOT NULL THEN '{fmt.token_source}' END AS token_source")
+        else:
+            cols.append("NULL::VARCHAR AS token_source")
+        bad = ("CASE WHEN _state = 'invalid' THEN 'is not valid JSON (a truncated or malformed line)' "
+               "WHEN _state = 'not-object' THEN 'is not a JSON object' "
+               f"WHEN NOT coalesce(_shape, FALSE) THEN 'is not {fmt.label} like the first records (mixed formats)' "
+               "WHEN _fbad IS NOT NULL THEN _fbad " + " ".join(reasons) + " END")
+        keep = "CASE WHEN _state IS NOT NULL OR NOT coalesce(_shape, FALSE) THEN TRUE ELSE coalesce(_keep, FALSE) END"
+        return f"SELECT _line, {keep} AS _keep, {bad} AS _bad, " + ", ".join(cols) + f" FROM ({inner})"
+
+
+class RequestBatches:
+    """Iterable of normalised request frames (one per batch) read from a log; ``report`` fills as it goes."""
+
+    def __init__(self, path: str | Path, *, batch_rows: int = DEFAULT_BATCH_ROWS, skip_bad: bool = False,
+                 progress: bool = False) -> None:
+        self.path = Path(path)
+        self.batch_rows = int(batch_rows)
+        self.skip_bad = skip_bad
+        self.progress = progress
+        self.detected = detect(self.path, strict=not skip_bad)
+        self.report = ReadReport(path=str(self.path), container=self.detected.container,
+                                 source_format=self.detected.fmt.name, ignored_what=self.detected.fmt.ignored_what)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        import duckdb
+
+        t0 = time.perf_counter()
+        src_con, map_con = _connect(), _connect()
+        plan = _Plan(self.path, self.detected, self.skip_bad)
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=plan.total_rows, unit=" rows", file=sys.stderr, desc=f"reading {self.path.name}",
+                       mininterval=0.5, leave=False, dynamic_ncols=True)
+        offset = plan.first_line
+        rejected = np.zeros(0, dtype=np.int64)
+        try:
+            if self.skip_bad and self.detected.container in ("jsonl", "csv"):
+                rejected = self._rejected_lines(src_con, plan)
+            reader = src_con.sql(plan.source).to_arrow_reader(self.batch_rows)
+            for arrow_batch in reader:
+                n = arrow_batch.num_rows
+                if n == 0:
+                    continue
+                import pyarrow as pa
+
+                lines = np.arange(offset, offset + n, dtype=np.int64)
+                if len(rejected):
+                    lines = _skip_lines(lines, rejected)
+                batch = pa.Table.from_batches([arrow_batch]).append_column("_line", pa.array(lines))
+                offset += n
+                map_con.register("batch", batch)
+                mapped = map_con.sql(plan.mapping).to_arrow_table()
+                map_con.unregister("batch")
+                frame = self._split(mapped, plan)
+                if bar is not None:
+                    bar.update(n)
+                if len(frame):
+                    yield frame
+        except duckdb.Error as exc:
+            raise _explain(exc, self.path) from None
+        finally:
+            if bar is not None:
+                bar.close()
+            src_con.close()
+            map_con.close()
+            self.report.seconds = time.perf_counter() - t0
+        if self.report.rows == 0:
+            what = f" ({self.report.skipped:,} bad rows skipped)" if self.report.skipped else ""
+            what += f" ({self.report.ignored:,} {self.report.ignored_what} ignored)" if self.report.ignored else ""
+            raise SealError(f"{self.path} holds no model requests{what}.")
+
+    def _rejected_lines(self, con, plan: _Plan) -> np.ndarray:
+        """With skip_bad: a first pass lets DuckDB reject unreadable lines (bad UTF-8, ragged CSV rows); they are
+        counted and quoted, and the line numbers of the rows that follow stay exact."""
+        con.execute(f"SELECT count(*) FROM ({plan.source})").fetchall()
+        try:
+            rows = con.execute("SELECT line, min(error_message) FROM reject_errors GROUP BY line ORDER BY line"
+                               ).fetchall()
+            con.execute("DROP TABLE IF EXISTS reject_errors")
+            con.execute("DROP TABLE IF EXISTS reject_scans")
+        except Exception:  # noqa: BLE001 - no rejects table when nothing was rejected
+            return np.zeros(0, dtype=np.int64)
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        lines = np.array([int(r[0]) for r in rows], dtype=np.int64)
+        why = np.array(["is not valid UTF-8 text" if "unicode" in str(r[1]).lower()
+                        else f"cannot be read as CSV ({str(r[1])[:80]})" for r in rows], dtype=object)
+        self.report.add_bad(plan.label, lines, why)
+        return lines
+
+    def _split(self, mapped, plan: _Plan) -> pd.DataFrame:
+        df = mapped.to_pandas()
+        keep = df.pop("_keep").to_numpy(dtype=bool)
+        if not keep.all():
+            self.report.ignored += int((~keep).sum())
+            df = df[keep]
+        lines = df.pop("_line").to_numpy()
+        df.index = pd.Index(lines, name=plan.label)
+        reasons = df.pop("_bad")
+        value_reasons = check_rows(df)
+        reasons = reasons.where(reasons.notna(), value_reasons)
+        bad = reasons.notna().to_numpy()
+        if bad.any():
+            if not self.skip_bad:
+                i = int(np.flatnonzero(bad)[0])
+                more = int(bad.sum()) - 1
+                tail = f" ({more} more bad row{'s' if more != 1 else ''} in this batch)" if more else ""
+                raise SealError(f"{self.path}: {plan.label} {lines[i]} {_verb(reasons.iloc[i])}{tail}." + SKIP_HINT)
+            self.report.add_bad(plan.label, lines[bad], reasons.to_numpy()[bad])
+            df = df[~bad]
+        self.report.rows += len(df)
+        for col in NORMALIZED_COLUMNS:
+            if col not in df:
+                df[col] = empty_column(col, df.index)
+        return df[list(NORMALIZED_COLUMNS)]
+
+
+def _skip_lines(lines: np.ndarray, rejected: np.ndarray) -> np.ndarray:
+    """File line numbers of kept rows, given their sequence numbers ``lines`` and the sorted ``rejected`` lines."""
+    out = lines.copy()
+    for _ in range(len(rejected) + 1):
+        shifted = lines + np.searchsorted(rejected, out, side="right")
+        if np.array_equal(shifted, out):
+            break
+        out = shifted
+    return out
+
+
+def _verb(reason: str) -> str:
+    """Messages read "line 4 is not valid JSON" / "line 4: input_tokens is negative"."""
+    return reason if reason.startswith("is ") else f"has a bad value: {reason}"
+
+
+def iter_request_batches(path: str | Path, *, batch_rows: int = DEFAULT_BATCH_ROWS, skip_bad: bool = False,
+                         progress: bool = False) -> RequestBatches:
+    """Stream a request log as normalised frames of at most ``batch_rows`` rows.
+
+    Returns a :class:`RequestBatches`: iterate it for frames (index = line / row / record number); its ``report``
+    (a :class:`ReadReport`) counts rows, skipped bad rows and ignored non-request records.
+
+    Raises:
+        seal.errors.SealError: missing, empty, unknown-format or mixed-format file; the first bad row (its line
+            and why) unless ``skip_bad``; a file holding no requests at all.
+    """
+    return RequestBatches(path, batch_rows=batch_rows, skip_bad=skip_bad, progress=progress)
+
+
+def read_requests(path: str | Path, *, skip_bad: bool = False, progress: bool = False) -> tuple[pd.DataFrame, ReadReport]:
+    """Read a whole request log into one normalised frame (see :func:`iter_request_batches`).
+
+    ``path`` may also be a binary file object (an upload); it is spooled to a temporary file named like it
+    (``.name``) so DuckDB can scan it.
+    """
+    if hasattr(path, "read"):
+        import os
+        import tempfile
+
+        suffix = Path(getattr(path, "name", "") or "upload").suffix
+        fd, tmp = tempfile.mkstemp(suffix=suffix, prefix="seal-upload-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                data = path.read()
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            shown = str(getattr(path, "name", "") or "the upload")
+            try:
+                frame, report = read_requests(tmp, skip_bad=skip_bad, progress=progress)
+            except SealError as exc:
+                raise SealError(str(exc).replace(tmp, shown)) from None
+            report.path = shown
+            return frame, report
+        finally:
+            os.unlink(tmp)
+    batches = iter_request_batches(path, skip_bad=skip_bad, progress=progress)
+    frames = list(batches)
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    return frame, batches.report

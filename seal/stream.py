@@ -1,0 +1,278 @@
+"""Score a request log of any size: read in batches, estimate each batch, write results incrementally.
+
+Memory stays bounded by the batch size (:data:`seal.logs.read.DEFAULT_BATCH_ROWS`), whatever the file size:
+DuckDB streams the input, :func:`seal.api.estimate` scores one batch at a time, and the writer appends
+(CSV rows, JSON records, Parquet row groups through ``pyarrow.parquet.ParquetWriter``).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+import numpy as np
+import pandas as pd
+
+from seal.errors import SealError
+
+OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
+_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                   ".pq": "parquet"}
+J_PER_KWH = 3.6e6   # J per kWh
+
+
+def output_format(out: str | Path | None, fmt: str | None) -> str:
+    """The output format: ``fmt`` if given (``json`` to a ``.jsonl`` path means JSON Lines), else from the suffix
+    of ``out``, else ``json``."""
+    suffix = Path(out).suffix.lower() if out else ""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in OUTPUT_FORMATS:
+            raise SealError(f"Unknown output format {fmt!r}; accepted: {', '.join(OUTPUT_FORMATS)}.")
+        return "jsonl" if fmt == "json" and suffix in (".jsonl", ".ndjson") else fmt
+    if not out:
+        return "json"
+    if suffix not in _SUFFIX_FORMATS:
+        raise SealError(f"Cannot tell the output format from {out!r}; use a .csv, .json, .jsonl or .parquet path "
+                        "or --format.")
+    return _SUFFIX_FORMATS[suffix]
+
+
+class FrameWriter:
+    """Appends frames to one output (file or stdout) in csv / json (one array) / jsonl / parquet.
+
+    CSV and Parquet go through Arrow's C++ writers (pandas' ``to_csv`` is ~10x slower on wide float frames); every
+    batch is cast to the first batch's schema, so a column that is empty in the first batch cannot break the file.
+    """
+
+    def __init__(self, out: str | Path | None = None, fmt: str | None = None, *, background: bool = False) -> None:
+        """``background=True``: Parquet row groups are encoded and written by a second thread (pyarrow releases
+        the GIL), overlapping the next batch's estimate; at most two batches wait."""
+        self.fmt = output_format(out, fmt)
+        self.out = out
+        self.rows = 0
+        self._schema = None
+        self._pq = None
+        self._csv = None
+        self._thread = None
+        self._error: BaseException | None = None
+        binary = self.fmt in ("parquet", "csv")
+        if out is None:
+            self._fh: TextIO | BinaryIO = sys.stdout.buffer if binary else sys.stdout
+            self._close = False
+        else:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(out, "wb") if binary else open(out, "w", encoding="utf-8", newline="")
+            self._close = True
+        if self.fmt == "json":
+            self._fh.write("[")
+        if background and self.fmt == "parquet":
+            import queue
+            import threading
+
+            self._queue: queue.Queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._drain, name="seal-parquet-writer", daemon=True)
+            self._thread.start()
+
+    @staticmethod
+    def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
+        """Keep a named index (the log's ``line`` / ``row`` / ``record`` number) as the first column."""
+        if frame.index.name and frame.index.name not in frame.columns:
+            return frame.reset_index()
+        return frame.reset_index(drop=True)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame = self._with_index(frame)
+        if self.fmt == "csv":
+            table = self._arrow(frame)
+            if self._csv is None:
+                import pyarrow.csv as pacsv
+
+                self._csv = pacsv.CSVWriter(self._fh, self._schema)
+            self._csv.write_table(table)
+        elif self.fmt == "jsonl":
+            if len(frame):
+                text = frame.to_json(orient="records", lines=True, date_format="iso", date_unit="ms")
+                self._fh.write(text if text.endswith("\n") else text + "\n")
+        elif self.fmt == "json":
+            if len(frame):
+                text = frame.to_json(orient="records", date_format="iso", date_unit="ms")
+                self._fh.write(("" if self.rows == 0 else ",\n") + text[1:-1])
+        else:
+            table = self._arrow(frame)
+            if self._pq is None:
+                import pyarrow.parquet as pq
+
+                self._pq = pq.ParquetWriter(self._fh, self._schema, compression="zstd")
+            if self._thread is None:
+                self._pq.write_table(table)
+            else:
+                self._raise_if_failed()
+                self._queue.put(table)      # blocks while two tables wait: memory stays bounded
+        self.rows += len(frame)
+
+    def _arrow(self, frame: pd.DataFrame):
+        """``frame`` as an Arrow table with the first batch's schema (all-null first columns become strings)."""
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._schema is None:
+            self._schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
+                                      for f in table.schema])
+        return _conform(table, self._schema)
+
+    def _drain(self) -> None:
+        while True:
+            table = self._queue.get()
+            if table is None:
+                return
+            if self._error is not None:
+                continue                  # keep draining so the producer never blocks
+            try:
+                self._pq.write_table(table)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the producer thread
+                self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+            self._raise_if_failed()
+        if self.fmt == "json":
+            self._fh.write("]\n")
+        if self.fmt == "parquet" and self._pq is None:   # nothing written: still a valid (empty) file
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({}), self._fh)
+        for writer in (self._pq, self._csv):
+            if writer is not None:
+                writer.close()
+        if self._close:
+            self._fh.close()
+        else:
+            self._fh.flush()
+
+
+def _conform(table, schema):
+    """``table`` with exactly ``schema``'s columns and types (missing columns as nulls)."""
+    import pyarrow as pa
+
+    cols = []
+    for f in schema:
+        if f.name in table.column_names:
+            col = table[f.name]
+            if col.type != f.type:
+                try:
+                    col = col.cast(f.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise SealError(f"Column {f.name!r} changed type between batches ({f.type} -> {col.type}); "
+                                    "write CSV or JSON instead.") from None
+            cols.append(col)
+        else:
+            cols.append(pa.nulls(len(table), f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def write_frame(frame: pd.DataFrame, out: str | Path | None = None, fmt: str | None = None) -> None:
+    """Write one frame to ``out`` (stdout when ``None``) as csv / json / jsonl / parquet (see :func:`output_format`)."""
+    writer = FrameWriter(out, fmt)
+    try:
+        writer.write(frame)
+    finally:
+        writer.close()
+
+
+def _drop_unscorable(frame: pd.DataFrame, defaults: dict[str, Any], report) -> pd.DataFrame:
+    """With --skip-bad: drop (and count) rows the estimate would reject: no model, no input tokens."""
+    from seal.logs.normalize import check_rows
+
+    need_model = defaults.get("model") is None and defaults.get("params_b") is None
+    need_tokens = defaults.get("input_tokens") is None
+    if not (need_model or need_tokens):
+        return frame
+    reasons = check_rows(frame, require_model=need_model, require_tokens=need_tokens)
+    bad = reasons.notna().to_numpy()
+    if bad.any():
+        report.add_bad(frame.index.name or "row", frame.index.to_numpy()[bad], reasons.to_numpy()[bad])
+        report.rows -= int(bad.sum())
+        frame = frame[~bad]
+    return frame
+
+
+def _total(frame: pd.DataFrame, *cols: str) -> tuple[float, str | None]:
+    for col in cols:
+        if col in frame:
+            return float(np.nansum(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float))), col
+    return 0.0, None
+
+
+def estimate_file(path: str | Path, *, out: str | Path | None = None, fmt: str | None = None,
+                  defaults: dict[str, Any] | None = None, skip_bad: bool = False, progress: bool = True,
+                  batch_rows: int | None = None) -> str:
+    """Estimate every request of the log at ``path`` and write the results to ``out`` (stdout when ``None``).
+
+    Args:
+        path: a request log in any format of :mod:`seal.logs.formats` (detected automatically).
+        out: output path; its suffix picks the format unless ``fmt`` is given.
+        fmt: csv | json | jsonl | parquet.
+        defaults: keyword arguments for :func:`seal.api.estimate` (``model``, ``gpu``, ``region``, ``pue`` ...).
+        skip_bad: skip bad rows (counted and reported in the summary) instead of stopping at the first one.
+        progress: show a progress bar on stderr.
+        batch_rows: rows per batch (default :data:`seal.logs.read.DEFAULT_BATCH_ROWS`).
+
+    Returns:
+        A one-line summary: rows scored, rows skipped, total energy (kWh) and CO2e (kg), seconds.
+
+    Raises:
+        seal.errors.SealError: unreadable file or bad row (naming its line) unless ``skip_bad``.
+    """
+    import seal.api as api
+    from seal.logs.read import DEFAULT_BATCH_ROWS, iter_request_batches
+
+    t0 = time.perf_counter()
+    defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
+    batches = iter_request_batches(path, batch_rows=batch_rows or DEFAULT_BATCH_ROWS, skip_bad=skip_bad,
+                                   progress=progress)
+    report = batches.report
+    writer = FrameWriter(out, fmt, background=True)
+    energy_j = co2e_g = 0.0
+    energy_col = None
+    try:
+        for frame in batches:
+            if skip_bad:
+                frame = _drop_unscorable(frame, defaults, report)
+                if not len(frame):
+                    continue
+            try:
+                result = api.estimate(frame, **defaults)
+            except SealError as exc:
+                if str(exc).startswith(f"{frame.index.name or 'row'} "):   # names a row of the log
+                    raise SealError(f"{path}: {exc}") from None
+                raise
+            e, energy_col = _total(result, "facility_energy_j", "gpu_energy_j")
+            c, _ = _total(result, "total_g_co2e")
+            energy_j += e
+            co2e_g += c
+            writer.write(result)
+    finally:
+        writer.close()
+    seconds = time.perf_counter() - t0
+    what = {"facility_energy_j": "facility energy", "gpu_energy_j": "GPU energy"}.get(energy_col or "", "energy")
+    text = (f"{writer.rows:,} requests scored from {Path(path).name} ({report.source_format}) in {seconds:.1f} s: "
+            f"{energy_j / J_PER_KWH:.4g} kWh {what}, {co2e_g / 1000:.4g} kg CO2e")
+    if report.skipped:
+        text += f"; {report.skipped:,} bad rows skipped (e.g. {report.examples[0]})"
+    else:
+        text += "; 0 rows skipped"
+    if report.ignored:
+        text += f"; {report.ignored:,} {report.ignored_what or 'non-request records'} ignored"
+    if out:
+        text += f"; wrote {out}"
+    return text
