@@ -1,0 +1,367 @@
+"""``estimate_energy``: per-request prefill and decode GPU energy (J) with an 80 % interval, vectorised.
+
+Steps, one small function each: resolve the model's size (catalogue, or the user's ``params_b``), resolve the
+GPU, fill the documented default serving set-up, pick the GPU count, run the fitted physics model
+(:mod:`seal.estimator.model`), attach the interval calibrated on held-out residuals, blend with a measured
+latency when one is given, and label the basis, sources and warnings.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seal.errors import SealError
+
+# ---------------------------------------------------------------- documented default serving set-up
+DEFAULT_GPU = "H100-SXM"       # the most common inference GPU of 2024-25 cloud fleets (as EcoLogits' 80 GB GPU)
+DEFAULT_BATCH_SIZE = 64        # requests served concurrently (EcoLogits' BATCH_SIZE)
+DEFAULT_PRECISION = "bfloat16" # weights as served (EcoLogits: 16-bit)
+DEFAULT_PRECISION_NO_BF16 = "float16"  # on GPUs without BF16 tensor cores (T4, V100)
+# Compute dtype of quantized weights (activations): bfloat16, float16 where the GPU lacks BF16.
+QUANT_COMPUTE_DTYPE = "bfloat16"
+INTERVAL_Z = 1.2816            # z of the 10th/90th percentile (80 % interval)
+# Spread (log-sd) of a latency-based estimate: the power draw is modelled (the artifact calibrates this on
+# batch-1 rows with measured latencies, ``latency_log_sd``); with an assumed batch the GPU-time share is a guess.
+LATENCY_LOG_SD_KNOWN_BATCH = 0.25
+LATENCY_LOG_SD_DEFAULT_BATCH = 0.8
+# Fallback interval (log of measured/predicted, 10th and 90th percentile) when a model has no calibrated table.
+DEFAULT_INTERVALS: dict[str, dict[str, list[float]]] = {
+    "interpolation": {"prefill": [-0.5, 0.5], "decode": [-0.4, 0.4], "request": [-0.4, 0.4]},
+    "transferred-gpu": {"prefill": [-0.8, 0.8], "decode": [-0.7, 0.7], "request": [-0.7, 0.7]},
+    "extrapolated-size": {"prefill": [-0.7, 0.7], "decode": [-0.6, 0.6], "request": [-0.6, 0.6]},
+}
+REGIME_SOURCES = {True: "llm-perf", False: "mlenergy-v2"}  # eager batch-1 profiles vs batched serving
+# A GPU counts as measured for a request when the training data hold at least this many rows of it in the
+# request's regime (batch 1 / batched); otherwise the estimate is transferred through the datasheet specs.
+MIN_GPU_ROWS = 20
+
+ADDED_COLUMNS = ("gpu_model", "params_low_b", "params_high_b", "prefill_energy_low_j", "prefill_energy_high_j",
+                 "decode_energy_low_j", "decode_energy_high_j")
+
+
+def _map_unique(s: pd.Series, func, missing=None) -> np.ndarray:
+    """Apply ``func`` to each distinct value of ``s`` once (``missing`` for NaN/None); object array per row."""
+    codes, uniques = pd.factorize(pd.Series(s), use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    for i, u in enumerate(uniques):
+        values[i] = func(u)
+    values[-1] = missing
+    return values[codes]
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    return _map_unique(s, lambda u: str(u).strip() == "", missing=True).astype(bool)
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+
+
+def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
+    """Total/active params (B) and their range per row: user's ``params_b`` / ``active_params_b`` override
+    the catalogue. Raises SealError naming models that are unknown and have no size."""
+    n = len(frame)
+    user_p, user_a = _num(frame, "params_b"), _num(frame, "active_params_b")
+    models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    need = np.isnan(user_p) & ~_blank(models)
+    cat = None
+    if need.any():
+        from seal.data.catalogue import resolve_models
+
+        cat = resolve_models(models[need], db_path=db_path)
+    p, a = user_p.copy(), user_a.copy()
+    lo, hi = user_p.copy(), user_p.copy()
+    alo, ahi = user_a.copy(), user_a.copy()
+    tps, ttft = np.full(n, np.nan), np.full(n, np.nan)
+    if cat is not None:
+        idx = np.flatnonzero(need)
+        bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
+        if bad.any():
+            names = pd.unique(models[need][bad].astype(str))[:5]
+            raise SealError(
+                f"Unknown model {', '.join(map(repr, names))} and no params_b given; use a model from the "
+                "catalogue (the app's model picker, seal.data.catalogue.list_models) or give its size with params_b (billions).")
+        p[idx] = cat["params_b"].to_numpy()
+        lo[idx] = cat["params_low_b"].fillna(cat["params_b"]).to_numpy()
+        hi[idx] = cat["params_high_b"].fillna(cat["params_b"]).to_numpy()
+        cat_a = cat["active_params_b"].fillna(cat["params_b"]).to_numpy()
+        a[idx] = np.where(np.isnan(user_a[idx]), cat_a, user_a[idx])
+        alo[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_low_b"].fillna(cat["active_params_b"]).fillna(cat["params_low_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
+        ahi[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_high_b"].fillna(cat["active_params_b"]).fillna(cat["params_high_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
+        tps[idx], ttft[idx] = cat["tps"].to_numpy(), cat["ttft_s"].to_numpy()
+    missing = np.isnan(p)
+    if missing.any():
+        raise SealError("A request has neither a known model nor params_b; give a model name or its size in billions.")
+    if (p <= 0).any() or (~np.isnan(a) & (a <= 0)).any():
+        raise SealError("params_b and active_params_b must be positive numbers of billions of parameters.")
+    a = np.where(np.isnan(a), p, np.minimum(a, p))
+    alo = np.where(np.isnan(alo), lo, alo)
+    ahi = np.where(np.isnan(ahi), hi, ahi)
+    # a user-given active size without total keeps the catalogue ratio; active is capped by total
+    alo, ahi = np.minimum(alo, lo), np.minimum(ahi, hi)
+    return pd.DataFrame({"params_b": p, "active_params_b": a, "params_low_b": lo, "params_high_b": hi,
+                         "active_params_low_b": alo, "active_params_high_b": ahi,
+                         "catalogue_tps": tps, "catalogue_ttft_s": ttft}, index=frame.index)
+
+
+def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
+    """GPU (canonical), GPU count, batch size, precision and bytes per weight, with defaults flagged."""
+    from seal.data.gpus import resolve_gpu
+    from seal.estimator import physics
+
+    n = len(frame)
+    gpu_in = frame["gpu"] if "gpu" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    gpu_default = _blank(gpu_in)
+    gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
+    gpu[gpu_default] = DEFAULT_GPU
+    batch = _num(frame, "batch_size")
+    batch_default = np.isnan(batch)
+    batch = np.where(batch_default, DEFAULT_BATCH_SIZE, batch)
+    if (batch < 1).any():
+        raise SealError("batch_size must be at least 1 (requests served concurrently).")
+    prec_in = frame["precision"] if "precision" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    prec_default = _blank(prec_in)
+    prec = pd.Series(_map_unique(prec_in, lambda u: str(u).strip().lower() or DEFAULT_PRECISION,
+                                 missing=DEFAULT_PRECISION), index=frame.index, dtype=object)
+    # GPUs without BF16 (T4, V100) serve float16 by default
+    no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(gpus_table.set_index("gpu").loc[u].get("bf16_supported", True)).lower() == "false",
+                          missing=False).astype(bool)
+    prec = prec.where(~(prec_default & no_bf16), DEFAULT_PRECISION_NO_BF16)
+    bpp = _map_unique(prec, lambda u: physics.PRECISION_BYTES.get(u, np.nan)).astype(float)
+    if np.isnan(bpp).any():
+        bad = pd.unique(prec[np.isnan(bpp)].astype(str))[:5]
+        raise SealError(f"Unknown precision {', '.join(map(repr, bad))}; accepted: {', '.join(physics.PRECISION_BYTES)}.")
+    scheme = _map_unique(prec, lambda u: physics.PRECISION_SCHEME.get(u, ""))
+    memory = _map_unique(pd.Series(gpu), lambda u: float(gpus_table.set_index("gpu").loc[u, "memory_gb"])).astype(float)
+    gpus = _num(frame, "gpus")
+    if (~np.isnan(gpus) & (gpus < 1)).any():
+        raise SealError("gpus must be a whole number of at least 1.")
+    context = np.nan_to_num(_num(frame, "input_tokens")) + np.nan_to_num(_num(frame, "output_tokens"))
+    kv = physics.kv_cache_gb(sizes["params_high_b"].to_numpy(), sizes["active_params_high_b"].to_numpy(), batch,
+                             np.maximum(context, 0.0))
+    need = physics.gpu_required_count(sizes["params_high_b"].to_numpy(), bpp, memory, kv)
+    gpus = np.where(np.isnan(gpus), need, np.round(gpus))
+    obj = lambda a: pd.Series(a, index=frame.index, dtype=object)  # noqa: E731  (keep object: no str conversion)
+    compute = np.where(pd.Series(prec).isin(["float32", "fp32", "bfloat16", "bf16", "float16", "fp16", "half"]).to_numpy(),
+                       prec.to_numpy(dtype=object), np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, QUANT_COMPUTE_DTYPE))
+    return pd.DataFrame({"gpu_model": obj(gpu), "gpus": gpus, "batch_size": batch, "precision": obj(prec.to_numpy(dtype=object)),
+                         "compute_dtype": obj(compute),
+                         "bytes_per_param": bpp, "quant_scheme": obj(scheme),
+                         "default_setup": gpu_default | batch_default}, index=frame.index)
+
+
+def _tokens(frame: pd.DataFrame, col: str) -> np.ndarray:
+    t = _num(frame, col)
+    return np.where(np.isnan(t), 0.0, np.maximum(t, 0.0))  # negative / missing counts -> 0 tokens
+
+
+def _situation_bounds(model, phase: str, transferred: np.ndarray, extrapolated: np.ndarray,
+                      eager: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row (log low, log high) residual quantiles of the row's regime: interpolation, widened for transfer /
+    extrapolation (quadrature sum of the extra width when both apply)."""
+    tables = getattr(model, "intervals_", None) or {"eager": DEFAULT_INTERVALS, "served": DEFAULT_INTERVALS}
+    if "interpolation" in tables:  # one table for both regimes
+        tables = {"eager": tables, "served": tables}
+    lo_rows, hi_rows = np.zeros(len(eager)), np.zeros(len(eager))
+    for regime, mask in (("eager", eager), ("served", ~eager)):
+        table = tables[regime]
+        base_lo, base_hi = table["interpolation"][phase]
+        t_lo, t_hi = table.get("transferred-gpu", DEFAULT_INTERVALS["transferred-gpu"])[phase]
+        x_lo, x_hi = table.get("extrapolated-size", DEFAULT_INTERVALS["extrapolated-size"])[phase]
+        extra_lo = np.sqrt(np.where(transferred, max(base_lo - t_lo, 0.0) ** 2, 0.0)
+                           + np.where(extrapolated, max(base_lo - x_lo, 0.0) ** 2, 0.0))
+        extra_hi = np.sqrt(np.where(transferred, max(t_hi - base_hi, 0.0) ** 2, 0.0)
+                           + np.where(extrapolated, max(x_hi - base_hi, 0.0) ** 2, 0.0))
+        lo_rows = np.where(mask, base_lo - extra_lo, lo_rows)
+        hi_rows = np.where(mask, base_hi + extra_hi, hi_rows)
+    return lo_rows, hi_rows
+
+
+def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> np.ndarray:
+    """Append coded warnings (``;``-joined, no duplicates, order kept) per row, vectorised: rows are keyed by
+    (existing text, bitmask of new codes) and each distinct key is joined once."""
+    from seal.errors import join_codes
+
+    codes = list(masks)
+    bits = np.zeros(len(existing), dtype=np.int64)
+    for i, code in enumerate(codes):
+        bits |= np.asarray(masks[code], dtype=bool).astype(np.int64) << i
+    ex_codes, ex_uniques = pd.factorize(existing.fillna(""), use_na_sentinel=False)
+    key = ex_codes.astype(np.int64) * (1 << len(codes)) + bits
+    kcodes, kuniques = pd.factorize(key)
+    joined = np.empty(len(kuniques), dtype=object)
+    for j, k in enumerate(kuniques):
+        ex, b = divmod(int(k), 1 << len(codes))
+        joined[j] = join_codes(str(ex_uniques[ex]), *[c for i, c in enumerate(codes) if b >> i & 1])
+    return joined[kcodes]
+
+
+def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
+    """Add per-request GPU energy (J) with its 80 % interval to a prepared request frame.
+
+    Args:
+        frame: the frame from :func:`seal.logs.normalize.prepare_requests` (columns of
+            :data:`seal.columns.INPUT_COLUMNS`; token counts filled; model/gpu/... may be missing).
+        model: a fitted :class:`seal.estimator.model.EnergyModel` (with ``intervals_``), or an artifact path;
+            default the shipped artifact ``data/artifacts/energy_model.json``.
+        db_path: store for the model catalogue (default: the store if present, else EcoLogits' catalogue).
+
+    Returns:
+        A new frame: every input column plus :data:`seal.columns.ENERGY_COLUMNS`, the resolved ``gpu_model``,
+        ``gpus``, ``batch_size``, ``precision``, ``params_b``, ``active_params_b``, ``params_low_b``,
+        ``params_high_b`` and the per-phase intervals ``prefill_energy_low_j`` ... ``decode_energy_high_j``.
+
+    Raises:
+        SealError: an unknown model without a size, an unknown GPU or precision, impossible counts.
+    """
+    from seal.data.gpus import load_gpus
+    from seal.estimator.artifact import load_model
+    from seal.estimator.model import physics_frame
+
+    if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        model = load_model(model)
+    out = frame.copy()
+    if len(out) == 0:
+        for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
+                    "gpu_time_s", *ADDED_COLUMNS):
+            out[col] = pd.Series(dtype=float)
+        for col in ("estimate_basis", "sources", "warnings"):
+            out[col] = pd.Series(dtype=object)
+        return out
+    gpus_table = load_gpus()
+    sizes = resolve_sizes(out, db_path=db_path)
+    setup = serving_setup(out, sizes, gpus_table)
+    t_in, t_out = _tokens(out, "input_tokens"), _tokens(out, "output_tokens")
+    eager = setup["batch_size"].to_numpy() <= 1.0
+
+    def run(params_col: str, active_col: str) -> dict[str, np.ndarray]:
+        phys_in = pd.DataFrame({
+            "params_b": sizes[params_col], "active_params_b": sizes[active_col],
+            "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
+            "compute_dtype": setup["compute_dtype"],
+            "gpu": setup["gpu_model"], "gpus": setup["gpus"], "batch_size": setup["batch_size"],
+            "input_tokens": t_in, "output_tokens": t_out, "eager": eager}, index=out.index)
+        return model.predict_physics(physics_frame(phys_in, gpus_table))
+
+    mid = run("params_b", "active_params_b")
+    ranged = (sizes["params_low_b"].to_numpy() != sizes["params_high_b"].to_numpy()) | \
+             (sizes["active_params_low_b"].to_numpy() != sizes["active_params_high_b"].to_numpy())
+    low = run("params_low_b", "active_params_low_b") if ranged.any() else mid
+    high = run("params_high_b", "active_params_high_b") if ranged.any() else mid
+
+    gpu_arr = setup["gpu_model"].to_numpy(dtype=object)
+    gpu_rows = getattr(model, "gpu_rows_", None) or {g: {"eager": MIN_GPU_ROWS, "served": MIN_GPU_ROWS}
+                                                     for g in getattr(model, "train_gpus_", [])}
+    measured_eager = _map_unique(pd.Series(gpu_arr), lambda u: gpu_rows.get(u, {}).get("eager", 0) >= MIN_GPU_ROWS,
+                                 missing=False).astype(bool)
+    measured_served = _map_unique(pd.Series(gpu_arr), lambda u: gpu_rows.get(u, {}).get("served", 0) >= MIN_GPU_ROWS,
+                                  missing=False).astype(bool)
+    transferred = ~np.where(eager, measured_eager, measured_served)
+    extrapolated = sizes["params_high_b"].to_numpy() > getattr(model, "train_max_params_b_", np.inf)
+
+    res: dict[str, np.ndarray] = {}
+    for phase in ("prefill", "decode"):
+        q_lo, q_hi = _situation_bounds(model, phase, transferred, extrapolated, eager)
+        e = mid[f"{phase}_energy_j"]
+        res[f"{phase}_energy_j"] = e
+        res[f"{phase}_energy_low_j"] = np.minimum(low[f"{phase}_energy_j"], e) * np.exp(q_lo)
+        res[f"{phase}_energy_high_j"] = np.maximum(high[f"{phase}_energy_j"], e) * np.exp(q_hi)
+    total = res["prefill_energy_j"] + res["decode_energy_j"]
+    r_lo, r_hi = _situation_bounds(model, "request", transferred, extrapolated, eager)
+    total_low = (np.minimum(low["prefill_energy_j"] + low["decode_energy_j"], total)) * np.exp(r_lo)
+    total_high = (np.maximum(high["prefill_energy_j"] + high["decode_energy_j"], total)) * np.exp(r_hi)
+    gpu_time = mid["prefill_gpu_time_s"] + mid["decode_gpu_time_s"]
+
+    # ------------------------------------------------ latency path: energy ~= power x share of GPU time
+    latency = _num(out, "latency_s")
+    ttft = _num(out, "ttft_s")
+    has_lat = np.isfinite(latency) & (latency > 0)
+    basis = np.where(transferred, "transferred-gpu", np.where(extrapolated, "extrapolated-size", "regression")).astype(object)
+    basis_tags = np.array(["", "+latency"], dtype=object)
+    latency_driven = np.zeros(len(out), dtype=bool)
+    if has_lat.any():
+        gpus_n, batch = setup["gpus"].to_numpy(), setup["batch_size"].to_numpy()
+        has_ttft = np.isfinite(ttft) & (ttft >= 0) & (ttft <= latency)
+        pred_pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
+        pred_dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
+        share_pf = np.where(has_ttft, ttft / np.where(has_lat, latency, 1.0), pred_pf_t / (pred_pf_t + pred_dc_t))
+        lat_time = gpus_n * np.where(has_lat, latency, 0.0) / batch
+        e_lat_pf = mid["prefill_power_w"] * lat_time * share_pf
+        e_lat_dc = mid["decode_power_w"] * lat_time * (1.0 - share_pf)
+        e_lat = e_lat_pf + e_lat_dc
+        sd_size = np.maximum((r_hi - r_lo) / (2 * INTERVAL_Z), 1e-3)
+        sd_known = float(getattr(model, "latency_log_sd_", LATENCY_LOG_SD_KNOWN_BATCH))
+        sd_lat = np.where(setup["default_setup"].to_numpy(), LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
+        w_lat = np.where(has_lat, 1.0 / sd_lat ** 2, 0.0)
+        w_size = 1.0 / sd_size ** 2
+        frac = w_lat / (w_lat + w_size)
+        blended = np.exp((1 - frac) * np.log(np.maximum(total, 1e-12)) + frac * np.log(np.maximum(e_lat, 1e-12)))
+        scale_pf = np.where(has_lat, blended / np.maximum(total, 1e-12), 1.0)
+        # keep the latency's prefill/decode split where it drove the result
+        pf_new = np.where(frac > 0.5, blended * e_lat_pf / np.maximum(e_lat, 1e-12), res["prefill_energy_j"] * scale_pf)
+        dc_new = blended - pf_new
+        sd_blend = 1.0 / np.sqrt(w_lat + w_size)
+        for phase, new in (("prefill", pf_new), ("decode", dc_new)):
+            old = res[f"{phase}_energy_j"]
+            ratio = np.where(has_lat, new / np.maximum(old, 1e-12), 1.0)
+            res[f"{phase}_energy_j"] = np.where(has_lat, new, old)
+            res[f"{phase}_energy_low_j"] = np.where(has_lat, np.minimum(res[f"{phase}_energy_low_j"] * ratio, new * np.exp(-INTERVAL_Z * sd_blend)), res[f"{phase}_energy_low_j"])
+            res[f"{phase}_energy_high_j"] = np.where(has_lat, np.maximum(res[f"{phase}_energy_high_j"] * ratio, new * np.exp(INTERVAL_Z * sd_blend)), res[f"{phase}_energy_high_j"])
+        total_new = res["prefill_energy_j"] + res["decode_energy_j"]
+        narrow_lo = total_new * np.exp(-INTERVAL_Z * sd_blend)
+        narrow_hi = total_new * np.exp(INTERVAL_Z * sd_blend)
+        # the size range of a closed model still bounds the blended result
+        range_lo = total_low / np.maximum(total, 1e-12) * total_new
+        range_hi = total_high / np.maximum(total, 1e-12) * total_new
+        total_low = np.where(has_lat, np.minimum(narrow_lo, np.where(ranged, range_lo, narrow_lo)), total_low)
+        total_high = np.where(has_lat, np.maximum(narrow_hi, np.where(ranged, range_hi, narrow_hi)), total_high)
+        total = np.where(has_lat, total_new, total)
+        gpu_time = np.where(has_lat, lat_time, gpu_time)
+        latency_driven = has_lat & (frac > 0.5)
+        basis = np.where(latency_driven, "latency", basis + basis_tags[has_lat.astype(int)]).astype(object)
+
+    # ------------------------------------------------ sources and warnings
+    gpu_sources = getattr(model, "gpu_sources_", {})
+    g_codes, g_uniques = pd.factorize(pd.Series(gpu_arr, dtype=object))
+    key = g_codes.astype(np.int64) * 4 + eager.astype(np.int64) * 2 + latency_driven.astype(np.int64)
+    k_codes, k_uniques = pd.factorize(key)
+    src_values = np.empty(len(k_uniques), dtype=object)
+    for j, k in enumerate(k_uniques):
+        g, rest = divmod(int(k), 4)
+        names = sorted({REGIME_SOURCES[bool(rest >> 1)], *gpu_sources.get(str(g_uniques[g]), [])})
+        src_values[j] = ";".join(names + (["latency"] if rest & 1 else []))
+    sources = src_values[k_codes]
+
+    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    warnings = _add_codes(existing, {
+        "default-serving-setup": setup["default_setup"].to_numpy(),
+        "model-arch-not-released": ranged,
+        "transferred-gpu": transferred,
+        "extrapolated-size": extrapolated,
+        "latency-driven": latency_driven,
+    })
+
+    out["params_b"] = sizes["params_b"].to_numpy()
+    out["active_params_b"] = sizes["active_params_b"].to_numpy()
+    out["params_low_b"] = sizes["params_low_b"].to_numpy()
+    out["params_high_b"] = sizes["params_high_b"].to_numpy()
+    obj = lambda a: pd.Series(a, index=out.index, dtype=object)  # noqa: E731
+    out["gpu_model"] = obj(gpu_arr)
+    out["gpus"] = setup["gpus"].to_numpy().astype(np.int64)
+    out["batch_size"] = setup["batch_size"].to_numpy()
+    out["precision"] = obj(setup["precision"].to_numpy(dtype=object))
+    for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
+                "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j"):
+        out[col] = res[col]
+    out["gpu_energy_j"] = total
+    out["gpu_energy_low_j"] = np.minimum(total_low, total)
+    out["gpu_energy_high_j"] = np.maximum(total_high, total)
+    out["gpu_time_s"] = gpu_time
+    out["estimate_basis"] = obj(basis)
+    out["sources"] = obj(sources)
+    out["warnings"] = obj(warnings)
+    return out
