@@ -1,0 +1,139 @@
+"""Accuracy: how well the estimator predicts measurements it was not trained on, and how often the interval holds."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from seal.ui import charts, loaders
+from seal.ui.export import html_report
+from seal.ui.widgets import export_buttons, show_error
+
+PAGE = "Accuracy"
+
+
+FRACTION_COLUMNS = ("mape", "median_ape", "bias", "coverage_80")  # fractions in seal.estimator.validate
+
+
+def _percent_config(table: pd.DataFrame) -> dict:
+    """Show the validation's fraction columns as percentages (the table is changed in place)."""
+    config = {}
+    for col in FRACTION_COLUMNS:
+        if col in table:
+            table[col] = 100.0 * pd.to_numeric(table[col], errors="coerce")
+            config[col] = st.column_config.NumberColumn(col + " (%)", format="%.1f")
+    if "n" in table:
+        config["n"] = st.column_config.NumberColumn("n (held-out runs)", format="%d")
+    if "note" in table:
+        config["note"] = st.column_config.TextColumn("note", width="large")
+    return config
+
+
+def _shipped_family() -> str | None:
+    try:
+        from seal.estimator.artifact import read_artifact
+
+        return str(read_artifact().get("family"))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _coverage_chart(table: pd.DataFrame, family: str | None) -> go.Figure | None:
+    """Share of held-out measurements inside the 80 % interval, per split and target, for the shipped family."""
+    if not {"split", "target", "coverage_80"} <= set(table.columns):
+        return None
+    t = table[table["coverage_80"].notna()]
+    if family and "family" in t and (t["family"] == family).any():
+        t = t[t["family"] == family]
+    if t.empty:
+        return None
+    t = t.assign(coverage_pct=100.0 * t["coverage_80"])
+    return charts.grouped_bars(t, "split", "coverage_pct", "target", "Validation split",
+                               "Held-out runs inside the 80 % interval (%)", reference=80.0,
+                               reference_label="target 80 %")
+
+
+def _error_chart(table: pd.DataFrame, family: str | None) -> go.Figure | None:
+    """Median absolute percentage error per split: SEAL's families against EcoLogits' formula (request energy)."""
+    if not {"split", "target", "median_ape", "family"} <= set(table.columns):
+        return None
+    t = table[(table["target"] == "request") & table["median_ape"].notna()]
+    if t.empty:
+        return None
+    t = t.assign(median_ape_pct=100.0 * t["median_ape"])
+    return charts.grouped_bars(t, "split", "median_ape_pct", "family", "Validation split",
+                               "Median absolute error, request energy (%)", horizontal=True)
+
+
+st.title("Accuracy")
+st.markdown(
+    "SEAL is judged on measurements it has not seen. Each **split** holds out part of the benchmark runs, fits on "
+    "the rest and predicts the held-out ones: *random K-fold* (interpolation), *leave one model family out*, "
+    "*leave one GPU out* and *train on small models, test on larger ones* (extrapolation). For each: MAPE, median "
+    "absolute percentage error, bias, and how many held-out measurements fall inside the 80 % interval. Beside "
+    "them: the SEAL paper's published errors and EcoLogits' formula on the same rows.")
+
+stamp = loaders._store_stamp()
+table = loaders.shipped_validation()
+source_note = "from the shipped model artifact"
+if table is None:
+    if stamp[1] == 0.0:
+        st.info("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
+                "(downloads the benchmarks), then come back.")
+        st.stop()
+    if st.button("Run the validation", type="primary", key="acc_run",
+                 help="Fits the model on each split's training part; takes a little while, then stays cached.") \
+            or st.session_state.get("acc_ran"):
+        try:
+            with st.spinner("Cross-validating on the store's benchmark runs…"):
+                table = loaders.validation(stamp)
+            st.session_state["acc_ran"] = True
+            source_note = f"computed now on {stamp[0]}"
+        except Exception as exc:  # noqa: BLE001
+            show_error(exc)
+if table is not None:
+    st.subheader("Validation splits")
+    st.caption(f"Errors on held-out runs, {source_note}.")
+    shown = table.copy()
+    st.dataframe(shown, hide_index=True, column_config=_percent_config(shown), key="acc_table")
+    family = _shipped_family()
+    fig_err = _error_chart(table, family)
+    if fig_err is not None:
+        st.markdown("**Error on held-out runs: SEAL's model families against EcoLogits' formula**")
+        st.plotly_chart(fig_err, key="acc_errors")
+        paper = table[table["family"] == "seal-paper"] if "family" in table else table.head(0)
+        if len(paper):
+            st.caption("SEAL paper (arXiv 2603.02949, published figures, MAPE): " + "; ".join(
+                f"{r.split.replace('paper: ', '')} {r.target} {100 * r.mape:.0f} %" for r in paper.itertuples()))
+    fig_cov = _coverage_chart(table, family)
+    if fig_cov is not None:
+        st.markdown(f"**Interval coverage** (shipped model: {family or 'unknown'})")
+        st.plotly_chart(fig_cov, key="acc_coverage")
+
+    st.subheader("Parity: predicted against measured")
+    fig_parity = None
+    splits = [s for s in table.get("split", pd.Series(dtype=str)).astype(str).unique() if not s.startswith("paper")]
+    if splits and stamp[1]:
+        chosen = st.selectbox("Split", splits, key="acc_split")
+        try:
+            with st.spinner("Held-out predictions for this split…"):
+                par = loaders.parity(stamp, chosen)
+        except Exception as exc:  # noqa: BLE001
+            par = None
+            show_error(exc)
+        if par is not None and len(par):
+            colour = st.radio("Colour by", [c for c in ("target", "source", "gpu") if c in par], horizontal=True,
+                              key="acc_colour")
+            fig_parity = charts.parity(par, "measured_j", "predicted_j", colour=colour)
+            st.plotly_chart(fig_parity, key="acc_parity")
+            st.caption(f"{len(par)} held-out predictions ({par['family'].iloc[0] if 'family' in par else ''}). "
+                       "Points on the dashed line are exact; a factor of 2 off is one grid step on these log axes.")
+    else:
+        st.info("Parity plots need the store's benchmark runs: run `seal data pull`.")
+
+    st.markdown("**Export**")
+    figures = [(n, f) for n, f in (("Errors by split", fig_err), ("Interval coverage", fig_cov),
+                                   ("Parity", fig_parity)) if f is not None]
+    export_buttons(table, "seal-validation", PAGE, None,
+                   lambda: html_report("SEAL validation", figures=figures, tables=[("Splits", table)]),
+                   key="acc_export")

@@ -1,0 +1,129 @@
+"""Sums and groupings of result frames for display (no estimation happens here).
+
+The inputs are frames returned by :func:`seal.estimate`; these helpers only add up its columns. Interval
+bounds are summed as they are (``total_low_g_co2e`` of a group = sum of the rows' lows), which treats the
+rows' errors as fully correlated — the conservative choice, since one model's bias applies to every request.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SUM_COLUMNS: tuple[str, ...] = (
+    "input_tokens", "output_tokens", "prefill_energy_j", "decode_energy_j", "gpu_energy_j",
+    "gpu_energy_low_j", "gpu_energy_high_j", "host_energy_j", "idle_energy_j", "it_energy_j",
+    "facility_energy_j", "operational_g_co2e", "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e",
+    "total_high_g_co2e", "water_ml",
+)
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float)
+
+
+def totals(frame: pd.DataFrame) -> dict[str, float]:
+    """Sum of every additive result column, plus ``requests`` (row count)."""
+    out: dict[str, float] = {"requests": float(len(frame))}
+    for col in SUM_COLUMNS:
+        if col in frame:
+            out[col] = float(_num(frame, col).sum(min_count=1))
+    return out
+
+
+def mean_per_request(frame: pd.DataFrame, columns: tuple[str, ...] = (
+        "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "facility_energy_j", "water_ml")) -> dict[str, float]:
+    """Mean of each column over the rows (one average request), for the scale-up view."""
+    return {c: float(_num(frame, c).mean()) for c in columns if c in frame}
+
+
+def grouped(frame: pd.DataFrame, by: str, top: int | None = None) -> pd.DataFrame:
+    """Per value of ``by``: requests and the sums of the additive columns, heaviest CO2e first.
+
+    With ``top``, groups beyond the ``top`` heaviest are folded into one "other" row.
+    """
+    cols = [c for c in SUM_COLUMNS if c in frame]
+    data = frame[cols].apply(pd.to_numeric, errors="coerce")
+    key = frame[by].astype("string").fillna("(none)")
+    out = data.groupby(key, sort=False).sum(min_count=1)
+    out.insert(0, "requests", key.value_counts(sort=False).reindex(out.index).to_numpy())
+    out = out.sort_values("total_g_co2e", ascending=False) if "total_g_co2e" in out else out
+    if top is not None and len(out) > top:
+        rest = out.iloc[top:].sum(numeric_only=True, min_count=1).to_frame("(other)").T
+        out = pd.concat([out.iloc[:top], rest])
+    out.index.name = by
+    return out.reset_index()
+
+
+def over_time(frame: pd.DataFrame, freq: str = "h", column: str = "timestamp") -> pd.DataFrame:
+    """Sums per time bucket (``freq``: "h" hourly, "D" daily) of rows with a timestamp, in UTC."""
+    if column not in frame:
+        return pd.DataFrame(columns=[column, "requests", *SUM_COLUMNS])
+    ts = pd.to_datetime(frame[column], errors="coerce", utc=True)
+    keep = ts.notna()
+    cols = [c for c in SUM_COLUMNS if c in frame]
+    data = frame.loc[keep, cols].apply(pd.to_numeric, errors="coerce")
+    bucket = ts[keep].dt.floor(freq)
+    out = data.groupby(bucket).sum(min_count=1)
+    out.insert(0, "requests", bucket.value_counts().reindex(out.index).to_numpy())
+    out.index.name = column
+    return out.reset_index()
+
+
+def phase_split(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per row, CO2e split into prefill / decode (operational, shared by GPU energy) and embodied, in g.
+
+    Operational CO2e covers the whole server and facility; it is allocated to the two phases in
+    proportion to their GPU energy, which is how the layers scale in :mod:`seal.carbon`.
+    """
+    prefill = _num(frame, "prefill_energy_j").fillna(0.0)
+    decode = _num(frame, "decode_energy_j").fillna(0.0)
+    gpu = (prefill + decode).replace(0.0, np.nan)
+    operational = _num(frame, "operational_g_co2e").fillna(0.0)
+    share = (prefill / gpu).fillna(0.5)
+    return pd.DataFrame({
+        "prefill_g_co2e": operational * share,
+        "decode_g_co2e": operational * (1.0 - share),
+        "embodied_g_co2e": _num(frame, "embodied_g_co2e").fillna(0.0),
+    }, index=frame.index)
+
+
+def heaviest(frame: pd.DataFrame, n: int = 20, by: str = "total_g_co2e") -> pd.DataFrame:
+    """The ``n`` rows with the largest ``by``, keeping their original index (for drill-down)."""
+    if by not in frame or frame.empty:
+        return frame.head(0)
+    return frame.loc[_num(frame, by).nlargest(n).index]
+
+
+def split_prompts(text: str, mode: str = "line") -> list[str]:
+    """Prompts from a text area: one per non-empty line (``mode="line"``), or blocks separated by a
+    blank line (``mode="block"``). Surrounding whitespace is stripped; empty prompts are dropped."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    if mode == "block":
+        parts: list[str] = []
+        current: list[str] = []
+        for line in text.split("\n"):
+            if line.strip():
+                current.append(line)
+            elif current:
+                parts.append("\n".join(current))
+                current = []
+        if current:
+            parts.append("\n".join(current))
+        return [p.strip() for p in parts if p.strip()]
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def energy_per_token(runs: pd.DataFrame) -> pd.DataFrame:
+    """Benchmark runs with ``energy_per_output_token_j``: decode energy per output token where the source
+    splits prefill and decode (LLM-Perf), else the whole request's energy per output token (ML.ENERGY), and
+    ``energy_per_token_basis`` saying which."""
+    out = runs.copy()
+    decode = _num(out, "decode_energy_j")
+    request = _num(out, "request_energy_j")
+    tokens = _num(out, "output_tokens").where(lambda t: t > 0)
+    out["energy_per_output_token_j"] = (decode.where(decode.notna(), request) / tokens).astype(float)
+    out["energy_per_token_basis"] = pd.Series(
+        np.where(decode.notna(), "decode only", np.where(request.notna(), "whole request", "")), index=out.index)
+    return out

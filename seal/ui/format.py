@@ -1,0 +1,118 @@
+"""Human-readable numbers with sensible SI prefixes: J / Wh / kWh, mg / g / kg / t, mL / L / m³.
+
+Every function takes the base unit of the result columns (joules, grams CO2e, millilitres) and picks the
+prefix from the magnitude, so a pasted prompt reads "0.12 Wh" and a month of logs "840 kWh".
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+J_PER_WH = 3600.0  # J per Wh
+
+# (unit label, size of one unit in the base unit), smallest first.
+ENERGY_UNITS: tuple[tuple[str, float], ...] = (
+    ("mJ", 1e-3), ("J", 1.0), ("Wh", J_PER_WH), ("kWh", 1e3 * J_PER_WH),
+    ("MWh", 1e6 * J_PER_WH), ("GWh", 1e9 * J_PER_WH),
+)
+MASS_UNITS: tuple[tuple[str, float], ...] = (
+    ("µg", 1e-6), ("mg", 1e-3), ("g", 1.0), ("kg", 1e3), ("t", 1e6), ("kt", 1e9),
+)
+WATER_UNITS: tuple[tuple[str, float], ...] = (
+    ("µL", 1e-3), ("mL", 1.0), ("L", 1e3), ("m³", 1e6), ("ML", 1e9),
+)
+COUNT_UNITS: tuple[tuple[str, float], ...] = (
+    ("", 1.0), ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12),
+)
+
+
+def pick_unit(value: float, units: Sequence[tuple[str, float]]) -> tuple[str, float]:
+    """The largest unit in which ``abs(value)`` is at least 1 (the smallest unit for 0 or NaN)."""
+    v = abs(float(value)) if value is not None else float("nan")
+    if not math.isfinite(v) or v == 0:
+        # zero/NaN: use the base unit (size 1.0) when there is one
+        return next(((u, s) for u, s in units if s == 1.0), units[0])
+    chosen = units[0]
+    for unit, size in units:
+        if v >= size * 0.9999999:
+            chosen = (unit, size)
+    return chosen
+
+
+def axis_unit(values: Iterable[float], units: Sequence[tuple[str, float]]) -> tuple[str, float]:
+    """A unit for a whole chart axis, chosen from the largest finite absolute value."""
+    arr = np.asarray(list(values) if not hasattr(values, "__array__") else values, dtype=float)
+    arr = np.abs(arr[np.isfinite(arr)])
+    return pick_unit(float(arr.max()) if arr.size else 0.0, units)
+
+
+def _number(x: float, digits: int = 3) -> str:
+    """``digits`` significant figures, no scientific notation for everyday magnitudes."""
+    if x is None or not math.isfinite(float(x)):
+        return "–"
+    x = float(x)
+    if x == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(x)))
+    decimals = max(0, digits - 1 - mag)
+    text = f"{x:,.{decimals}f}"
+    return text.replace(",", "\u2009")  # thin space as the thousands separator
+
+
+def fmt_quantity(value: float, units: Sequence[tuple[str, float]], digits: int = 3,
+                 unit: tuple[str, float] | None = None) -> str:
+    """``value`` (in the base unit) as "1.23 kWh"; ``unit`` forces a unit (label, size)."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    label, size = unit or pick_unit(value, units)
+    return f"{_number(float(value) / size, digits)} {label}".strip()
+
+
+def fmt_energy(joules: float, digits: int = 3) -> str:
+    """Energy given in J, as mJ / J / Wh / kWh / MWh."""
+    return fmt_quantity(joules, ENERGY_UNITS, digits)
+
+
+def fmt_mass(grams: float, digits: int = 3) -> str:
+    """CO2e mass given in g, as µg / mg / g / kg / t."""
+    return fmt_quantity(grams, MASS_UNITS, digits)
+
+
+def fmt_water(millilitres: float, digits: int = 3) -> str:
+    """Water volume given in mL, as mL / L / m³."""
+    return fmt_quantity(millilitres, WATER_UNITS, digits)
+
+
+def fmt_count(n: float, digits: int = 3) -> str:
+    """A count with k / M / G suffixes above 10 000 (exact below)."""
+    if n is None or not math.isfinite(float(n)):
+        return "–"
+    if abs(n) < 1e4:
+        return f"{round(float(n)):,d}".replace(",", "\u2009")
+    return fmt_quantity(n, COUNT_UNITS, digits).replace(" ", "")
+
+
+def fmt_interval(low: float, high: float, units: Sequence[tuple[str, float]], digits: int = 2) -> str:
+    """An interval in one unit chosen from its upper end: "0.81–1.6 g"."""
+    if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return "–"
+    unit = pick_unit(max(abs(float(low)), abs(float(high))), units)
+    return f"{_number(float(low) / unit[1], digits)}–{_number(float(high) / unit[1], digits)} {unit[0]}"
+
+
+def fmt_with_interval(value: float, low: float, high: float, units: Sequence[tuple[str, float]],
+                      digits: int = 3) -> str:
+    """ "1.2 g (80 %: 0.81–1.6 g)"."""
+    return f"{fmt_quantity(value, units, digits)} (80 %: {fmt_interval(low, high, units)})"
+
+
+def fmt_pct(fraction: float, digits: int = 2, signed: bool = False) -> str:
+    """A fraction as a percentage: 0.123 -> "12 %"; ``signed`` adds "+" to positives."""
+    if fraction is None or not math.isfinite(float(fraction)):
+        return "–"
+    text = _number(100.0 * float(fraction), digits)
+    if signed and fraction > 0:
+        text = "+" + text
+    return f"{text} %"

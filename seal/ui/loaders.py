@@ -1,0 +1,331 @@
+"""Cached reads of what the pages offer to choose from (models, GPUs, regions) and of the store.
+
+Each loader calls the ``seal`` package once per process (``st.cache_data``) and returns a small frame the
+pages turn into widgets. A part of the backend that is missing or fails raises :class:`Unavailable` with a
+sentence the page shows, so one broken source never blanks the whole app.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+AUTO = "Auto (default serving set-up)"
+PRECISIONS: tuple[str, ...] = ("bfloat16", "float16", "float32", "fp8", "int8", "int4")
+BATCH_SIZES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+class Unavailable(RuntimeError):
+    """A part of the backend the page needs is not available (message for the user)."""
+
+
+def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    return next((n for n in names if n in frame.columns), None)
+
+
+@st.cache_data(show_spinner=False, ttl=600)  # the catalogue grows when `seal data pull` adds the leaderboard
+def models() -> pd.DataFrame:
+    """The model catalogue for the picker: ``model``, ``params_b``, ``active_params_b``, ``open``,
+    ``quality`` (Open LLM Leaderboard average where known) and ``label`` (name · open/closed · size)."""
+    try:
+        from seal.data.catalogue import list_models
+
+        cat = list_models()
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The model catalogue could not be loaded ({exc.__class__.__name__}: {exc}).") from exc
+    cat = pd.DataFrame(cat).copy()
+    name = _first(cat, ("model_key", "model", "name", "model_id", "id"))
+    if name is None:
+        raise Unavailable("The model catalogue has no model name column.")
+    out = pd.DataFrame({"model": cat[name].astype(str)})
+    for col, candidates in (("params_b", ("params_b", "total_params_b", "params_total_b")),
+                            ("active_params_b", ("active_params_b", "params_active_b")),
+                            ("params_low_b", ("params_low_b", "params_min_b")),
+                            ("params_high_b", ("params_high_b", "params_max_b")),
+                            ("quality", ("quality_score", "quality", "open_llm_average", "average_score",
+                                         "leaderboard_average", "average"))):
+        src = _first(cat, candidates)
+        out[col] = pd.to_numeric(cat[src], errors="coerce").to_numpy() if src else float("nan")
+    src = _first(cat, ("open_weights", "open", "is_open"))
+    if src:
+        out["open"] = cat[src].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    elif "access" in cat:
+        out["open"] = cat["access"].astype(str).str.lower().str.startswith("open").to_numpy()
+    else:
+        out["open"] = out["params_b"].notna().to_numpy()
+    src = _first(cat, ("provider", "organisation", "organization", "org"))
+    out["provider"] = cat[src].astype(str).to_numpy() if src else ""
+    est = _first(cat, ("params_estimated",))
+    out["params_estimated"] = cat[est].astype("boolean").fillna(False).to_numpy(dtype=bool) if est else False
+    out = out.drop_duplicates("model").reset_index(drop=True)
+    out["label"] = [_model_label(r) for r in out.itertuples()]
+    return out
+
+
+def _model_label(r: Any) -> str:
+    from seal.ui.format import _number
+
+    kind = "open" if r.open else "closed"
+    if r.params_estimated and pd.notna(r.params_low_b) and pd.notna(r.params_high_b) and r.params_low_b < r.params_high_b:
+        size = f"{_number(r.params_low_b, 2)}–{_number(r.params_high_b, 2)} B (estimated)"
+    elif pd.notna(r.params_b):
+        size = f"{_number(r.params_b, 3)} B"
+        if pd.notna(r.active_params_b) and r.active_params_b < r.params_b * 0.99:
+            size += f" ({_number(r.active_params_b, 3)} B active)"
+    elif pd.notna(r.params_low_b) and pd.notna(r.params_high_b):
+        size = f"{_number(r.params_low_b, 2)}–{_number(r.params_high_b, 2)} B (estimated)"
+    else:
+        size = "size unknown"
+    return f"{r.model} · {kind} · {size}"
+
+
+@st.cache_data(show_spinner=False)
+def gpus() -> pd.DataFrame:
+    """The GPU facts table (``data/gpus.csv``)."""
+    try:
+        from seal.data.gpus import load_gpus
+
+        return load_gpus()
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The GPU table could not be loaded ({exc}).") from exc
+
+
+@st.cache_data(show_spinner=False)
+def regions() -> pd.DataFrame:
+    """Regions for the picker: ``region`` (the code passed to ``seal.estimate``), ``label`` and
+    ``grid_intensity_g_per_kwh`` (annual): the world average, every country with an electricity mix, and
+    every cloud region of ``data/cloud_regions.csv``."""
+    try:
+        import seal.carbon as carbon
+
+        listing = next((getattr(carbon, n) for n in ("list_regions", "regions_table")
+                        if callable(getattr(carbon, n, None))), None)
+        if listing is not None:
+            table = pd.DataFrame(listing())
+        else:
+            from seal.carbon.regions import load_cloud_regions, load_electricity_mixes
+
+            mixes = load_electricity_mixes()
+            g = dict(zip(mixes["zone"], mixes["gwp_g_per_kwh"]))
+            names = _country_names(mixes["zone"].tolist())
+            world = pd.DataFrame({"region": ["WOR"], "name": ["World average"], "grid_intensity_g_per_kwh": [g.get("WOR")]})
+            countries = pd.DataFrame({"region": mixes["zone"], "name": mixes["zone"].map(names).fillna(mixes["zone"]),
+                                      "grid_intensity_g_per_kwh": mixes["gwp_g_per_kwh"]})
+            countries = countries[countries["region"] != "WOR"].sort_values("name")
+            cloud = load_cloud_regions()
+            clouds = pd.DataFrame({"region": cloud["provider"] + ":" + cloud["region"],
+                                   "name": cloud["location"].astype(str) + ", PUE " + cloud["pue"].astype(str),
+                                   "grid_intensity_g_per_kwh": cloud["grid_zone"].map(g)})
+            table = pd.concat([world, clouds, countries], ignore_index=True)
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The region list could not be loaded ({exc.__class__.__name__}: {exc}).") from exc
+    code = _first(table, ("region", "code", "zone", "id"))
+    if code is None:
+        raise Unavailable("The region list has no region code column.")
+    out = pd.DataFrame({"region": table[code].astype(str)})
+    name = _first(table, ("label", "name", "country_name", "country"))
+    intensity = _first(table, ("grid_intensity_g_per_kwh", "intensity_g_per_kwh", "gwp_g_per_kwh"))
+    labels = out["region"] if name is None else out["region"] + " — " + table[name].astype(str)
+    if intensity:
+        g = pd.to_numeric(table[intensity], errors="coerce")
+        labels = labels + g.map(lambda v: f" · {v:.0f} g/kWh" if pd.notna(v) else "")
+        out["grid_intensity_g_per_kwh"] = g.to_numpy()
+    out["label"] = labels.to_numpy()
+    return out.drop_duplicates("region").reset_index(drop=True)
+
+
+def _country_names(codes: list[str]) -> dict[str, str]:
+    try:
+        import pycountry
+    except ImportError:
+        return {}
+    out = {}
+    for c in codes:
+        country = pycountry.countries.get(alpha_3=c)
+        if country is not None:
+            out[c] = country.name
+    return out
+
+
+def db_path() -> Path:
+    from seal.data.store import default_db_path
+
+    return Path(default_db_path())
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def store_status() -> pd.DataFrame:
+    """Per source: version, rows, when pulled (``seal.data.store.status``)."""
+    try:
+        from seal.data.store import status
+
+        return pd.DataFrame(status(db_path()))
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The data store could not be read ({exc.__class__.__name__}: {exc}). "
+                          "Build it with `seal data init` (offline) or `seal data pull`.") from exc
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def store_table(name: str) -> pd.DataFrame:
+    """A whole table of the store (``seal.data.store.read_table``)."""
+    try:
+        from seal.data.store import read_table
+
+        return pd.DataFrame(read_table(name, db_path()))
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"Table {name!r} could not be read from the store ({exc.__class__.__name__}: {exc}).") from exc
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def estimate_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...],
+                    _data: bytes) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Read an uploaded log and estimate it: ``(requests as read, results, what the reader found)``.
+
+    Cached on the file's sha256 and the defaults (``_data`` itself is not hashed), so a large log is read and
+    scored once per process, however many reruns and sessions follow.
+    """
+    import io
+
+    from seal.api import estimate
+    from seal.logs.read import read_requests
+
+    buffer = io.BytesIO(_data)
+    buffer.name = name
+    read = read_requests(buffer)
+    requests, report = read if isinstance(read, tuple) else (read, None)
+    summary = report.summary() if hasattr(report, "summary") else f"{len(requests)} requests read from {name}"
+    return requests, estimate(requests, **{k: v for k, v in defaults if v is not None}), summary
+
+
+def boundary(result: pd.DataFrame) -> pd.DataFrame:
+    """The boundary waterfall of a result's total (``seal.carbon.boundary_layers``) as ``layer`` /
+    ``g_co2e`` / ``measure`` rows."""
+    try:
+        from seal.carbon import boundary_layers
+
+        layers = pd.DataFrame(boundary_layers(result))
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The boundary layers could not be computed ({exc.__class__.__name__}: {exc}).") from exc
+    label = _first(layers, ("layer", "label", "step", "name"))
+    value = _first(layers, ("g_co2e", "value_g_co2e", "co2e_g", "delta_g_co2e", "total_g_co2e"))
+    if label is None or value is None:
+        raise Unavailable(f"boundary_layers returned unexpected columns {list(layers.columns)}.")
+    out = pd.DataFrame({"layer": layers[label].astype(str), "g_co2e": pd.to_numeric(layers[value], errors="coerce")})
+    if "measure" in layers:
+        out["measure"] = layers["measure"].astype(str).to_numpy()
+    for extra in ("energy_j", "source", "note", "unit"):
+        if extra in layers:
+            out[extra] = layers[extra].to_numpy()
+    return out
+
+
+def equivalences(total_g_co2e: float, facility_energy_j: float | None = None) -> pd.DataFrame:
+    """Everyday equivalents of a CO2e total (``seal.carbon.equivalences``): ``name``, ``value``, ``unit``,
+    ``per_unit``, ``source``."""
+    try:
+        from seal.carbon import equivalences as fn
+
+        return pd.DataFrame(fn(total_g_co2e, facility_energy_j))
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"Equivalences could not be computed ({exc.__class__.__name__}: {exc}).") from exc
+
+
+def scale_up(per_request: dict[str, float], requests_per_day: float) -> pd.DataFrame:
+    """Per request, per day and per year (``seal.carbon.scale_up``)."""
+    try:
+        from seal.carbon import scale_up as fn
+
+        return pd.DataFrame(fn(per_request, requests_per_day))
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The scale-up view could not be computed ({exc.__class__.__name__}: {exc}).") from exc
+
+
+def _store_stamp() -> tuple[str, float]:
+    path = db_path()
+    return str(path), (path.stat().st_mtime if path.exists() else 0.0)
+
+
+def shipped_validation() -> pd.DataFrame | None:
+    """The validation table stored in the shipped artifact, when the estimator wrote one there."""
+    try:
+        from seal.estimator.artifact import read_artifact
+
+        payload = read_artifact()
+    except Exception:  # noqa: BLE001 - no artifact: the page offers to run the validation instead
+        return None
+    table = payload.get("validation")
+    if isinstance(table, dict) and "rows" in table:
+        table = table["rows"]
+    return pd.DataFrame(table) if table else None
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def validation(stamp: tuple[str, float]) -> pd.DataFrame:
+    """``seal.estimator.validate.validate`` on the store (cached per store file and modification time)."""
+    try:
+        from seal.estimator.validate import validate
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The validation module is not available ({exc.__class__.__name__}: {exc}).") from exc
+    return pd.DataFrame(validate(db_path=Path(stamp[0])))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def parity(stamp: tuple[str, float], split: str = "random-5fold") -> pd.DataFrame:
+    """Held-out predictions against measurements (``seal.estimator.validate.parity_frame``)."""
+    try:
+        from seal.estimator.validate import parity_frame
+    except Exception as exc:  # noqa: BLE001
+        raise Unavailable(f"The parity data are not available ({exc.__class__.__name__}: {exc}).") from exc
+    return pd.DataFrame(parity_frame(db_path=Path(stamp[0]), split=split))
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> "threading.Thread":
+    """Once per server process, in the background: import the pipeline and score one tiny request, so the
+    tokenizer, the fitted model and the catalogue are loaded before the first click on "Estimate"."""
+    import os
+    import threading
+
+    def work() -> None:
+        if os.environ.get("SEAL_UI_WARM_UP", "1") == "0":  # tests switch it off to keep timings clean
+            return
+        try:
+            import seal
+
+            seal.estimate(pd.DataFrame({"prompt": ["warm-up"]}), output_tokens=8, model=_warm_model())
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first click is slower
+            pass
+
+    thread = threading.Thread(target=work, name="seal-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_model() -> str | None:
+    try:
+        from seal.data.catalogue import list_models
+
+        keys = list_models()["model_key"].astype(str)
+        hit = keys[keys.str.lower().str.contains("llama-3.1-8b-instruct")]
+        return str(hit.iloc[0]) if len(hit) else str(keys.iloc[0])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def check_choices(inputs: dict[str, Any]) -> None:
+    """Raise a SealError when a loaded scenario names a model, GPU or region this installation does not offer."""
+    from seal.errors import SealError
+
+    offered = {"model": lambda: set(models()["model"]), "gpu": lambda: set(gpus()["gpu"]),
+               "region": lambda: set(regions()["region"])}
+    for key, options in offered.items():
+        value = inputs.get(key)
+        if value not in (None, "") and value not in options():
+            raise SealError(f"The scenario's {key} {value!r} is not available here; pick one from the {key} list.")

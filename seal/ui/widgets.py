@@ -1,0 +1,115 @@
+"""Streamlit building blocks shared by the pages: errors, warning banners, export buttons, metrics."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from seal.ui import export
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "seal"
+
+
+def show_error(exc: BaseException) -> None:
+    """One clear sentence for the user: a SealError's own message, otherwise the error's type and text."""
+    from seal.errors import SealError
+
+    if isinstance(exc, SealError):
+        st.error(str(exc))
+    else:
+        text = re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", str(exc))  # shown as plain text, not markdown
+        st.error(f"Unexpected {exc.__class__.__name__}: {text}")
+
+
+def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool = False) -> None:
+    """One ``st.warning`` per distinct coded warning (``seal.errors.WARNINGS``), with how many rows it hit."""
+    from seal.errors import WARNINGS
+
+    if codes is None:
+        return
+    series = pd.Series([codes]) if isinstance(codes, str) else pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes)
+    exploded = series.dropna().astype(str).str.split(";").explode().str.strip()
+    exploded = exploded[exploded != ""]
+    if exploded.empty:
+        return
+    total = len(series)
+    for code, n in exploded.value_counts(sort=True).items():
+        message = WARNINGS.get(code, code)
+        suffix = f" ({n:,} of {total:,} rows)".replace(",", "\u2009") if counts and total > 1 else ""
+        st.warning(f"**{code}** — {message}{suffix}", icon="⚠️")
+
+
+def export_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, page: str,
+                   scenario: dict[str, Any] | None, report: Callable[[], bytes] | None, key: str) -> None:
+    """Download buttons: CSV, Parquet, JSON of the results, the scenario file, and the HTML report.
+
+    Data are produced when a button is clicked (callables), so large results cost nothing until asked for.
+    """
+    get = frame if callable(frame) else (lambda: frame)
+    base = slug(name)
+    cols = st.columns(5)
+    cols[0].download_button("CSV", lambda: export.to_csv(get()), file_name=f"{base}.csv", mime="text/csv",
+                            key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    cols[1].download_button("Parquet", lambda: export.to_parquet(get()), file_name=f"{base}.parquet",
+                            mime="application/vnd.apache.parquet", key=f"{key}_parquet",
+                            icon=":material/download:", on_click="ignore")
+    cols[2].download_button("JSON", lambda: export.to_json(get()), file_name=f"{base}.json",
+                            mime="application/json", key=f"{key}_json", icon=":material/download:", on_click="ignore")
+    if scenario is not None:
+        cols[3].download_button("Scenario (JSON)", export.scenario_to_json(page, scenario),
+                                file_name=f"{base}-scenario.json", mime="application/json", key=f"{key}_scenario",
+                                icon=":material/save:", on_click="ignore",
+                                help="Load it back on this page to reproduce the run.")
+    if report is not None:
+        cols[4].download_button("HTML report", report, file_name=f"{base}-report.html", mime="text/html",
+                                key=f"{key}_html", icon=":material/description:", on_click="ignore",
+                                help="One self-contained file with the charts; opens offline.")
+
+
+def scenario_loader(page: str, key: str, apply: Callable[[dict[str, Any]], None]) -> None:
+    """An uploader for scenario files; a new file's inputs are passed to ``apply`` once (before widgets)."""
+    import hashlib
+
+    with st.expander("Load a scenario file"):
+        up = st.file_uploader("Scenario file (JSON)", type=["json"], key=f"{key}_file")
+    if up is None:
+        return
+    data = up.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get(f"{key}_applied") == digest:
+        return
+    st.session_state[f"{key}_applied"] = digest
+    try:
+        inputs = export.scenario_from_json(data, page=page)
+        apply(inputs)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, nothing else changes
+        show_error(exc)
+        return
+    st.rerun()
+
+
+def preload_charts(key: str) -> None:
+    """Draw an invisible 10-px Plotly figure so the browser loads the chart renderer with the page, not after
+    the first click (the renderer is loaded lazily and takes a second or two on a cold browser)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_layout(height=10, margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", xaxis=dict(visible=False), yaxis=dict(visible=False))
+    st.plotly_chart(fig, key=key, config={"staticPlot": True, "displayModeBar": False}, height=10)
+
+
+def initial(key: str, **default: Any) -> dict[str, Any]:
+    """The widget's default (``index=`` / ``value=``), always passed.
+
+    Streamlit's browser side falls back to a widget's *declared* default when it re-creates the widget (for
+    instance when content above it changes), so the declared default must be the intended one; a value in
+    Session State (the user's choice, or a loaded scenario's, applied before an ``st.rerun()``) still wins.
+    ``key`` documents which widget the default belongs to.
+    """
+    return default
