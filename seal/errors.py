@@ -20,6 +20,7 @@ WARNINGS: dict[str, str] = {
     "transferred-gpu": "No benchmark rows for this GPU: the estimate is transferred from other GPUs through their datasheet specs.",
     "extrapolated-size": "The model is larger than any benchmarked model: the estimate is extrapolated.",
     "model-arch-not-released": "The model's size is not published: the estimate uses a range of plausible sizes.",
+    "params-from-name": "The model is not in the catalogue: its size was read from its name (e.g. 8B, 8x7B, 30B-A3B) and given a ±10 % range.",
     "default-serving-setup": "No GPU or batch size given: a documented default serving set-up was assumed.",
     "latency-driven": "A measured latency was given: energy is power draw times the request's share of GPU time.",
     "annual-intensity-fallback": "Live grid intensity was unavailable: the annual average was used.",

@@ -95,3 +95,48 @@ def test_resolver_is_fast_for_a_million_rows(tmp_path):
     elapsed = time.perf_counter() - start
     assert len(r) == 1_000_000 and r["found"].sum() == 750_000
     assert elapsed < 3.0, f"resolve_models took {elapsed:.2f}s for 1M rows"
+
+
+def test_normalised_names():
+    from seal.data.catalogue import normalised_name
+
+    assert normalised_name("meta-llama/Llama-3.1-8B-Instruct") == "llama-3.1-8b-instruct"
+    assert normalised_name("Meta-Llama-3.1-8B-Instruct") == "llama-3.1-8b-instruct"
+    assert normalised_name("meta-llama/Llama-2-7b-chat-hf", drop_variant=True) == "llama-2-7b"
+    assert normalised_name("mistralai/Mixtral-8x7B-Instruct-v0.1", drop_variant=True) == "mixtral-8x7b"
+    assert normalised_name("Instruct", drop_variant=True) == "instruct"  # never strips a name to nothing
+
+
+def test_loose_matching_keeps_exact_matches_first(tmp_path):
+    names = pd.Series(["meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b", "LLAMA_3.1_8B_INSTRUCT",
+                       "mixtral-8x7b-instruct", "meta-llama/Llama-2-7b-chat-hf", "Llama-2-7b-chat"])
+    r = resolve_models(names, db_path=tmp_path / "none.duckdb")
+    assert r["found"].all() and r["catalogue_source"].eq("ecologits").all()
+    assert list(r["model_key"]) == [
+        "meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-8B",
+        "meta-llama/Meta-Llama-3.1-8B-Instruct", "mistralai/Mixtral-8x7B-v0.1",
+        "meta-llama/Llama-2-7b-chat-hf", "meta-llama/Llama-2-7b-chat"]  # the last two differ in size (6.74 / 7 B)
+    assert r["params_b"].iloc[4] != r["params_b"].iloc[5]
+    strict = resolve_ecologits(names)  # the data pull labels benchmark runs with exact matches only
+    assert list(strict["found"]) == [False, False, False, False, True, True]
+
+
+def test_size_from_the_name_as_last_fallback(tmp_path):
+    from seal.data.catalogue import NAME_SIZE_TOLERANCE
+
+    names = pd.Series(["my-custom-13b", "Qwen/Qwen3-30B-A3B", "acme/foo-8x7b", "tiny-125m", "bar-1.4b",
+                       "deepseek-ai/DeepSeek-V3", "no-size-at-all"], index=range(10, 17))
+    r = resolve_models(names, db_path=tmp_path / "none.duckdb")
+    assert list(r.index) == list(names.index)
+    assert list(r["found"]) == [True] * 5 + [False, False]
+    named = r.iloc[:5]
+    assert named["catalogue_source"].eq("name").all() and named["model_key"].tolist() == names.iloc[:5].tolist()
+    assert named["params_b"].tolist() == pytest.approx([13.0, 30.0, 56.0, 0.125, 1.4])
+    assert named["active_params_b"].tolist() == pytest.approx([13.0, 3.0, 14.0, 0.125, 1.4])
+    assert named["is_moe"].tolist() == [False, True, True, False, False]
+    tol = NAME_SIZE_TOLERANCE
+    assert np.allclose(named["params_low_b"], named["params_b"] * (1 - tol))
+    assert np.allclose(named["params_high_b"], named["params_b"] * (1 + tol))
+    assert np.allclose(named["active_params_high_b"], named["active_params_b"] * (1 + tol))
+    assert r["params_b"].iloc[5:].isna().all() and r["catalogue_source"].iloc[5:].isna().all()
+    assert not resolve_models(names, db_path=tmp_path / "none.duckdb", loose=False)["found"].any()

@@ -184,3 +184,62 @@ def test_precision_bytes_scale_memory_and_gpu_count():
     fp8 = one(params_b=70.0, gpu="H100", gpus=2, batch_size=64, precision="fp8")
     bf16 = one(params_b=70.0, gpu="H100", gpus=2, batch_size=64, precision="bfloat16")
     assert fp8.decode_energy_j < bf16.decode_energy_j  # half the weight bytes to read per step
+
+
+def test_size_read_from_the_name_is_flagged_and_widens_the_interval():
+    named = estimate_energy(pd.DataFrame([{"model": "acme/my-custom-13b", "gpu": "H100", "batch_size": 8,
+                                           "input_tokens": 300, "output_tokens": 200}])).iloc[0]
+    given = one(model="acme/my-custom-13b", params_b=13.0, gpu="H100", batch_size=8, input_tokens=300,
+                output_tokens=200)
+    assert "params-from-name" in WARNINGS
+    assert "params-from-name" in named.warnings and "model-arch-not-released" not in named.warnings
+    assert "params-from-name" not in given.warnings  # a user-given size is not read from the name
+    assert named.params_b == 13.0 and named.gpu_energy_j == pytest.approx(given.gpu_energy_j)
+    assert named.gpu_energy_low_j < given.gpu_energy_low_j and named.gpu_energy_high_j > given.gpu_energy_high_j
+    moe = estimate_energy(pd.DataFrame([{"model": "Qwen/Qwen3-30B-A3B", "input_tokens": 10, "output_tokens": 10}]))
+    assert moe.iloc[0].params_b == 30.0 and moe.iloc[0].active_params_b == 3.0
+
+
+def test_unknown_model_without_a_size_in_its_name_names_it():
+    with pytest.raises(SealError, match="DeepSeek-V3"):
+        estimate_energy(pd.DataFrame([{"model": "deepseek-ai/DeepSeek-V3", "input_tokens": 1, "output_tokens": 1}]))
+
+
+def test_closed_model_active_range_reaches_the_interval():
+    # EcoLogits: gpt-4o total 440 B, active {min 44, max 132}; the point uses the midpoint 88 B
+    req = {"input_tokens": 500, "output_tokens": 300}
+    closed = estimate_energy(pd.DataFrame([{"model": "gpt-4o", **req}])).iloc[0]
+    at = {a: estimate_energy(pd.DataFrame([{"params_b": 440.0, "active_params_b": a, **req}])).iloc[0]
+          for a in (44.0, 88.0, 132.0)}
+    assert closed.params_b == 440.0 and closed.active_params_b == 88.0
+    assert closed.gpu_energy_j == pytest.approx(at[88.0].gpu_energy_j)
+    assert at[44.0].gpu_energy_j < at[132.0].gpu_energy_j
+    assert closed.gpu_energy_low_j == pytest.approx(min(at[44.0].gpu_energy_low_j, at[88.0].gpu_energy_low_j))
+    assert closed.gpu_energy_high_j == pytest.approx(max(at[132.0].gpu_energy_high_j, at[88.0].gpu_energy_high_j))
+    assert closed.gpu_energy_low_j < at[88.0].gpu_energy_low_j and closed.gpu_energy_high_j > at[88.0].gpu_energy_high_j
+    assert "model-arch-not-released" in closed.warnings
+
+
+def test_a_batch_scores_each_request_as_if_alone():
+    # configurations are resolved once per distinct (model, size, GPU, precision, batch, GPU count) and broadcast:
+    # a row's result must not depend on the other rows of its batch
+    rng = np.random.default_rng(5)
+    n = 24
+    frame = pd.DataFrame({
+        "model": rng.choice(np.array(["gpt-4o", "acme/custom-13b", "mistralai/Mixtral-8x7B-v0.1", None], dtype=object), n),
+        "params_b": np.where(rng.random(n) < 0.3, rng.uniform(1, 80, n), np.nan),
+        "gpu": rng.choice(np.array(["H100", "A100", "L4", "T4", None], dtype=object), n),
+        "precision": rng.choice(np.array([None, "int4", "fp8", "float16"], dtype=object), n),
+        "batch_size": rng.choice([1.0, 8.0, 64.0, np.nan], n),
+        "gpus": np.where(rng.random(n) < 0.2, 8.0, np.nan),
+        "input_tokens": rng.integers(1, 4000, n).astype(float), "output_tokens": rng.integers(1, 800, n).astype(float),
+        "latency_s": np.where(rng.random(n) < 0.3, rng.uniform(0.5, 20, n), np.nan),
+    })
+    frame.loc[frame["model"].isna() & frame["params_b"].isna(), "params_b"] = 7.0
+    together = estimate_energy(frame)
+    alone = pd.concat([estimate_energy(frame.iloc[[i]]) for i in range(n)])
+    for col in together.columns:
+        if pd.api.types.is_float_dtype(together[col]):
+            assert np.allclose(together[col], alone[col], rtol=1e-9, equal_nan=True), col
+        else:
+            assert together[col].astype(str).tolist() == alone[col].astype(str).tolist(), col

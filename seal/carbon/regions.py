@@ -46,6 +46,7 @@ ACCEPTED_MESSAGE = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def ecologits_version() -> str:
     """Version of the installed EcoLogits package whose electricity mixes are used."""
     try:
@@ -104,6 +105,12 @@ def _country_iso3(text: str) -> str | None:
 
 
 def _resolve_one(raw: str) -> dict:
+    """One region spelling resolved (a fresh dict; the work is cached per spelling)."""
+    return dict(_resolve_one_cached(str(raw)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve_one_cached(raw: str) -> dict:
     mixes = load_electricity_mixes()
     text = str(raw).strip()
     if text.lower() in WORLD_ALIASES or text == "":
@@ -161,16 +168,24 @@ def resolve_regions(regions: pd.Series | str | None) -> pd.DataFrame:
         SealError: an unknown region, naming it and listing what is accepted.
     """
     series = pd.Series([regions]) if regions is None or isinstance(regions, str) else pd.Series(regions)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, table = region_codes(series)
+    return pd.DataFrame({col: table[col].to_numpy()[codes] for col in table.columns}, index=series.index)
+
+
+_FLOAT_REGION_COLUMNS = ("pue_region", "pue_low_region", "pue_high_region", "wue_l_per_kwh", "mix_g_per_kwh",
+                         "mix_wue_l_per_kwh")
+
+
+def region_codes(regions: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """(row -> code, one resolved row per distinct region): the compact form of :func:`resolve_regions`, for
+    taking only the columns a caller needs. The table's last row is the world average, for missing values."""
+    codes, uniques = pd.factorize(pd.Series(regions), use_na_sentinel=True)
     texts = [str(u).strip() for u in uniques] + [D.DEFAULT_ZONE]  # last row: missing values
     table = pd.DataFrame([_resolve_one(t or D.DEFAULT_ZONE) for t in texts], columns=list(REGION_COLUMNS))
     table["annual_source"] = [annual_source(z) for z in table["region_zone"]]
-    take = np.where(codes < 0, len(texts) - 1, codes)
-    out = pd.DataFrame({col: table[col].to_numpy()[take] for col in table.columns}, index=series.index)
-    for col in ("pue_region", "pue_low_region", "pue_high_region", "wue_l_per_kwh", "mix_g_per_kwh",
-                "mix_wue_l_per_kwh"):
-        out[col] = out[col].astype(np.float64)
-    return out
+    for col in _FLOAT_REGION_COLUMNS:
+        table[col] = table[col].astype(np.float64)
+    return np.where(codes < 0, len(texts) - 1, codes), table
 
 
 def annual_source(zone: str) -> str:

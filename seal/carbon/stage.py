@@ -15,7 +15,7 @@ import pandas as pd
 
 from seal.carbon import defaults as D
 from seal.carbon import impacts as I
-from seal.carbon.regions import resolve_regions
+from seal.carbon.regions import region_codes
 from seal.errors import SealError
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
@@ -112,10 +112,15 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     server_life = D.SERVER_LIFETIME_YEARS if server_life is None else server_life
     level = D.BOUNDARIES.index(boundary)
 
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     n = len(out)
     warnings = out["warnings"] if "warnings" in out else pd.Series([""] * n, index=out.index, dtype=object)
-    regions = resolve_regions(out["region"] if "region" in out else pd.Series([None] * n, index=out.index))
+    region_code, region_rows = region_codes(out["region"] if "region" in out else pd.Series([None] * n,
+                                                                                         index=out.index))
+
+    def region(col: str) -> np.ndarray:
+        """Column ``col`` of the resolved regions, per request."""
+        return region_rows[col].to_numpy()[region_code]
 
     # Accelerator energy and its interval (the model-size range is already inside the estimator's interval).
     acc = _column(out, "gpu_energy_j")
@@ -141,9 +146,9 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         if pue is not None:
             pue_pt = pue_lo = pue_hi = np.full(n, pue)
         else:
-            pue_pt = regions["pue_region"].to_numpy()
-            pue_lo = np.minimum(regions["pue_low_region"].to_numpy(), pue_pt)
-            pue_hi = np.maximum(regions["pue_high_region"].to_numpy(), pue_pt)
+            pue_pt = region("pue_region")
+            pue_lo = np.minimum(region("pue_low_region"), pue_pt)
+            pue_hi = np.maximum(region("pue_high_region"), pue_pt)
     else:
         pue_pt = pue_lo = pue_hi = np.ones(n)
     facility = I.facility_energy_j(it, pue_pt)
@@ -151,9 +156,8 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     facility_hi = I.facility_energy_j(it_hi, pue_hi)
 
     # Grid intensity: market-based (user) > live hourly > annual location-based.
-    zones = regions["region_zone"]
-    intensity = regions["mix_g_per_kwh"].to_numpy().copy()
-    source = regions["annual_source"].to_numpy(dtype=object)
+    intensity = region("mix_g_per_kwh")
+    source = region("annual_source")
     if market is not None:
         intensity = np.full(n, market)
         source = np.full(n, f"market-based {market:g} g/kWh (user-given)", dtype=object)
@@ -162,7 +166,8 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         from seal.carbon.live import ENV_TOKEN, live_intensity as fetch_live
 
         token = electricitymaps_token or os.environ.get(ENV_TOKEN) or None
-        live = fetch_live(regions["electricitymaps_zone"], regions["country_iso3"],
+        live = fetch_live(pd.Series(region("electricitymaps_zone"), index=out.index),
+                          pd.Series(region("country_iso3"), index=out.index),
                           out["timestamp"] if "timestamp" in out else None, token=token)
         got = np.isfinite(live["intensity_g_per_kwh"].to_numpy())
         intensity = np.where(got, live["intensity_g_per_kwh"].to_numpy(), intensity)
@@ -194,10 +199,10 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     out["total_g_co2e"] = operational + embodied
     out["total_low_g_co2e"] = operational_lo + embodied
     out["total_high_g_co2e"] = operational_hi + embodied
-    out["water_ml"] = I.water_ml(it, facility, regions["wue_l_per_kwh"].to_numpy(),
-                                 regions["mix_wue_l_per_kwh"].to_numpy())
-    out["region_zone"] = zones.to_numpy(dtype=object)
-    out["wue_l_per_kwh"] = regions["wue_l_per_kwh"].to_numpy()
+    wue = region("wue_l_per_kwh")
+    out["water_ml"] = I.water_ml(it, facility, wue, region("mix_wue_l_per_kwh"))
+    out["region_zone"] = region("region_zone")
+    out["wue_l_per_kwh"] = wue
     out["warnings"] = warnings.to_numpy(dtype=object)
     return out
 

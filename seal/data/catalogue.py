@@ -3,8 +3,11 @@ package, open and closed models) plus Open LLM Leaderboard models and scores whe
 
 - :func:`ecologits_models`: the EcoLogits catalogue as a frame (one row per model; aliases listed).
 - :func:`build_models_table`: that catalogue merged with Open LLM Leaderboard rows (the store's ``models``).
-- :func:`resolve_models`: vectorised name -> catalogue row (case-insensitive, with or without a
-  ``provider/`` or Hugging Face org prefix, aliases); unknown names get ``found`` False.
+- :func:`resolve_models`: vectorised name -> catalogue row. Passes, first hit wins: exact (case-insensitive,
+  with or without a ``provider/`` or Hugging Face org prefix, aliases); normalised (no org, no ``meta-`` prefix,
+  ``_``/space as ``-``); normalised without a ``-instruct``/``-chat``/``-hf`` suffix; last, the size written in
+  the name (``8B``, ``8x7b``, ``30B-A3B``) with a ±10 % range, ``catalogue_source`` ``name``. Names with no
+  match and no size get ``found`` False.
 - :func:`list_models`: the catalogue for a model picker.
 
 Parameter counts are in billions. EcoLogits gives a number, a ``{min, max}`` range (closed models whose size is
@@ -16,7 +19,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import json
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,6 +31,13 @@ from seal.data.names import params_from_name
 ECOLOGITS_MODELS_RESOURCE = "data/models.json"
 HF_PROVIDER = "huggingface_hub"
 OLL_PARAMS_ROUNDING_B = 0.5  # billions: the Open LLM Leaderboard rounds #Params (B) to whole billions
+# A size read from a model id ("8B" for 8.03 B, "70B" for 70.6 B) is rounded by its authors: the range given to it
+# is this fraction either side (relative), so the estimate's interval says the size is approximate.
+NAME_SIZE_TOLERANCE = 0.10
+NAME_CATALOGUE_SOURCE = "name"  # catalogue_source of a size parsed from the model id
+# Variant suffixes that do not change the size (instruction/chat tunes, HF-format weights, a release version
+# "-v0.1"); dropped only in the last matching pass, so exact and normalised names win.
+VARIANT_SUFFIX = re.compile(r"(?:-instruct|-chat|-hf|-v\d+(?:\.\d+)*)$")
 
 RESOLVED_COLUMNS = ("model_key", "provider", "params_b", "active_params_b", "params_low_b", "params_high_b",
                     "active_params_low_b", "active_params_high_b", "is_moe", "open_weights", "tps", "ttft_s",
@@ -184,7 +196,29 @@ def _store_models_key(db_path: str | Path | None) -> tuple:
         return ("ecologits", ecologits_version())
 
 
-def _build_index(table: pd.DataFrame) -> dict[str, int]:
+def normalised_name(name: str, drop_variant: bool = False) -> str:
+    """Loose matching key of a model name: lower case, no ``org/`` or ``provider/`` prefix, no ``meta-`` prefix,
+    ``_`` and spaces as ``-``; with ``drop_variant`` also no trailing :data:`VARIANT_SUFFIX` (repeatedly)
+    (``meta-llama/Llama-3.1-8B-Instruct`` and ``Meta-Llama-3.1-8B-Instruct`` -> ``llama-3.1-8b-instruct``;
+    dropping variants: ``llama-3.1-8b``)."""
+    key = str(name).strip().lower().rsplit("/", 1)[-1].replace("_", "-").replace(" ", "-")
+    key = key.removeprefix("meta-")
+    while drop_variant:
+        shorter = VARIANT_SUFFIX.sub("", key)
+        if shorter == key or not shorter:
+            break
+        key = shorter
+    return key
+
+
+class _Index(NamedTuple):
+    """Name -> catalogue row position, one dict per matching pass."""
+    exact: dict[str, int]
+    normalised: dict[str, int]
+    variant: dict[str, int]
+
+
+def _build_index(table: pd.DataFrame) -> _Index:
     index: dict[str, int] = {}
 
     def add(name: str, pos: int) -> None:
@@ -202,11 +236,18 @@ def _build_index(table: pd.DataFrame) -> dict[str, int]:
     for pos, name in enumerate(table["name"]):
         if "/" in name:
             add(name.rsplit("/", 1)[-1], pos)
-    return index
+    # loose passes: table order decides ties (EcoLogits rows come before Open LLM Leaderboard rows)
+    normalised: dict[str, int] = {}
+    variant: dict[str, int] = {}
+    for pos, (name, aliases) in enumerate(zip(table["name"], table["aliases"].fillna(""))):
+        for n in (name, *filter(None, str(aliases).split(";"))):
+            normalised.setdefault(normalised_name(n), pos)
+            variant.setdefault(normalised_name(n, drop_variant=True), pos)
+    return _Index(index, normalised, variant)
 
 
 @functools.lru_cache(maxsize=8)
-def _catalogue_cached(key: tuple) -> tuple[pd.DataFrame, dict[str, int]]:
+def _catalogue_cached(key: tuple) -> tuple[pd.DataFrame, _Index]:
     table = None
     if key[0] != "ecologits":
         from seal.data import store
@@ -221,11 +262,11 @@ def _catalogue_cached(key: tuple) -> tuple[pd.DataFrame, dict[str, int]]:
     return table, _build_index(table)
 
 
-def _table(db_path: str | Path | None) -> tuple[pd.DataFrame, dict[str, int]]:
+def _table(db_path: str | Path | None) -> tuple[pd.DataFrame, _Index]:
     return _catalogue_cached(_store_models_key(db_path))
 
 
-def _lookup(name: str, index: dict[str, int]) -> int:
+def _lookup_exact(name: str, index: dict[str, int]) -> int:
     key = name.strip().lower()
     if key in index:
         return index[key]
@@ -237,28 +278,64 @@ def _lookup(name: str, index: dict[str, int]) -> int:
     return -1
 
 
-def resolve_models(names: pd.Series, db_path: str | Path | None = None) -> pd.DataFrame:
+def _lookup(name: str, index: _Index, loose: bool = True) -> int:
+    """Catalogue row position of ``name`` (-1 if none): exact pass, then (``loose``) the normalised passes."""
+    pos = _lookup_exact(name, index.exact)
+    if pos >= 0 or not loose:
+        return pos
+    pos = index.normalised.get(normalised_name(name), -1)
+    if pos >= 0:
+        return pos
+    return index.variant.get(normalised_name(name, drop_variant=True), -1)
+
+
+def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: bool = True) -> pd.DataFrame:
     """Catalogue rows for model names (same index as ``names``); unknown or missing names get ``found`` False.
 
-    Only the distinct names are looked up, then mapped back, so a million-row frame costs one pass.
+    With ``loose`` (default) a name missing from the catalogue is matched on its normalised form
+    (:func:`normalised_name`), then without a variant suffix, and last sized from the name itself
+    (``catalogue_source`` ``name``, range ±:data:`NAME_SIZE_TOLERANCE`). Only the distinct names are looked up,
+    then mapped back, so a million-row frame costs one pass.
     """
     table, index = _table(db_path)
-    return _resolve(pd.Series(names), table, index)
+    return _resolve(pd.Series(names), table, index, loose=loose)
 
 
-def resolve_ecologits(names: pd.Series) -> pd.DataFrame:
-    """:func:`resolve_models` against the installed EcoLogits catalogue only (no store)."""
+def resolve_ecologits(names: pd.Series, loose: bool = False) -> pd.DataFrame:
+    """:func:`resolve_models` against the installed EcoLogits catalogue only (no store). Exact matching by
+    default: the data pull labels benchmark runs with it, and a size read from an id is labelled there apart."""
     table, index = _catalogue_cached(("ecologits", ecologits_version()))
-    return _resolve(pd.Series(names), table, index)
+    return _resolve(pd.Series(names), table, index, loose=loose)
 
 
 _FLOAT_COLUMNS = ("params_b", "active_params_b", "params_low_b", "params_high_b", "active_params_low_b",
                   "active_params_high_b", "tps", "ttft_s", "quality_score")
 
 
-def _resolve(names: pd.Series, table: pd.DataFrame, index: dict[str, int]) -> pd.DataFrame:
+def sizes_from_names(names: pd.Series, tolerance: float = NAME_SIZE_TOLERANCE) -> pd.DataFrame:
+    """Resolved-catalogue rows (:data:`RESOLVED_COLUMNS`) for the sizes written in model ids
+    (:func:`seal.data.names.params_from_name`), each with a range of ±``tolerance`` (relative); ``found`` is
+    False where the id names no total size."""
+    named = params_from_name(pd.Series(names, dtype=object))
+    total = named["params_b"].to_numpy(dtype=float)
+    active = named["active_params_b"].to_numpy(dtype=float)
+    active = np.where(np.isnan(active), total, np.minimum(active, total))
+    found = ~np.isnan(total)
+    out = pd.DataFrame({
+        "model_key": pd.Series(names, dtype=object).to_numpy(), "provider": None,
+        "params_b": total, "active_params_b": active,
+        "params_low_b": total * (1 - tolerance), "params_high_b": total * (1 + tolerance),
+        "active_params_low_b": active * (1 - tolerance), "active_params_high_b": active * (1 + tolerance),
+        "is_moe": named["is_moe"].to_numpy(dtype=bool) | (active < total), "open_weights": pd.NA,
+        "tps": np.nan, "ttft_s": np.nan, "quality_score": np.nan,
+        "catalogue_source": NAME_CATALOGUE_SOURCE, "found": found,
+    }, index=named.index)
+    return out[list(RESOLVED_COLUMNS)]
+
+
+def _resolve(names: pd.Series, table: pd.DataFrame, index: _Index, loose: bool = True) -> pd.DataFrame:
     codes, uniques = pd.factorize(names.astype("object"), use_na_sentinel=True)
-    pos_unique = np.array([_lookup(str(u), index) for u in uniques], dtype=np.int64)
+    pos_unique = np.array([_lookup(str(u), index, loose) for u in uniques], dtype=np.int64)
     # one small frame per distinct name (+ a last all-missing row), then a single positional take
     cols = [c for c in RESOLVED_COLUMNS if c != "found"]
     small = table[cols].iloc[np.clip(pos_unique, 0, None)].reset_index(drop=True) if len(table) else \
@@ -274,10 +351,36 @@ def _resolve(names: pd.Series, table: pd.DataFrame, index: dict[str, int]) -> pd
         else:
             small[col] = small[col].astype("object").mask(miss, None)
     small["found"] = small_found
+    if loose:
+        small = _fill_sizes_from_names(small, uniques)
     take = np.where(codes >= 0, codes, len(uniques))
     out = small.iloc[take]
     out.index = names.index
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _sizes_from_names_cached(names: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`sizes_from_names` of the same unknown names, parsed once per process (batches of a log repeat
+    them). The cached frame is never modified."""
+    return sizes_from_names(pd.Series(names, dtype=object))
+
+
+def _fill_sizes_from_names(small: pd.DataFrame, uniques) -> pd.DataFrame:
+    """Rows of ``small`` (one per distinct name, plus a last all-missing row) not found in the catalogue get the
+    size written in their name, where there is one."""
+    todo = np.flatnonzero(~small["found"].to_numpy()[: len(uniques)])
+    todo = [i for i in todo if str(uniques[i]).strip()]
+    if not todo:
+        return small
+    named = _sizes_from_names_cached(tuple(str(uniques[i]).strip() for i in todo)).set_axis(todo)
+    named = named[named["found"]]
+    if not len(named):
+        return small
+    small = small.copy()
+    for col in RESOLVED_COLUMNS:
+        small.loc[named.index, col] = named[col].to_numpy()
+    return small
 
 
 def list_models(db_path: str | Path | None = None) -> pd.DataFrame:

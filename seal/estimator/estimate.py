@@ -70,13 +70,14 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     need = np.isnan(user_p) & ~_blank(models)
     cat = None
     if need.any():
-        from seal.data.catalogue import resolve_models
+        from seal.data.catalogue import NAME_CATALOGUE_SOURCE, resolve_models
 
         cat = resolve_models(models[need], db_path=db_path)
     p, a = user_p.copy(), user_a.copy()
     lo, hi = user_p.copy(), user_p.copy()
     alo, ahi = user_a.copy(), user_a.copy()
     tps, ttft = np.full(n, np.nan), np.full(n, np.nan)
+    from_name, unpublished = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     if cat is not None:
         idx = np.flatnonzero(need)
         bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
@@ -93,6 +94,9 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
         alo[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_low_b"].fillna(cat["active_params_b"]).fillna(cat["params_low_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
         ahi[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_high_b"].fillna(cat["active_params_b"]).fillna(cat["params_high_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
         tps[idx], ttft[idx] = cat["tps"].to_numpy(), cat["ttft_s"].to_numpy()
+        # where the catalogue's range comes from: a size read from the name, or a closed model's unpublished size
+        from_name[idx] = cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
+        unpublished[idx] = cat["open_weights"].eq(False).to_numpy(dtype=bool, na_value=False)
     missing = np.isnan(p)
     if missing.any():
         raise SealError("A request has neither a known model nor params_b; give a model name or its size in billions.")
@@ -105,15 +109,20 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     alo, ahi = np.minimum(alo, lo), np.minimum(ahi, hi)
     return pd.DataFrame({"params_b": p, "active_params_b": a, "params_low_b": lo, "params_high_b": hi,
                          "active_params_low_b": alo, "active_params_high_b": ahi,
-                         "catalogue_tps": tps, "catalogue_ttft_s": ttft}, index=frame.index)
+                         "catalogue_tps": tps, "catalogue_ttft_s": ttft,
+                         "size_from_name": from_name & np.isnan(user_p),
+                         "size_unpublished": unpublished & np.isnan(user_p)}, index=frame.index)
 
 
 def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
-    """GPU (canonical), GPU count, batch size, precision and bytes per weight, with defaults flagged."""
+    """GPU (canonical), batch size, precision, bytes per weight, the GPU's memory and the user's GPU count
+    (``user_gpus``, NaN where not given), with defaults flagged. The GPU count itself depends on the request's
+    context (KV cache): see :func:`gpu_counts`."""
     from seal.data.gpus import resolve_gpu
     from seal.estimator import physics
 
     n = len(frame)
+    facts = gpus_table.set_index("gpu")
     gpu_in = frame["gpu"] if "gpu" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
     gpu_default = _blank(gpu_in)
     gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
@@ -128,7 +137,7 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
     prec = pd.Series(_map_unique(prec_in, lambda u: str(u).strip().lower() or DEFAULT_PRECISION,
                                  missing=DEFAULT_PRECISION), index=frame.index, dtype=object)
     # GPUs without BF16 (T4, V100) serve float16 by default
-    no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(gpus_table.set_index("gpu").loc[u].get("bf16_supported", True)).lower() == "false",
+    no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
                           missing=False).astype(bool)
     prec = prec.where(~(prec_default & no_bf16), DEFAULT_PRECISION_NO_BF16)
     bpp = _map_unique(prec, lambda u: physics.PRECISION_BYTES.get(u, np.nan)).astype(float)
@@ -136,27 +145,41 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
         bad = pd.unique(prec[np.isnan(bpp)].astype(str))[:5]
         raise SealError(f"Unknown precision {', '.join(map(repr, bad))}; accepted: {', '.join(physics.PRECISION_BYTES)}.")
     scheme = _map_unique(prec, lambda u: physics.PRECISION_SCHEME.get(u, ""))
-    memory = _map_unique(pd.Series(gpu), lambda u: float(gpus_table.set_index("gpu").loc[u, "memory_gb"])).astype(float)
+    memory = _map_unique(pd.Series(gpu), lambda u: float(facts.loc[u, "memory_gb"])).astype(float)
     gpus = _num(frame, "gpus")
     if (~np.isnan(gpus) & (gpus < 1)).any():
         raise SealError("gpus must be a whole number of at least 1.")
-    context = np.nan_to_num(_num(frame, "input_tokens")) + np.nan_to_num(_num(frame, "output_tokens"))
-    kv = physics.kv_cache_gb(sizes["params_high_b"].to_numpy(), sizes["active_params_high_b"].to_numpy(), batch,
-                             np.maximum(context, 0.0))
-    need = physics.gpu_required_count(sizes["params_high_b"].to_numpy(), bpp, memory, kv)
-    gpus = np.where(np.isnan(gpus), need, np.round(gpus))
     obj = lambda a: pd.Series(a, index=frame.index, dtype=object)  # noqa: E731  (keep object: no str conversion)
     compute = np.where(pd.Series(prec).isin(["float32", "fp32", "bfloat16", "bf16", "float16", "fp16", "half"]).to_numpy(),
                        prec.to_numpy(dtype=object), np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, QUANT_COMPUTE_DTYPE))
-    return pd.DataFrame({"gpu_model": obj(gpu), "gpus": gpus, "batch_size": batch, "precision": obj(prec.to_numpy(dtype=object)),
+    return pd.DataFrame({"gpu_model": obj(gpu), "batch_size": batch, "precision": obj(prec.to_numpy(dtype=object)),
                          "compute_dtype": obj(compute),
-                         "bytes_per_param": bpp, "quant_scheme": obj(scheme),
-                         "default_setup": gpu_default | batch_default}, index=frame.index)
+                         "bytes_per_param": bpp, "quant_scheme": obj(scheme), "memory_gb": memory,
+                         "user_gpus": gpus, "default_setup": gpu_default | batch_default}, index=frame.index)
 
 
-def _tokens(frame: pd.DataFrame, col: str) -> np.ndarray:
-    t = _num(frame, col)
-    return np.where(np.isnan(t), 0.0, np.maximum(t, 0.0))  # negative / missing counts -> 0 tokens
+def kv_bytes_per_token(params_b: np.ndarray, active_params_b: np.ndarray) -> np.ndarray:
+    """KV-cache bytes per token of context of a model (see :func:`seal.estimator.physics.kv_cache_gb`)."""
+    from seal.estimator import physics
+
+    layers = physics.n_layers(params_b)
+    return physics.kv_bytes_per_token(layers, physics.d_model(active_params_b, layers))
+
+
+def gpu_counts(user_gpus: np.ndarray, params_high_b: np.ndarray, bytes_per_param: np.ndarray,
+               memory_gb: np.ndarray, kv_bytes_per_token_b: np.ndarray, batch: np.ndarray,
+               context_tokens: np.ndarray) -> np.ndarray:
+    """GPUs per request: the user's count (rounded), else the fewest that hold the weights of the largest size
+    in the model's range plus the batch's KV cache at this request's context (power of two)."""
+    from seal.estimator import physics
+
+    kv_gb = batch * np.maximum(context_tokens, 0.0) * kv_bytes_per_token_b / 1e9  # = physics.kv_cache_gb
+    need = physics.gpu_required_count(params_high_b, bytes_per_param, memory_gb, kv_gb)
+    return np.where(np.isnan(user_gpus), need, np.round(user_gpus))
+
+
+def _tokens(counts: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(counts), 0.0, np.maximum(counts, 0.0))  # negative / missing counts -> 0 tokens
 
 
 def _situation_bounds(model, phase: str, transferred: np.ndarray, extrapolated: np.ndarray,
@@ -190,14 +213,82 @@ def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> np.ndarray:
     bits = np.zeros(len(existing), dtype=np.int64)
     for i, code in enumerate(codes):
         bits |= np.asarray(masks[code], dtype=bool).astype(np.int64) << i
-    ex_codes, ex_uniques = pd.factorize(existing.fillna(""), use_na_sentinel=False)
+    ex_codes, ex_uniques = pd.factorize(existing, use_na_sentinel=True)
+    ex_texts = [*map(str, ex_uniques), ""]  # last: missing warnings
+    ex_codes = np.where(ex_codes < 0, len(ex_uniques), ex_codes)
     key = ex_codes.astype(np.int64) * (1 << len(codes)) + bits
     kcodes, kuniques = pd.factorize(key)
     joined = np.empty(len(kuniques), dtype=object)
     for j, k in enumerate(kuniques):
         ex, b = divmod(int(k), 1 << len(codes))
-        joined[j] = join_codes(str(ex_uniques[ex]), *[c for i, c in enumerate(codes) if b >> i & 1])
+        joined[j] = join_codes(ex_texts[ex], *[c for i, c in enumerate(codes) if b >> i & 1])
     return joined[kcodes]
+
+
+# Columns that, with the token counts, make up a request: all but the tokens (and latency) define its configuration.
+CONFIG_COLUMNS = ("model", "params_b", "active_params_b", "gpu", "precision", "batch_size", "gpus")
+
+
+def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """(row -> configuration code, one row per distinct configuration): the :data:`CONFIG_COLUMNS` present in
+    ``frame``, missing values equal, configurations in order of first appearance (so errors name the same
+    values first)."""
+    cols = [c for c in CONFIG_COLUMNS if c in frame]
+    key = np.zeros(len(frame), dtype=np.int64)
+    for col in cols:
+        codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))  # re-factorized: stays below len(frame)
+    n_configs = int(key.max()) + 1 if len(key) else 0
+    first = np.full(n_configs, len(key), dtype=np.int64)
+    np.minimum.at(first, key, np.arange(len(key)))
+    configs = frame.iloc[first][cols].reset_index(drop=True) if cols else pd.DataFrame(index=range(n_configs))
+    return key.astype(np.intp), configs
+
+
+def request_physics_frame(per_config: pd.DataFrame, cfg: np.ndarray, gpus: np.ndarray, t_in: np.ndarray,
+                          t_out: np.ndarray) -> dict[str, np.ndarray]:
+    """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) as a dict of arrays, from the
+    configurations' one: config columns broadcast with ``cfg``, per-request GPU count and token counts (>= 0)."""
+    columns = {col: per_config[col].to_numpy()[cfg] for col in per_config.columns if col != "scheme"}
+    # no quantized weights: no per-request scheme strings (physics.quant_costs reads None as "none quantized")
+    columns["scheme"] = per_config["scheme"].to_numpy()[cfg] if per_config["quantized"].any() else None
+    columns.update(gpus=np.asarray(gpus, dtype=float), t_in=t_in, t_out=t_out)
+    return columns
+
+
+def _differs(size: dict[str, np.ndarray], end: str) -> np.ndarray:
+    """Configurations whose ``low`` / ``high`` end of the size range differs from the point size."""
+    return (size[f"params_{end}_b"] != size["params_b"]) | (size[f"active_params_{end}_b"] != size["active_params_b"])
+
+
+def _with_rows(mid: dict[str, np.ndarray], run, params_col: str, active_col: str, rows: np.ndarray) -> dict:
+    """``mid`` with the requests where ``rows`` is true re-run at other sizes (the rest are identical to ``mid``)."""
+    if not rows.any():
+        return mid
+    idx = np.flatnonzero(rows)
+    sub = run(params_col, active_col, idx)
+    out = {}
+    for key in ("prefill_energy_j", "decode_energy_j"):
+        values = mid[key].copy()
+        values[idx] = sub[key]
+        out[key] = values
+    return out
+
+
+def _per_gpu_regime(gpu: np.ndarray, eager: np.ndarray, func) -> np.ndarray:
+    """``func(gpu, eager)`` per configuration, evaluated once per distinct (GPU, regime) pair (object array)."""
+    codes, uniques = pd.factorize(pd.Series(gpu, dtype=object), use_na_sentinel=False)
+    key, pairs = pd.factorize(codes.astype(np.int64) * 2 + eager.astype(np.int64))
+    values = np.empty(len(pairs), dtype=object)
+    for j, k in enumerate(pairs):
+        values[j] = func(uniques[int(k) // 2], bool(int(k) % 2))
+    return values[key]
+
+
+def _sources(gpu: str, eager: bool, latency_driven: bool, gpu_sources: dict) -> str:
+    """``sources`` label: the benchmark of the request's regime and those holding its GPU, plus ``latency``."""
+    names = sorted({REGIME_SOURCES[bool(eager)], *gpu_sources.get(str(gpu), [])})
+    return ";".join(names + (["latency"] if latency_driven else []))
 
 
 def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
@@ -224,7 +315,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
 
     if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
         model = load_model(model)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if len(out) == 0:
         for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
                     "gpu_time_s", *ADDED_COLUMNS):
@@ -233,58 +324,81 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
             out[col] = pd.Series(dtype=object)
         return out
     gpus_table = load_gpus()
-    sizes = resolve_sizes(out, db_path=db_path)
-    setup = serving_setup(out, sizes, gpus_table)
-    t_in, t_out = _tokens(out, "input_tokens"), _tokens(out, "output_tokens")
-    eager = setup["batch_size"].to_numpy() <= 1.0
+    # Everything but the token counts (and latency) is a property of the request's configuration: resolve
+    # sizes, serving set-up and flags once per distinct configuration, then broadcast with `cfg` (row -> config).
+    cfg, configs = configurations(out)
+    sizes = resolve_sizes(configs, db_path=db_path)
+    setup = serving_setup(configs, sizes, gpus_table)
+    counts_in, counts_out = _num(out, "input_tokens"), _num(out, "output_tokens")
+    t_in, t_out = _tokens(counts_in), _tokens(counts_out)
+    context = np.nan_to_num(counts_in) + np.nan_to_num(counts_out)
+    size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
+                                                    "active_params_low_b", "active_params_high_b")}
+    batch_cfg = setup["batch_size"].to_numpy()
+    eager_cfg = batch_cfg <= 1.0
+    kv_per_token = kv_bytes_per_token(size["params_high_b"], size["active_params_high_b"])
+    gpus = gpu_counts(setup["user_gpus"].to_numpy()[cfg], size["params_high_b"][cfg],
+                      setup["bytes_per_param"].to_numpy()[cfg], setup["memory_gb"].to_numpy()[cfg],
+                      kv_per_token[cfg], batch_cfg[cfg], context)
 
-    def run(params_col: str, active_col: str) -> dict[str, np.ndarray]:
-        phys_in = pd.DataFrame({
-            "params_b": sizes[params_col], "active_params_b": sizes[active_col],
-            "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
-            "compute_dtype": setup["compute_dtype"],
-            "gpu": setup["gpu_model"], "gpus": setup["gpus"], "batch_size": setup["batch_size"],
-            "input_tokens": t_in, "output_tokens": t_out, "eager": eager}, index=out.index)
-        return model.predict_physics(physics_frame(phys_in, gpus_table))
+    # the physics frame of the configurations (GPU count and tokens are set per request in `run`)
+    per_config = physics_frame(pd.DataFrame({
+        "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
+        "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
+        "compute_dtype": setup["compute_dtype"], "gpu": setup["gpu_model"], "gpus": 1.0,
+        "batch_size": setup["batch_size"], "input_tokens": 0.0, "output_tokens": 0.0, "eager": eager_cfg},
+        index=configs.index), gpus_table)
+
+    def run(params_col: str, active_col: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Physics + correction for the requests ``rows`` (all when None) at the given size columns."""
+        at_size = per_config.assign(n_tot=size[params_col], n_act=size[active_col])  # sizes are never NaN here
+        take = cfg if rows is None else cfg[rows]
+        pick = (lambda a: a) if rows is None else (lambda a: a[rows])  # noqa: E731
+        return model.predict_physics(request_physics_frame(at_size, take, pick(gpus), pick(t_in), pick(t_out)))
 
     mid = run("params_b", "active_params_b")
-    ranged = (sizes["params_low_b"].to_numpy() != sizes["params_high_b"].to_numpy()) | \
-             (sizes["active_params_low_b"].to_numpy() != sizes["active_params_high_b"].to_numpy())
-    low = run("params_low_b", "active_params_low_b") if ranged.any() else mid
-    high = run("params_high_b", "active_params_high_b") if ranged.any() else mid
+    ranged_cfg = (size["params_low_b"] != size["params_high_b"]) | \
+                 (size["active_params_low_b"] != size["active_params_high_b"])
+    ranged = ranged_cfg[cfg]
+    low = _with_rows(mid, run, "params_low_b", "active_params_low_b", _differs(size, "low")[cfg])
+    high = _with_rows(mid, run, "params_high_b", "active_params_high_b", _differs(size, "high")[cfg])
 
-    gpu_arr = setup["gpu_model"].to_numpy(dtype=object)
     gpu_rows = getattr(model, "gpu_rows_", None) or {g: {"eager": MIN_GPU_ROWS, "served": MIN_GPU_ROWS}
                                                      for g in getattr(model, "train_gpus_", [])}
-    measured_eager = _map_unique(pd.Series(gpu_arr), lambda u: gpu_rows.get(u, {}).get("eager", 0) >= MIN_GPU_ROWS,
-                                 missing=False).astype(bool)
-    measured_served = _map_unique(pd.Series(gpu_arr), lambda u: gpu_rows.get(u, {}).get("served", 0) >= MIN_GPU_ROWS,
-                                  missing=False).astype(bool)
-    transferred = ~np.where(eager, measured_eager, measured_served)
-    extrapolated = sizes["params_high_b"].to_numpy() > getattr(model, "train_max_params_b_", np.inf)
+    gpu_cfg = setup["gpu_model"].to_numpy(dtype=object)
+    transferred_cfg = _per_gpu_regime(
+        gpu_cfg, eager_cfg, lambda g, e: gpu_rows.get(g, {}).get("eager" if e else "served", 0) < MIN_GPU_ROWS
+    ).astype(bool)
+    extrapolated_cfg = size["params_high_b"] > getattr(model, "train_max_params_b_", np.inf)
+    transferred, extrapolated, eager = transferred_cfg[cfg], extrapolated_cfg[cfg], eager_cfg[cfg]
 
     res: dict[str, np.ndarray] = {}
+    bounds = {phase: tuple(np.exp(q)[cfg] for q in _situation_bounds(model, phase, transferred_cfg,
+                                                                     extrapolated_cfg, eager_cfg))
+              for phase in ("prefill", "decode", "request")}
     for phase in ("prefill", "decode"):
-        q_lo, q_hi = _situation_bounds(model, phase, transferred, extrapolated, eager)
+        exp_lo, exp_hi = bounds[phase]
         e = mid[f"{phase}_energy_j"]
         res[f"{phase}_energy_j"] = e
-        res[f"{phase}_energy_low_j"] = np.minimum(low[f"{phase}_energy_j"], e) * np.exp(q_lo)
-        res[f"{phase}_energy_high_j"] = np.maximum(high[f"{phase}_energy_j"], e) * np.exp(q_hi)
+        res[f"{phase}_energy_low_j"] = np.minimum(low[f"{phase}_energy_j"], e) * exp_lo
+        res[f"{phase}_energy_high_j"] = np.maximum(high[f"{phase}_energy_j"], e) * exp_hi
     total = res["prefill_energy_j"] + res["decode_energy_j"]
-    r_lo, r_hi = _situation_bounds(model, "request", transferred, extrapolated, eager)
-    total_low = (np.minimum(low["prefill_energy_j"] + low["decode_energy_j"], total)) * np.exp(r_lo)
-    total_high = (np.maximum(high["prefill_energy_j"] + high["decode_energy_j"], total)) * np.exp(r_hi)
+    total_low = (np.minimum(low["prefill_energy_j"] + low["decode_energy_j"], total)) * bounds["request"][0]
+    total_high = (np.maximum(high["prefill_energy_j"] + high["decode_energy_j"], total)) * bounds["request"][1]
     gpu_time = mid["prefill_gpu_time_s"] + mid["decode_gpu_time_s"]
 
     # ------------------------------------------------ latency path: energy ~= power x share of GPU time
     latency = _num(out, "latency_s")
     ttft = _num(out, "ttft_s")
     has_lat = np.isfinite(latency) & (latency > 0)
-    basis = np.where(transferred, "transferred-gpu", np.where(extrapolated, "extrapolated-size", "regression")).astype(object)
+    basis_cfg = np.where(transferred_cfg, "transferred-gpu",
+                         np.where(extrapolated_cfg, "extrapolated-size", "regression")).astype(object)
+    basis = basis_cfg[cfg]
     basis_tags = np.array(["", "+latency"], dtype=object)
     latency_driven = np.zeros(len(out), dtype=bool)
     if has_lat.any():
-        gpus_n, batch = setup["gpus"].to_numpy(), setup["batch_size"].to_numpy()
+        gpus_n, batch = gpus, batch_cfg[cfg]
+        r_lo, r_hi = (q[cfg] for q in _situation_bounds(model, "request", transferred_cfg, extrapolated_cfg, eager_cfg))
         has_ttft = np.isfinite(ttft) & (ttft >= 0) & (ttft <= latency)
         pred_pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
         pred_dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
@@ -295,7 +409,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         e_lat = e_lat_pf + e_lat_dc
         sd_size = np.maximum((r_hi - r_lo) / (2 * INTERVAL_Z), 1e-3)
         sd_known = float(getattr(model, "latency_log_sd_", LATENCY_LOG_SD_KNOWN_BATCH))
-        sd_lat = np.where(setup["default_setup"].to_numpy(), LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
+        sd_lat = np.where(setup["default_setup"].to_numpy()[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
         w_lat = np.where(has_lat, 1.0 / sd_lat ** 2, 0.0)
         w_size = 1.0 / sd_size ** 2
         frac = w_lat / (w_lat + w_size)
@@ -326,34 +440,28 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
 
     # ------------------------------------------------ sources and warnings
     gpu_sources = getattr(model, "gpu_sources_", {})
-    g_codes, g_uniques = pd.factorize(pd.Series(gpu_arr, dtype=object))
-    key = g_codes.astype(np.int64) * 4 + eager.astype(np.int64) * 2 + latency_driven.astype(np.int64)
-    k_codes, k_uniques = pd.factorize(key)
-    src_values = np.empty(len(k_uniques), dtype=object)
-    for j, k in enumerate(k_uniques):
-        g, rest = divmod(int(k), 4)
-        names = sorted({REGIME_SOURCES[bool(rest >> 1)], *gpu_sources.get(str(g_uniques[g]), [])})
-        src_values[j] = ";".join(names + (["latency"] if rest & 1 else []))
-    sources = src_values[k_codes]
+    src_cfg = [_per_gpu_regime(gpu_cfg, eager_cfg, lambda g, e, lat=lat: _sources(g, e, lat, gpu_sources))
+               for lat in (False, True)]
+    sources = np.where(latency_driven, src_cfg[1][cfg], src_cfg[0][cfg])
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
     warnings = _add_codes(existing, {
-        "default-serving-setup": setup["default_setup"].to_numpy(),
-        "model-arch-not-released": ranged,
+        "default-serving-setup": setup["default_setup"].to_numpy()[cfg],
+        # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
+        "model-arch-not-released": (ranged_cfg & sizes["size_unpublished"].to_numpy())[cfg],
+        "params-from-name": sizes["size_from_name"].to_numpy()[cfg],
         "transferred-gpu": transferred,
         "extrapolated-size": extrapolated,
         "latency-driven": latency_driven,
     })
 
-    out["params_b"] = sizes["params_b"].to_numpy()
-    out["active_params_b"] = sizes["active_params_b"].to_numpy()
-    out["params_low_b"] = sizes["params_low_b"].to_numpy()
-    out["params_high_b"] = sizes["params_high_b"].to_numpy()
-    obj = lambda a: pd.Series(a, index=out.index, dtype=object)  # noqa: E731
-    out["gpu_model"] = obj(gpu_arr)
-    out["gpus"] = setup["gpus"].to_numpy().astype(np.int64)
-    out["batch_size"] = setup["batch_size"].to_numpy()
-    out["precision"] = obj(setup["precision"].to_numpy(dtype=object))
+    for col in ("params_b", "active_params_b", "params_low_b", "params_high_b"):
+        out[col] = size[col][cfg]
+    obj = lambda a: pd.Series(a, index=out.index, dtype=object, copy=False)  # noqa: E731  (a is a fresh array)
+    out["gpu_model"] = obj(gpu_cfg[cfg])
+    out["gpus"] = gpus.astype(np.int64)
+    out["batch_size"] = batch_cfg[cfg]
+    out["precision"] = obj(setup["precision"].to_numpy(dtype=object)[cfg])
     for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
                 "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j"):
         out[col] = res[col]

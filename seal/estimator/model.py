@@ -82,9 +82,15 @@ def physics_frame(frame: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def simulate(pf: pd.DataFrame, params: PhysicsParams) -> dict[str, np.ndarray]:
+def _col(pf, name: str) -> np.ndarray | None:
+    """Column ``name`` of a physics frame: a DataFrame or a dict of equal-length arrays (the estimator's)."""
+    values = pf[name]
+    return values if values is None or isinstance(values, np.ndarray) else values.to_numpy()
+
+
+def simulate(pf: pd.DataFrame | dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     """Physics prediction for a physics frame: per-request energies (J), GPU time (GPU-s), step times (s)."""
-    c = {k: pf[k].to_numpy() for k in pf.columns}
+    c = {k: _col(pf, k) for k in pf.keys()}
     times = physics.phase_times(c["n_tot"], c["n_act"], c["bpp"], c["gpus"], c["batch"], c["t_in"], c["t_out"],
                                 c["peak_tflops"], c["fp32_tflops"], c["bandwidth_gb_s"], c["eager"], params,
                                 scheme=c["scheme"])
@@ -92,15 +98,15 @@ def simulate(pf: pd.DataFrame, params: PhysicsParams) -> dict[str, np.ndarray]:
     return {**times, **energy}
 
 
-def correction_features(pf: pd.DataFrame) -> np.ndarray:
+def correction_features(pf: pd.DataFrame | dict) -> np.ndarray:
     """Features of the ridge correction (:data:`CORRECTION_FEATURES`)."""
-    n_tot = np.maximum(pf["n_tot"].to_numpy(), 1e-3)
+    n_tot = np.maximum(_col(pf, "n_tot"), 1e-3)
     return np.column_stack([
         np.log(n_tot),
-        np.log(np.clip(pf["n_act"].to_numpy() / n_tot, 1e-3, 1.0)),
-        np.log(pf["batch"].to_numpy()),
-        np.log1p(pf["t_in"].to_numpy() + pf["t_out"].to_numpy()),
-        np.log(np.maximum(pf["gpus"].to_numpy(), 1.0)),
+        np.log(np.clip(_col(pf, "n_act") / n_tot, 1e-3, 1.0)),
+        np.log(_col(pf, "batch")),
+        np.log1p(_col(pf, "t_in") + _col(pf, "t_out")),
+        np.log(np.maximum(_col(pf, "gpus"), 1.0)),
     ])
 
 
@@ -224,16 +230,17 @@ class EnergyModel:
         return self
 
     # ------------------------------------------------------------ predict
-    def correction_factor(self, pf: pd.DataFrame) -> np.ndarray:
+    def correction_factor(self, pf: pd.DataFrame | dict) -> np.ndarray:
         """Multiplicative correction of both phases' energy per row (1 for eager rows or no correction)."""
         if self.correction != "ridge":
-            return np.ones(len(pf))
+            return np.ones(len(_col(pf, "n_tot")))
         X = np.clip(correction_features(pf), self.feature_range_["low"], self.feature_range_["high"])
         coef = np.asarray(self.coef_["served"])
-        return np.where(pf["eager"].to_numpy(), 1.0, np.exp(np.clip(coef[0] + X @ coef[1:], -1.0, 1.0)))
+        return np.where(_col(pf, "eager"), 1.0, np.exp(np.clip(coef[0] + X @ coef[1:], -1.0, 1.0)))
 
-    def predict_physics(self, pf: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Per-request prediction for a physics frame (see :func:`physics_frame`), correction applied."""
+    def predict_physics(self, pf: pd.DataFrame | dict) -> dict[str, np.ndarray]:
+        """Per-request prediction for a physics frame (see :func:`physics_frame`; or a dict of its columns as
+        arrays, ``scheme`` None when no weight is quantized), correction applied."""
         s = simulate(pf, self.params_)
         k = self.correction_factor(pf)
         for phase in ("prefill", "decode"):

@@ -125,8 +125,10 @@ def weight_bytes_read(n_tot: np.ndarray, n_act: np.ndarray, bpp: np.ndarray, bat
     Dense: all weights. MoE: the experts touched by at least one of ``batch`` tokens, with the active share
     ``r = n_act / n_tot`` as the chance a given expert weight is used by one token: ``n_tot (1 - (1 - r)^b)``.
     """
-    r = np.clip(n_act / n_tot, 1e-6, 1.0)
-    touched = 1.0 - (1.0 - r) ** np.maximum(batch, 1.0)
+    r, b = np.broadcast_arrays(np.clip(n_act / n_tot, 1e-6, 1.0), np.maximum(batch, 1.0))
+    touched = np.ones(r.shape)  # dense (r = 1): every weight, 1 - 0 ** b
+    moe = r < 1.0
+    touched[moe] = 1.0 - (1.0 - r[moe]) ** b[moe]  # the power only where it is needed (costly per row)
     return n_tot * 1e9 * bpp * touched
 
 
@@ -139,10 +141,13 @@ PRECISION_SCHEME: dict[str, str] = {"int8": "bnb8", "8bit": "bnb8", "int4": "gpt
 
 def quant_costs(scheme: np.ndarray, eager: np.ndarray, params: PhysicsParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(overhead multiplier, prefill and decode dequantization FLOP per weight) per row; (1, 0, 0) for
-    unquantized rows and served engines."""
-    oh = np.ones(len(scheme))
-    flop_pf = np.zeros(len(scheme))
-    flop_dc = np.zeros(len(scheme))
+    unquantized rows and served engines. ``scheme`` None: no row is quantized."""
+    n = len(eager)
+    oh = np.ones(n)
+    flop_pf = np.zeros(n)
+    flop_dc = np.zeros(n)
+    if scheme is None:
+        return oh, flop_pf, flop_dc
     for name in QUANT_SCHEMES:
         m = (scheme == name) & eager
         oh[m] = getattr(params, f"{name}_overhead_x")
@@ -170,8 +175,8 @@ def phase_times(n_tot, n_act, bpp, gpus, batch, t_in, t_out, peak_tflops, fp32_t
     peak_each = np.where(bpp >= 4.0, fp32_tflops, peak_tflops)
     peak = gpus * peak_each * 1e12 * c_eff
     bw = gpus * bandwidth_gb_s * 1e9 * m_eff
-    scheme = np.full(len(np.atleast_1d(n_tot)), "", dtype=object) if scheme is None else np.asarray(scheme, dtype=object)
-    q_oh, q_flop_pf, q_flop_dc = quant_costs(scheme, eager, params)
+    scheme = None if scheme is None else np.asarray(scheme, dtype=object)
+    q_oh, q_flop_pf, q_flop_dc = quant_costs(scheme, np.broadcast_to(eager, np.shape(np.atleast_1d(n_tot))), params)
     moe = n_act < 0.95 * n_tot
     slow = np.where(eager & moe, params.moe_eager_slowdown, 1.0)
     overhead = (np.where(eager, params.eager_overhead_s, params.served_overhead_s) * layers * q_oh
