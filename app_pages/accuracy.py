@@ -75,13 +75,14 @@ st.markdown(
 
 stamp = loaders._store_stamp()
 table = loaders.shipped_validation()
-source_note = "from the shipped model artifact"
-if table is None:
-    if stamp[1] == 0.0:
-        st.info("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
-                "(downloads the benchmarks), then come back.")
-        st.stop()
-    if st.button("Run the validation", type="primary", key="acc_run",
+source_note = "stored in the shipped model artifact by `seal train`"
+if stamp[1] == 0.0 and table is None:
+    st.info("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
+            "(downloads the benchmarks), then come back.")
+    st.stop()
+if stamp[1] != 0.0:
+    label = "Run the validation" if table is None else "Re-run the validation on this store"
+    if st.button(label, type="primary" if table is None else "secondary", key="acc_run",
                  help="Fits the model on each split's training part; takes a little while, then stays cached.") \
             or st.session_state.get("acc_ran"):
         try:

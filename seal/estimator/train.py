@@ -109,10 +109,16 @@ def latency_log_sd(runs: pd.DataFrame, model) -> float:
     return float(np.std(r)) if len(r) >= 10 else 0.25
 
 
+def _validation_rows(table: pd.DataFrame) -> dict:
+    """The validation table as JSON-safe records (NaN -> null), shipped in the artifact for the Accuracy page."""
+    clean = table.astype(object).where(table.notna(), None)
+    return {"rows": clean.to_dict("records"), "columns": list(table.columns)}
+
+
 def train(db_path: str | Path, out_path: str | Path | None = None, family: str = SHIPPED_FAMILY) -> Path:
     """Fit on ``db_path``'s ``benchmark_runs`` and write the artifact (default the shipped one). Returns its path."""
     from seal.errors import SealError
-    from seal.estimator.validate import _family_model, load_runs
+    from seal.estimator.validate import _family_model, load_runs, validate
 
     db_path = Path(db_path)
     if not db_path.is_file():
@@ -126,6 +132,7 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str =
         "model": model.to_dict(), "intervals": interval_table(runs, family),
         "latency_log_sd": latency_log_sd(runs, model),
         "provenance": _provenance(db_path, runs),
+        "validation": _validation_rows(validate(db_path)),
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     return write_artifact(payload, out_path or DEFAULT_ARTIFACT)
