@@ -220,4 +220,8 @@ def fetch_source(source: Source, mirror: str | None, cache_dir: Path, *, progres
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+    skipped = [f.mirror_path for f, r in zip(files, results) if r is None]
+    if skipped and progress:
+        print(f"{source.name}: {len(skipped)} optional file(s) not found at this location, skipped: "
+              + ", ".join(Path(p).name for p in skipped), file=sys.stderr)
     return [r for r in results if r is not None]
