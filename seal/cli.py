@@ -65,7 +65,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- estimate
 _DEFAULT_FLAGS = ("model", "gpu", "gpus", "batch_size", "region", "input_tokens", "output_tokens",
-                  "params_b", "active_params_b", "precision", "pue")
+                  "params_b", "active_params_b", "precision", "pue", "market_g_per_kwh", "boundary",
+                  "live_intensity")
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -136,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--active-params-b", type=float)
     p.add_argument("--precision")
     p.add_argument("--pue", type=float)
+    p.add_argument("--market-g-per-kwh", type=float, help="market-based emission factor, g CO2e/kWh (labelled)")
+    p.add_argument("--boundary", choices=["accelerator", "server", "it", "facility", "full"],
+                   help="energy/carbon boundary (default full)")
+    p.add_argument("--live-intensity", action="store_true", default=None,
+                   help="hourly live grid intensity (Electricity Maps token from $ELECTRICITYMAPS_TOKEN; "
+                        "UK Carbon Intensity API for GB); falls back to annual averages")
     p.set_defaults(func=_cmd_estimate)
     return parser
 

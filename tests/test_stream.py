@@ -167,3 +167,18 @@ def test_real_pipeline_end_to_end(tmp_path):
     assert got["input_tokens"].sum() == 24 + 31 + 18 and got["line"].tolist() == [1, 2, 3]
     kwh = (got["facility_energy_j"].sum() if "facility_energy_j" in got else got["gpu_energy_j"].sum()) / J_PER_KWH
     assert summary.startswith("3 requests scored") and f"{kwh:.4g} kWh" in summary
+
+
+def test_failed_run_leaves_no_partial_output_and_keeps_the_old_file(tmp_path):
+    """The real pipeline stops on an unknown model in the second row: no half-written output appears, and a
+    previous output file at the same path is left untouched."""
+    log = tmp_path / "requests.csv"
+    log.write_text("model,input_tokens,output_tokens\n"
+                   "meta-llama/Meta-Llama-3.1-8B-Instruct,100,20\n"
+                   "acme/no-size-here,100,20\n", encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    out.write_text("previous results\n", encoding="utf-8")
+    with pytest.raises(SealError, match="acme/no-size-here"):
+        estimate_file(log, out=out, progress=False)
+    assert out.read_text(encoding="utf-8") == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv", "scored.csv"]
