@@ -1,0 +1,763 @@
+"""``make bench``: how fast SEAL scores requests, how much memory it needs, and how that compares to EcoLogits.
+
+Run as ``python -m seal.bench`` (``--quick`` or ``--sizes 1000,10000`` for a short run). It prints ONE markdown
+table headed by the machine and date, and writes it to ``bench/out/bench-<date>.md`` (plus the raw numbers as
+JSON beside it). What each row measures:
+
+* **CLI file → file**: ``seal estimate --file requests.<fmt> --out scored.parquet --quiet`` run as a child
+  process on synthetic requests the bench writes itself (Parquet, and JSONL written from it by DuckDB). Wall
+  time is taken around the whole child (interpreter start-up, imports, read, estimate, carbon, write); peak RSS
+  is the child's own high-water mark (``VmHWM`` polled from ``/proc`` while it runs; ``ru_maxrss`` would also count
+  this process's memory at the fork). The output's row count is checked.
+* **EcoLogits**: the first 10 k of the same requests through ``ecologits.impacts.llm.compute_llm_impacts`` one
+  call per request (model and electricity-mix look-ups per request, as ``ecologits.tracers.utils.llm_impacts``
+  does), in this process. The speed-up compares SEAL's end-to-end CLI rate on the largest Parquet run with it.
+* **In-process**: ``seal.estimate`` on the same 10 k-row frame (after a warm-up call), for a like-for-like ratio.
+* **App**: ``streamlit run app.py`` headless on a free loopback port, time until ``/_stcore/health`` answers
+  200; then, in a fresh interpreter, ``AppTest.from_file("app.py").run()`` (imports + the landing page's first
+  full script run, which is what a browser's first render waits for).
+* **100 pasted prompts**: ``seal.estimate`` on 100 prompt texts (tokenize + estimate + carbon) in a fresh
+  interpreter: the first call (loads tokenizer, artifact, tables) and a second call on 100 other prompts.
+
+Synthetic requests: a fixed mix of EcoLogits catalogue models, GPUs and regions, input/output token counts drawn
+from log-normal distributions (seeded, so every run scores the same requests).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+
+DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
+QUICK_SIZES = (1_000, 10_000)
+FORMATS = ("parquet", "jsonl")
+ECOLOGITS_REQUESTS = 10_000
+CHUNK_ROWS = 1_000_000          # rows per generated chunk / Parquet row group
+SEED = 20_260_302
+
+# (EcoLogits provider, model name, share of requests). Open-weight, MoE and closed (size range) models.
+BENCH_MODELS: tuple[tuple[str, str, float], ...] = (
+    ("huggingface_hub", "meta-llama/Meta-Llama-3.1-8B-Instruct", 0.25),
+    ("huggingface_hub", "meta-llama/Meta-Llama-3.1-70B-Instruct", 0.15),
+    ("huggingface_hub", "mistralai/Mistral-7B-Instruct-v0.3", 0.10),
+    ("huggingface_hub", "mistralai/Mixtral-8x7B-Instruct-v0.1", 0.10),
+    ("huggingface_hub", "google/gemma-2-9b-it", 0.05),
+    ("openai", "gpt-4o-mini", 0.20),
+    ("openai", "gpt-4o", 0.10),
+    ("mistralai", "mistral-small-latest", 0.05),
+)
+BENCH_GPUS: tuple[str, ...] = ("H100", "A100", "L40S", "H200")
+# SEAL region -> EcoLogits electricity-mix zone (ISO 3166-1 alpha-3 or WOR).
+BENCH_REGIONS: dict[str, str] = {
+    "USA": "USA", "FRA": "FRA", "DEU": "DEU", "SWE": "SWE", "IND": "IND", "WOR": "WOR",
+    "aws:us-east-1": "USA", "gcp:europe-west1": "BEL", "azure:westeurope": "NLD",
+}
+INPUT_TOKENS_MEDIAN = 400       # tokens, log-normal median
+INPUT_TOKENS_SIGMA = 1.1        # log-space standard deviation
+OUTPUT_TOKENS_MEDIAN = 250      # tokens
+OUTPUT_TOKENS_SIGMA = 0.8
+MAX_TOKENS = 128_000
+
+PROMPT_MODEL = "mistralai/Mistral-7B-Instruct-v0.3"  # its tokenizer ships with mistral-common (offline)
+PROMPT_GPU = "H100"
+PROMPT_REGION = "FRA"
+PROMPT_COUNT = 100
+
+TARGET_1M_WALL_S = 3.0          # s, 1 M rows Parquet -> Parquet through the CLI, start-up included
+TARGET_SPEEDUP = 100.0          # x EcoLogits' per-request rate
+TARGET_10M_RSS_GIB = 1.5        # GiB peak RSS for 10 M rows
+TARGET_PROMPTS_S = 1.0          # s for 100 pasted prompts in seal.estimate
+CHILD_TIMEOUT_S = 900           # s, one CLI run
+APP_TIMEOUT_S = 120             # s, app start-up / first render
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    measurement: str
+    rows: int | None = None
+    wall_s: float | None = None
+    rate_per_s: float | None = None
+    peak_rss_mib: float | None = None
+    cpu_s: float | None = None
+    target: str = ""
+    result: str = ""
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- machine
+def machine_info() -> dict[str, Any]:
+    """CPU model, usable cores, RAM (GiB), OS and versions of the things measured."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gib = int(line.split()[1]) / 2**20
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = {}
+    for pkg in ("seal", "ecologits", "pandas", "pyarrow", "numpy", "streamlit"):
+        try:
+            from importlib.metadata import version
+
+            versions[pkg] = version(pkg)
+        except Exception:  # noqa: BLE001 - a missing package is just not listed
+            pass
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {
+        "cpu": cpu, "cores": cores, "load_1min": load, "ram_gib": ram_gib, "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(), "versions": versions,
+        "date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ---------------------------------------------------------------- synthetic data
+def bench_models() -> list[tuple[str, str, float]]:
+    """The benchmark's model mix, restricted to models the installed EcoLogits catalogue knows."""
+    from ecologits.model_repository import models
+
+    known = [(p, m, w) for p, m, w in BENCH_MODELS if models.find_model(provider=p, model_name=m) is not None]
+    if not known:
+        raise RuntimeError("none of the benchmark models is in the installed EcoLogits catalogue")
+    return known
+
+
+def synthetic_chunk(n: int, start: int, rng) -> "pa.Table":  # noqa: F821
+    """``n`` synthetic requests with ids ``start..start+n-1`` as an Arrow table (columns of the request contract)."""
+    import numpy as np
+    import pyarrow as pa
+
+    mix = bench_models()
+    weights = np.array([w for _, _, w in mix], dtype=float)
+    model_idx = rng.choice(len(mix), size=n, p=weights / weights.sum()).astype(np.int32)
+    gpu_idx = rng.integers(0, len(BENCH_GPUS), size=n, dtype=np.int32)
+    regions = list(BENCH_REGIONS)
+    region_idx = rng.integers(0, len(regions), size=n, dtype=np.int32)
+    input_tokens = np.clip(rng.lognormal(np.log(INPUT_TOKENS_MEDIAN), INPUT_TOKENS_SIGMA, n), 1, MAX_TOKENS)
+    output_tokens = np.clip(rng.lognormal(np.log(OUTPUT_TOKENS_MEDIAN), OUTPUT_TOKENS_SIGMA, n), 1, MAX_TOKENS)
+
+    def strings(idx, values):
+        return pa.DictionaryArray.from_arrays(pa.array(idx), pa.array(values, pa.string())).dictionary_decode()
+
+    return pa.table({
+        "request_id": pa.array(np.arange(start, start + n, dtype=np.int64)),
+        "model": strings(model_idx, [m for _, m, _ in mix]),
+        "gpu": strings(gpu_idx, list(BENCH_GPUS)),
+        "region": strings(region_idx, regions),
+        "input_tokens": pa.array(input_tokens.astype(np.int64)),
+        "output_tokens": pa.array(output_tokens.astype(np.int64)),
+    })
+
+
+def write_synthetic(n: int, folder: Path, formats: Sequence[str] = FORMATS) -> dict[str, Path]:
+    """Write ``n`` synthetic requests as ``requests-<n>.parquet`` (and ``.jsonl``) in ``folder``; reuse existing ones."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    parquet = folder / f"requests-{n}.parquet"
+    if not (parquet.exists() and pq.read_metadata(parquet).num_rows == n):
+        rng = np.random.default_rng(SEED)
+        tmp = parquet.with_suffix(".parquet.tmp")
+        writer = None
+        try:
+            for start in range(0, n, CHUNK_ROWS):
+                chunk = synthetic_chunk(min(CHUNK_ROWS, n - start), start, rng)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, chunk.schema)
+                writer.write_table(chunk, row_group_size=CHUNK_ROWS)
+        finally:
+            if writer is not None:
+                writer.close()
+        tmp.replace(parquet)
+        (folder / f"requests-{n}.jsonl.done").unlink(missing_ok=True)  # the JSONL copy is stale now
+    paths = {"parquet": parquet}
+    if "jsonl" in formats:
+        jsonl = folder / f"requests-{n}.jsonl"
+        marker = folder / f"requests-{n}.jsonl.done"
+        if not (jsonl.exists() and marker.exists()):
+            import duckdb
+
+            con = duckdb.connect()
+            try:
+                con.execute(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{jsonl}' (FORMAT json)")
+            finally:
+                con.close()
+            marker.touch()
+        paths["jsonl"] = jsonl
+    return paths
+
+
+def synthetic_prompts(count: int, seed: int) -> list[str]:
+    """``count`` English-like prompt texts of log-normally distributed length (5 to 800 words)."""
+    import numpy as np
+
+    words = ("the energy of a model depends on how many tokens it reads and writes on which accelerator and "
+             "where the data centre draws its power please summarise explain compare translate write code for "
+             "this function review my essay about climate policy in europe list three reasons why a transformer "
+             "uses attention over long contexts and what batching changes").split()
+    rng = np.random.default_rng(seed)
+    lengths = np.clip(rng.lognormal(np.log(40), 1.0, count), 5, 800).astype(int)
+    return [" ".join(rng.choice(words, size=k)) + "?" for k in lengths]
+
+
+# ---------------------------------------------------------------- child processes
+def seal_command() -> list[str]:
+    """The real CLI: the ``seal`` console script beside this interpreter, else ``python -m seal.cli``."""
+    script = Path(sys.executable).with_name("seal")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "seal.cli"]
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    """Peak resident set size (KiB) of a running process since its exec, from ``/proc/<pid>/status`` (0 if unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def run_child(cmd: Sequence[str], timeout_s: float = CHILD_TIMEOUT_S, cwd: Path = REPO) -> dict[str, Any]:
+    """Run ``cmd``; return wall seconds (start to exit), the child's own peak RSS (MiB), CPU seconds (user + system),
+    exit code and output tails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
+        deadline = start + timeout_s
+        timed_out = False
+        hwm_kib = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            hwm_kib = max(hwm_kib, _vm_hwm_kib(proc.pid))
+            if time.perf_counter() > deadline:
+                proc.kill()
+                timed_out = True
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        # ru_maxrss of a child started by (v)fork + exec also counts the parent's memory at the fork (Linux keeps the
+        # high-water mark across exec), so it overstates a small child of a big parent; VmHWM is the child's own.
+        peak_kib = hwm_kib or usage.ru_maxrss
+        return {
+            "wall_s": wall, "peak_rss_mib": peak_kib / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "returncode": proc.returncode,
+            "timed_out": timed_out, "stdout": out.read().decode(errors="replace")[-4000:],
+            "stderr": err.read().decode(errors="replace")[-4000:],
+        }
+
+
+def bench_cli(path: Path, fmt: str, n: int, folder: Path) -> Row:
+    """Score ``path`` through ``seal estimate --file ... --out ....parquet`` in a child process."""
+    import pyarrow.parquet as pq
+
+    out = folder / f"scored-{n}-{fmt}.parquet"
+    out.unlink(missing_ok=True)
+    cmd = [*seal_command(), "estimate", "--file", str(path), "--out", str(out), "--quiet"]
+    res = run_child(cmd)
+    row = Row(f"CLI {fmt} → parquet", rows=n, wall_s=res["wall_s"], peak_rss_mib=res["peak_rss_mib"],
+              cpu_s=res["cpu_s"],
+              extra={"command": " ".join(cmd[-6:]), "stderr": res["stderr"][-600:]})
+    if res["timed_out"]:
+        row.result, row.note = "ERROR", f"timed out after {CHILD_TIMEOUT_S} s"
+    elif res["returncode"] != 0:
+        row.result = "ERROR"
+        row.note = f"exit {res['returncode']}: " + (res["stderr"].strip().splitlines() or ["(no stderr)"])[-1][:200]
+    elif not out.exists():
+        row.result, row.note = "ERROR", "no output file written"
+    else:
+        written = pq.read_metadata(out).num_rows
+        row.rate_per_s = n / res["wall_s"]
+        if written != n:
+            row.result, row.note = "ERROR", f"output has {written} rows, expected {n}"
+    out.unlink(missing_ok=True)
+    return row
+
+
+# ---------------------------------------------------------------- EcoLogits and in-process SEAL
+def bench_ecologits(frame) -> Row:
+    """Time EcoLogits' ``compute_llm_impacts`` one request at a time over ``frame`` (in this process)."""
+    from ecologits.electricity_mix_repository import electricity_mixes
+    from ecologits.impacts.llm import compute_llm_impacts
+    from ecologits.model_repository import ParametersMoE, models
+    from ecologits.tracers.utils import PROVIDER_CONFIG_MAP
+
+    provider_of = {m: p for p, m, _ in BENCH_MODELS}
+    records = list(zip(frame["model"].tolist(), frame["region"].tolist(), frame["output_tokens"].tolist()))
+    gwp_total = 0.0
+    cpu = time.process_time()
+    start = time.perf_counter()
+    for model_name, region, output_tokens in records:
+        provider = provider_of[model_name]
+        model = models.find_model(provider=provider, model_name=model_name)
+        params = model.architecture.parameters
+        if isinstance(params, ParametersMoE):
+            total, active = params.total, params.active
+        else:
+            total = active = params
+        mix = electricity_mixes.find_electricity_mix(zone=BENCH_REGIONS[region])
+        config = PROVIDER_CONFIG_MAP[provider]
+        impacts = compute_llm_impacts(
+            model_active_parameter_count=active, model_total_parameter_count=total,
+            output_token_count=output_tokens,
+            request_latency=None,  # no measured latency: EcoLogits' own latency model decides
+            if_electricity_mix_adpe=mix.adpe, if_electricity_mix_pe=mix.pe, if_electricity_mix_gwp=mix.gwp,
+            if_electricity_mix_wue=mix.wue, datacenter_pue=config.datacenter_pue,
+            datacenter_wue=config.datacenter_wue,
+            tps=model.deployment.tps if model.deployment else None,
+            ttft=model.deployment.ttft if model.deployment else None,
+        )
+        value = impacts.gwp.value
+        gwp_total += value.mean if hasattr(value, "mean") else float(value)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    n = len(records)
+    return Row("EcoLogits compute_llm_impacts, one call per request", rows=n, wall_s=wall, cpu_s=cpu,
+               rate_per_s=n / wall,
+               note="in-process; model + mix look-up per request", extra={"gwp_total_kg": gwp_total})
+
+
+def bench_in_process(frame) -> Row:
+    """Time ``seal.estimate`` on ``frame`` in this process after a small warm-up call."""
+    from seal.api import estimate
+
+    estimate(frame.head(100))  # load artifact, catalogue and grid tables once
+    cpu = time.process_time()
+    start = time.perf_counter()
+    out = estimate(frame)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    if len(out) != len(frame):
+        raise RuntimeError(f"seal.estimate returned {len(out)} rows for {len(frame)}")
+    return Row("seal.estimate in-process (same requests, warm)", rows=len(frame), wall_s=wall, cpu_s=cpu,
+               rate_per_s=len(frame) / wall, note="no file I/O, no start-up")
+
+
+_PROMPTS_SCRIPT = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import pandas as pd
+from seal.api import estimate
+spec = json.load(open(sys.argv[1]))
+t_import = time.perf_counter() - t0
+kw = dict(model=spec["model"], gpu=spec["gpu"], region=spec["region"])
+t = time.perf_counter(); a = estimate(pd.DataFrame({"prompt": spec["first"]}), **kw); first = time.perf_counter() - t
+t = time.perf_counter(); b = estimate(pd.DataFrame({"prompt": spec["second"]}), **kw); second = time.perf_counter() - t
+ok = len(a) == len(spec["first"]) and len(b) == len(spec["second"]) and bool((a["input_tokens"] > 0).all())
+print(json.dumps({"import_s": t_import, "first_s": first, "second_s": second, "ok": ok,
+                  "total_g_co2e": float(a["total_g_co2e"].sum())}))
+"""
+
+
+def bench_prompts(folder: Path) -> list[Row]:
+    """100 pasted prompts through ``seal.estimate`` in a fresh interpreter: first call and a second call."""
+    spec = folder / "prompts.json"
+    spec.write_text(json.dumps({
+        "model": PROMPT_MODEL, "gpu": PROMPT_GPU, "region": PROMPT_REGION,
+        "first": synthetic_prompts(PROMPT_COUNT, 1), "second": synthetic_prompts(PROMPT_COUNT, 2),
+    }))
+    res = run_child([sys.executable, "-c", _PROMPTS_SCRIPT, str(spec)], timeout_s=APP_TIMEOUT_S)
+    if res["returncode"] != 0:
+        msg = (res["stderr"].strip().splitlines() or ["(no stderr)"])[-1][:200]
+        return [Row(f"seal.estimate, {PROMPT_COUNT} pasted prompts", rows=PROMPT_COUNT, result="ERROR", note=msg)]
+    data = json.loads(res["stdout"].strip().splitlines()[-1])
+    note = "" if data["ok"] else "row count or token counts wrong"
+    return [
+        Row(f"seal.estimate, {PROMPT_COUNT} pasted prompts, first call", rows=PROMPT_COUNT, wall_s=data["first_s"],
+            rate_per_s=PROMPT_COUNT / data["first_s"], peak_rss_mib=res["peak_rss_mib"],
+            target=f"≤ {TARGET_PROMPTS_S:g} s",
+            result=("PASS" if data["first_s"] <= TARGET_PROMPTS_S else "FAIL") if data["ok"] else "ERROR",
+            note=f"fresh interpreter; loads tokenizer, artifact, tables (imports before it: {data['import_s']:.2f} s)"
+            + (f"; {note}" if note else "")),
+        Row(f"seal.estimate, {PROMPT_COUNT} pasted prompts, next call", rows=PROMPT_COUNT, wall_s=data["second_s"],
+            rate_per_s=PROMPT_COUNT / data["second_s"], target=f"≤ {TARGET_PROMPTS_S:g} s",
+            result=("PASS" if data["second_s"] <= TARGET_PROMPTS_S else "FAIL") if data["ok"] else "ERROR",
+            note="100 other prompts, same process (what a running app sees)" + (f"; {note}" if note else "")),
+    ]
+
+
+# ---------------------------------------------------------------- app
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_app_health(app: Path) -> Row:
+    """Start ``streamlit run app`` headless; seconds until ``/_stcore/health`` answers 200."""
+    import urllib.request
+
+    port = _free_port()
+    streamlit = Path(sys.executable).with_name("streamlit")
+    base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
+    cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            cwd=app.parent)
+    try:
+        while time.perf_counter() - start < APP_TIMEOUT_S:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace").strip().splitlines()
+                return Row("App cold start → /_stcore/health 200", result="ERROR",
+                           note=f"streamlit exited {proc.returncode}: {(err or [''])[-1][:200]}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    if resp.status == 200:
+                        wall = time.perf_counter() - start
+                        return Row("App cold start → /_stcore/health 200", wall_s=wall,
+                                   note="`streamlit run app.py` headless on loopback; server up, no page rendered yet")
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return Row("App cold start → /_stcore/health 200", result="ERROR", note=f"no 200 within {APP_TIMEOUT_S} s")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+CHROMIUM = os.environ.get("SEAL_CHROMIUM", "/usr/bin/chromium")
+RENDERED_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # first script run finished
+
+
+def bench_app_browser(app: Path) -> Row:
+    """Seconds from ``streamlit run`` to the landing page fully rendered in headless Chromium (Playwright).
+
+    The browser is launched before the clock starts; the page counts as rendered when Streamlit marks the
+    first script run finished (``data-test-script-state="notRunning"`` on the app root) with elements on it.
+    """
+    import shutil
+    import urllib.request
+
+    name = "App cold start → first render in headless Chromium"
+    browser_path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return Row(name, note="skipped: playwright not installed")
+    if not browser_path:
+        return Row(name, note="skipped: chromium not found")
+    port = _free_port()
+    streamlit = Path(sys.executable).with_name("streamlit")
+    base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
+    cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=browser_path, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        proc = None
+        try:
+            page = browser.new_page()
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, cwd=app.parent)
+            while True:
+                if proc.poll() is not None:
+                    return Row(name, result="ERROR", note=f"streamlit exited {proc.returncode}")
+                if time.perf_counter() - start > APP_TIMEOUT_S:
+                    return Row(name, result="ERROR", note=f"server not up within {APP_TIMEOUT_S} s")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            page.goto(f"http://127.0.0.1:{port}", timeout=APP_TIMEOUT_S * 1000)
+            page.wait_for_selector(RENDERED_SELECTOR, timeout=APP_TIMEOUT_S * 1000)
+            wall = time.perf_counter() - start
+            elements = page.locator('[data-testid="stElementContainer"]').count()
+            exceptions = page.locator('[data-testid="stException"]').count()
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            browser.close()
+    row = Row(name, wall_s=wall, note=f"`streamlit run` start → first script run finished in the page "
+                                      f"({elements} elements); browser launched beforehand")
+    if exceptions or not elements:
+        row.result = "ERROR"
+        row.note = "the landing page showed an exception" if exceptions else "the landing page is empty"
+    return row
+
+
+_APPTEST_SCRIPT = r"""
+import json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=float(sys.argv[2]))
+at.run()
+print(json.dumps({"exceptions": [str(e.value)[:200] for e in at.exception], "elements": len(list(at.main))}))
+"""
+
+
+def bench_app_render(app: Path) -> Row:
+    """Fresh interpreter: import Streamlit and run the landing page once through AppTest (cold first render)."""
+    res = run_child([sys.executable, "-c", _APPTEST_SCRIPT, str(app), str(APP_TIMEOUT_S)],
+                    timeout_s=APP_TIMEOUT_S + 30, cwd=app.parent)
+    row = Row("App cold start → landing page rendered (AppTest)", wall_s=res["wall_s"], cpu_s=res["cpu_s"],
+              peak_rss_mib=res["peak_rss_mib"], note="fresh interpreter: imports + first full script run")
+    if res["returncode"] != 0:
+        row.result = "ERROR"
+        row.note = (res["stderr"].strip().splitlines() or ["(no stderr)"])[-1][:200]
+        return row
+    data = json.loads(res["stdout"].strip().splitlines()[-1])
+    if data["exceptions"]:
+        row.result, row.note = "ERROR", "page raised: " + data["exceptions"][0]
+    return row
+
+
+# ---------------------------------------------------------------- targets and table
+def apply_targets(rows: list[Row], ecologits: Row | None) -> list[Row]:
+    """Mark the target rows PASS/FAIL and add the speed-up rows; returns the extra rows."""
+    extra: list[Row] = []
+    cli = [r for r in rows if r.measurement.startswith("CLI") and r.result != "ERROR"]
+    for r in cli:
+        if r.rows == 1_000_000 and "parquet →" in r.measurement:
+            r.target = f"≤ {TARGET_1M_WALL_S:g} s wall"
+            r.result = "PASS" if r.wall_s <= TARGET_1M_WALL_S else "FAIL"
+        if r.rows == 10_000_000:
+            r.target = f"peak RSS ≤ {TARGET_10M_RSS_GIB:g} GiB"
+            r.result = "PASS" if r.peak_rss_mib <= TARGET_10M_RSS_GIB * 1024 else "FAIL"
+    if ecologits is not None and ecologits.rate_per_s:
+        parquet = [r for r in cli if "parquet →" in r.measurement and r.rate_per_s]
+        if parquet:
+            best = max(parquet, key=lambda r: r.rows)
+            ratio = best.rate_per_s / ecologits.rate_per_s
+            extra.append(Row(f"Speed-up: CLI parquet {best.rows:,} rows (end to end) ÷ EcoLogits",
+                             note=f"{ratio:,.0f}×", target=f"≥ {TARGET_SPEEDUP:g}×",
+                             result="PASS" if ratio >= TARGET_SPEEDUP else "FAIL", extra={"ratio": ratio}))
+        inproc = [r for r in rows if r.measurement.startswith("seal.estimate in-process") and r.rate_per_s]
+        if inproc:
+            ratio = inproc[0].rate_per_s / ecologits.rate_per_s
+            extra.append(Row("Speed-up: seal.estimate in-process ÷ EcoLogits (same requests)",
+                             note=f"{ratio:,.0f}×", extra={"ratio": ratio}))
+    return extra
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def format_table(machine: dict[str, Any], rows: list[Row]) -> str:
+    """The one markdown table, headed by the machine and date."""
+    ram = f"{machine['ram_gib']:.1f} GiB RAM" if machine.get("ram_gib") else "RAM unknown"
+    vers = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
+    lines = [
+        f"SEAL benchmark, {machine['date_utc']} — {machine['cpu']}, {machine['cores']} cores, {ram}, "
+        f"{machine['os']}, Python {machine['python']} ({vers})"
+        + (f"; 1-min load average at start {machine['load_1min']:.1f}" if machine.get("load_1min") is not None else "")
+        + (f", at end {machine['load_1min_end']:.1f}" if machine.get("load_1min_end") is not None else ""),
+        "",
+        "| Measurement | Requests | Wall (s) | CPU (s) | Requests/s | Peak RSS (MiB) | Target | Result | Note |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.measurement} | {_fmt(r.rows, ',d')} | {_fmt(r.wall_s, '.3f')} | {_fmt(r.cpu_s, '.2f')} "
+            f"| {_fmt(r.rate_per_s, ',.0f')} "
+            f"| {_fmt(r.peak_rss_mib, ',.0f')} | {r.target} | {r.result} | {r.note.replace('|', '/')} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- profile
+def profile_cli(n: int, data_dir: Path, out_path: Path, top: int = 30) -> Path:
+    """Run the Parquet → Parquet CLI on ``n`` synthetic requests under cProfile; write where the time goes.
+
+    The report lists SEAL's own functions by cumulative time (which stage), then every function by self time
+    (which library call), so an optimisation starts from a measurement.
+    """
+    import io
+    import pstats
+
+    paths = write_synthetic(n, data_dir, ())
+    prof = data_dir / f"cli-{n}.prof"
+    scored = data_dir / f"profiled-{n}.parquet"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "seal.cli", "estimate", "--file",
+           str(paths["parquet"]), "--out", str(scored), "--quiet"]
+    res = run_child(cmd)
+    scored.unlink(missing_ok=True)
+    if res["returncode"] != 0:
+        raise RuntimeError(f"profiled CLI run failed: {res['stderr'][-300:]}")
+    buf = io.StringIO()
+    buf.write(f"cProfile of `seal estimate --file requests-{n}.parquet --out x.parquet` — wall {res['wall_s']:.2f} s "
+              f"(profiler overhead included), CPU {res['cpu_s']:.2f} s, peak RSS {res['peak_rss_mib']:.0f} MiB\n\n")
+    stats = pstats.Stats(str(prof), stream=buf)
+    buf.write("== SEAL functions by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(r"/seal/", top)
+    buf.write("== all functions by self time ==\n")
+    stats.sort_stats("tottime").print_stats(top)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(buf.getvalue())
+    return out_path
+
+
+# ---------------------------------------------------------------- main
+def _error_row(name: str, exc: BaseException, rows: int | None = None) -> Row:
+    return Row(name, rows=rows, result="ERROR", note=f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def run(sizes: Sequence[int], formats: Sequence[str], data_dir: Path, ecologits_n: int = ECOLOGITS_REQUESTS,
+        app: Path | None = REPO / "app.py", prompts: bool = True, progress: bool = True) -> tuple[dict, list[Row]]:
+    """Run every measurement; returns the machine description and the table rows (targets applied)."""
+    import pyarrow.parquet as pq
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+    machine = machine_info()
+    rows: list[Row] = []
+    for n in sorted(sizes):
+        say(f"writing {n:,} synthetic requests")
+        paths = write_synthetic(n, data_dir, formats)
+        for fmt in formats:
+            say(f"CLI {fmt}, {n:,} rows")
+            try:
+                rows.append(bench_cli(paths[fmt], fmt, n, data_dir))
+            except Exception as exc:  # noqa: BLE001 - one failed measurement must not hide the others
+                rows.append(_error_row(f"CLI {fmt} → parquet", exc, n))
+
+    ecologits_row = None
+    if ecologits_n:
+        paths = write_synthetic(ecologits_n, data_dir, ())
+        frame = pq.read_table(paths["parquet"]).to_pandas()
+        say(f"EcoLogits, {ecologits_n:,} requests one by one")
+        try:
+            ecologits_row = bench_ecologits(frame)
+            rows.append(ecologits_row)
+        except Exception as exc:  # noqa: BLE001
+            rows.append(_error_row("EcoLogits compute_llm_impacts", exc, ecologits_n))
+        say(f"seal.estimate in-process, {ecologits_n:,} requests")
+        try:
+            rows.append(bench_in_process(frame))
+        except Exception as exc:  # noqa: BLE001
+            rows.append(_error_row("seal.estimate in-process", exc, ecologits_n))
+    rows.extend(apply_targets(rows, ecologits_row))
+
+    if app is not None:
+        if app.exists():
+            say("app cold start")
+            for name, bench in (("App cold start → /_stcore/health 200", bench_app_health),
+                                ("App cold start → first render in headless Chromium", bench_app_browser),
+                                ("App cold start → landing page rendered (AppTest)", bench_app_render)):
+                try:
+                    rows.append(bench(app))
+                except Exception as exc:  # noqa: BLE001
+                    rows.append(_error_row(name, exc))
+        else:
+            rows.append(Row("App cold start", result="ERROR", note=f"{app.name} not found"))
+    if prompts:
+        say(f"{PROMPT_COUNT} pasted prompts")
+        try:
+            rows.extend(bench_prompts(data_dir))
+        except Exception as exc:  # noqa: BLE001
+            rows.append(_error_row(f"seal.estimate, {PROMPT_COUNT} pasted prompts", exc, PROMPT_COUNT))
+    try:
+        machine["load_1min_end"] = os.getloadavg()[0]
+    except OSError:
+        pass
+    return machine, rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m seal.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", help="comma-separated request counts (default 10000,1000000,10000000)")
+    parser.add_argument("--quick", action="store_true", help=f"sizes {','.join(map(str, QUICK_SIZES))}")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="parquet,jsonl (default both)")
+    parser.add_argument("--ecologits-requests", type=int, default=None,
+                        help=f"requests through EcoLogits (default {ECOLOGITS_REQUESTS:,}, capped at the smallest size "
+                             "in --quick; 0 to skip)")
+    parser.add_argument("--no-app", action="store_true", help="skip the app cold-start measurements")
+    parser.add_argument("--no-prompts", action="store_true", help="skip the 100-prompt measurement")
+    parser.add_argument("--data-dir", help="where synthetic inputs go (kept and reused; default a temp dir)")
+    parser.add_argument("--out-dir", default=str(REPO / "bench" / "out"), help="where the table is written")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--profile", type=int, metavar="N",
+                        help="instead of the table: profile the Parquet CLI on N requests (cProfile) into --out-dir")
+    args = parser.parse_args(argv)
+
+    if args.sizes:
+        try:
+            sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+        except ValueError:
+            parser.error("--sizes takes comma-separated integers, e.g. 10000,1000000")
+    else:
+        sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    if any(n <= 0 for n in sizes):
+        parser.error("--sizes must be positive")
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not set(formats) <= set(FORMATS):
+        parser.error(f"--formats accepts {', '.join(FORMATS)}")
+    ecologits_n = args.ecologits_requests
+    if ecologits_n is None:
+        ecologits_n = min(ECOLOGITS_REQUESTS, min(sizes)) if (args.quick or args.sizes) else ECOLOGITS_REQUESTS
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    out_dir = Path(args.out_dir)
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="seal-bench-") as tmp:
+            path = profile_cli(args.profile, Path(args.data_dir) if args.data_dir else Path(tmp),
+                               out_dir / f"profile-{args.profile}-{stamp}.txt")
+        print(path.read_text())
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="seal-bench-") as tmp:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
+        machine, rows = run(sizes, formats, data_dir, ecologits_n=ecologits_n,
+                            app=None if args.no_app else REPO / "app.py", prompts=not args.no_prompts,
+                            progress=not args.quiet)
+    table = format_table(machine, rows)
+    print(table)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"bench-{stamp}.md").write_text(table + "\n")
+    (out_dir / f"bench-{stamp}.json").write_text(
+        json.dumps({"machine": machine, "rows": [asdict(r) for r in rows]}, indent=1, default=str) + "\n")
+    print(f"\nWritten to {out_dir / f'bench-{stamp}.md'}", file=sys.stderr)
+    return 1 if any(r.result == "ERROR" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
