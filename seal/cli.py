@@ -88,7 +88,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from seal.stream import write_frame
 
     frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), **defaults)
-    write_frame(frame, out=args.out, fmt=args.format or "json")
+    write_frame(frame, out=args.out, fmt=args.format)   # format from --format, else --out's suffix, else json
     return 0
 
 

@@ -38,11 +38,13 @@ PAPER_ROWS = (  # SEAL paper, arXiv 2603.02949 (published figures, not recompute
 
 def load_runs(db_path: str | Path) -> pd.DataFrame:
     """``benchmark_runs`` usable for training, in a deterministic order."""
-    import duckdb
-
+    from seal.data.store import connect, table_names
+    from seal.errors import SealError
     from seal.estimator.model import usable_runs
 
-    con = duckdb.connect(str(db_path), read_only=True)
+    if "benchmark_runs" not in table_names(db_path):
+        raise SealError(f"The store at {db_path} has no benchmark runs; run `seal data pull` first.")
+    con = connect(db_path)   # read-only attach: a store replaced by a pull is seen at once
     try:
         runs = con.sql("SELECT * FROM benchmark_runs").df()
     finally:
