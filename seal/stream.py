@@ -23,6 +23,10 @@ J_PER_KWH = 3.6e6   # J per kWh
 # Rows per scored batch. 131 072 rather than 262 144: same speed, peak RSS for 10 M rows 0.9 GiB instead of 1.6 GiB
 # (each scored batch is ~54 columns, and up to three of them wait for the Parquet writer) — `make bench`, 2 cores.
 STREAM_BATCH_ROWS = 131_072
+# zstd's fast level -1 rather than the default 1: the writer thread encodes a 131 k-row batch in ~82 ms instead of
+# ~96 ms (most of it compressing ~30 high-entropy float columns), for a file ~8 % larger; with two cores the writer
+# competes with scoring, so this is end-to-end time (`make bench`). Same values, any Parquet reader.
+PARQUET_ZSTD_LEVEL = -1
 
 
 def output_format(out: str | Path | None, fmt: str | None) -> str:
@@ -107,10 +111,11 @@ class FrameWriter:
             if self._pq is None:
                 import pyarrow.parquet as pq
 
-                # dictionary-encode text columns only: trying it on the ~30 high-cardinality float columns
-                # doubled the write time (bench: 0.32 s -> 0.16 s per 200 k scored rows, and a smaller file)
-                text = [f.name for f in self._schema if _is_text(f.type)]
-                self._pq = pq.ParquetWriter(self._fh, self._schema, compression="zstd", use_dictionary=text)
+                # dictionary-encode repetitive text columns only: trying it on the ~30 high-cardinality float
+                # columns doubled the write time (bench: 0.32 s -> 0.16 s per 200 k scored rows, and a smaller file)
+                self._pq = pq.ParquetWriter(self._fh, self._schema, compression="zstd",
+                                            compression_level=PARQUET_ZSTD_LEVEL,
+                                            use_dictionary=_repetitive_text(table))
             if self._thread is None:
                 self._pq.write_table(table)
             else:
@@ -164,6 +169,17 @@ class FrameWriter:
             self._fh.close()
         else:
             self._fh.flush()
+
+
+def _repetitive_text(table, max_distinct_share: float = 0.5) -> list[str]:
+    """Text columns of ``table`` (the first batch) worth dictionary-encoding: at most ``max_distinct_share`` of
+    their values distinct. A per-row id (``request_id``) overflows the dictionary and falls back to plain after
+    hashing every value: ~8 ms per 131 k-row batch of writer time for nothing (``make bench``)."""
+    import pyarrow.compute as pc
+
+    limit = max(1, int(max_distinct_share * table.num_rows))
+    return [f.name for f in table.schema if _is_text(f.type)
+            and pc.count_distinct(table[f.name], mode="all").as_py() <= limit]
 
 
 def _is_text(arrow_type) -> bool:

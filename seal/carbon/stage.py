@@ -17,6 +17,7 @@ from seal.carbon import defaults as D
 from seal.carbon import impacts as I
 from seal.carbon.regions import region_codes
 from seal.errors import SealError
+from seal.logs.normalize import labels_column, with_columns
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
 
@@ -157,7 +158,7 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
 
     # Grid intensity: market-based (user) > live hourly > annual location-based.
     intensity = region("mix_g_per_kwh")
-    source = region("annual_source")
+    source = None   # the annual label of the row's region (a text column built once, below) unless replaced here
     if market is not None:
         intensity = np.full(n, market)
         source = np.full(n, f"market-based {market:g} g/kWh (user-given)", dtype=object)
@@ -171,7 +172,7 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
                           out["timestamp"] if "timestamp" in out else None, token=token)
         got = np.isfinite(live["intensity_g_per_kwh"].to_numpy())
         intensity = np.where(got, live["intensity_g_per_kwh"].to_numpy(), intensity)
-        source = np.where(got, live["source"].to_numpy(dtype=object), source)
+        source = np.where(got, live["source"].to_numpy(dtype=object), region("annual_source"))
         warnings = add_code(warnings, ~got, "annual-intensity-fallback")
 
     operational = I.operational_g_co2e(facility, intensity)
@@ -187,24 +188,27 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     if (~time_known).any() and level >= 1:
         warnings = add_code(warnings, ~time_known, "gpu-time-unknown")
 
-    out["host_energy_j"] = host
-    out["idle_energy_j"] = idle_j
-    out["it_energy_j"] = it
-    out["pue"] = pue_pt
-    out["facility_energy_j"] = facility
-    out["grid_intensity_g_per_kwh"] = intensity
-    out["grid_intensity_source"] = pd.Series(source, index=out.index, dtype=object)
-    out["operational_g_co2e"] = operational
-    out["embodied_g_co2e"] = embodied
-    out["total_g_co2e"] = operational + embodied
-    out["total_low_g_co2e"] = operational_lo + embodied
-    out["total_high_g_co2e"] = operational_hi + embodied
     wue = region("wue_l_per_kwh")
-    out["water_ml"] = I.water_ml(it, facility, wue, region("mix_wue_l_per_kwh"))
-    out["region_zone"] = region("region_zone")
-    out["wue_l_per_kwh"] = wue
-    out["warnings"] = warnings.to_numpy(dtype=object)
-    return out
+    source_column = (labels_column(region_rows["annual_source"].to_numpy(), region_code, out.index)
+                     if source is None else pd.Series(source, index=out.index, dtype=object))
+    return with_columns(out, {
+        "host_energy_j": host,
+        "idle_energy_j": idle_j,
+        "it_energy_j": it,
+        "pue": pue_pt,
+        "facility_energy_j": facility,
+        "grid_intensity_g_per_kwh": intensity,
+        "grid_intensity_source": source_column,
+        "operational_g_co2e": operational,
+        "embodied_g_co2e": embodied,
+        "total_g_co2e": operational + embodied,
+        "total_low_g_co2e": operational_lo + embodied,
+        "total_high_g_co2e": operational_hi + embodied,
+        "water_ml": I.water_ml(it, facility, wue, region("mix_wue_l_per_kwh")),
+        "region_zone": labels_column(region_rows["region_zone"].to_numpy(), region_code, out.index),
+        "wue_l_per_kwh": wue,
+        "warnings": warnings,
+    })
 
 
 LAYERS = ("accelerator", "host CPU/RAM/network", "idle/provisioning", "facility (PUE)", "embodied")

@@ -204,10 +204,12 @@ def _situation_bounds(model, phase: str, transferred: np.ndarray, extrapolated: 
     return lo_rows, hi_rows
 
 
-def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> np.ndarray:
+def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> pd.Series:
     """Append coded warnings (``;``-joined, no duplicates, order kept) per row, vectorised: rows are keyed by
-    (existing text, bitmask of new codes) and each distinct key is joined once."""
+    (existing text, bitmask of new codes) and each distinct key is joined once (a ``str`` column on
+    ``existing.index``)."""
     from seal.errors import join_codes
+    from seal.logs.normalize import labels_column
 
     codes = list(masks)
     bits = np.zeros(len(existing), dtype=np.int64)
@@ -222,7 +224,7 @@ def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> np.ndarray:
     for j, k in enumerate(kuniques):
         ex, b = divmod(int(k), 1 << len(codes))
         joined[j] = join_codes(ex_texts[ex], *[c for i, c in enumerate(codes) if b >> i & 1])
-    return joined[kcodes]
+    return labels_column(joined, kcodes, existing.index)
 
 
 # Columns that, with the token counts, make up a request: all but the tokens (and latency) define its configuration.
@@ -235,9 +237,16 @@ def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     values first)."""
     cols = [c for c in CONFIG_COLUMNS if c in frame]
     key = np.zeros(len(frame), dtype=np.int64)
+    n_keys = 1                                   # key < n_keys
     for col in cols:
         codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-        key, _ = pd.factorize(key * (len(uniques) + 1) + (codes + 1))  # re-factorized: stays below len(frame)
+        if n_keys * (len(uniques) + 1) >= 2 ** 62:  # about to overflow: re-factorize, so key < len(frame)
+            key, first_seen = pd.factorize(key)
+            n_keys = len(first_seen)
+        key = key * (len(uniques) + 1) + (codes + 1)
+        n_keys *= len(uniques) + 1
+    # one hash pass at the end (not one per column: ~10 ms per 131 k-row batch); codes in order of first appearance
+    key, _ = pd.factorize(key)
     n_configs = int(key.max()) + 1 if len(key) else 0
     first = np.full(n_configs, len(key), dtype=np.int64)
     np.minimum.at(first, key, np.arange(len(key)))
@@ -312,6 +321,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     from seal.data.gpus import load_gpus
     from seal.estimator.artifact import load_model
     from seal.estimator.model import physics_frame
+    from seal.logs.normalize import labels_column, with_columns
 
     if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
         model = load_model(model)
@@ -393,8 +403,11 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     has_lat = np.isfinite(latency) & (latency > 0)
     basis_cfg = np.where(transferred_cfg, "transferred-gpu",
                          np.where(extrapolated_cfg, "extrapolated-size", "regression")).astype(object)
-    basis = basis_cfg[cfg]
-    basis_tags = np.array(["", "+latency"], dtype=object)
+    # estimate_basis as codes into basis_labels (per configuration, "+latency" variants, "latency"): built as a
+    # text column once at the end (see labels_column) instead of per-row string concatenation
+    n_cfg = len(basis_cfg)
+    basis_labels = np.concatenate([basis_cfg, basis_cfg + "+latency", np.array(["latency"], dtype=object)])
+    basis_code = cfg
     latency_driven = np.zeros(len(out), dtype=bool)
     if has_lat.any():
         gpus_n, batch = gpus, batch_cfg[cfg]
@@ -436,13 +449,13 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         total = np.where(has_lat, total_new, total)
         gpu_time = np.where(has_lat, lat_time, gpu_time)
         latency_driven = has_lat & (frac > 0.5)
-        basis = np.where(latency_driven, "latency", basis + basis_tags[has_lat.astype(int)]).astype(object)
+        basis_code = np.where(latency_driven, 2 * n_cfg, cfg + n_cfg * has_lat)
 
     # ------------------------------------------------ sources and warnings
     gpu_sources = getattr(model, "gpu_sources_", {})
     src_cfg = [_per_gpu_regime(gpu_cfg, eager_cfg, lambda g, e, lat=lat: _sources(g, e, lat, gpu_sources))
                for lat in (False, True)]
-    sources = np.where(latency_driven, src_cfg[1][cfg], src_cfg[0][cfg])
+    sources_labels, sources_code = np.concatenate(src_cfg), cfg + n_cfg * latency_driven
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
     warnings = _add_codes(existing, {
@@ -455,21 +468,22 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "latency-driven": latency_driven,
     })
 
-    for col in ("params_b", "active_params_b", "params_low_b", "params_high_b"):
-        out[col] = size[col][cfg]
-    obj = lambda a: pd.Series(a, index=out.index, dtype=object, copy=False)  # noqa: E731  (a is a fresh array)
-    out["gpu_model"] = obj(gpu_cfg[cfg])
-    out["gpus"] = gpus.astype(np.int64)
-    out["batch_size"] = batch_cfg[cfg]
-    out["precision"] = obj(setup["precision"].to_numpy(dtype=object)[cfg])
-    for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
-                "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j"):
-        out[col] = res[col]
-    out["gpu_energy_j"] = total
-    out["gpu_energy_low_j"] = np.minimum(total_low, total)
-    out["gpu_energy_high_j"] = np.maximum(total_high, total)
-    out["gpu_time_s"] = gpu_time
-    out["estimate_basis"] = obj(basis)
-    out["sources"] = obj(sources)
-    out["warnings"] = obj(warnings)
-    return out
+    columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}
+    columns.update({
+        "gpu_model": labels_column(gpu_cfg, cfg, out.index),
+        "gpus": gpus.astype(np.int64),
+        "batch_size": batch_cfg[cfg],
+        "precision": labels_column(setup["precision"].to_numpy(dtype=object), cfg, out.index),
+    })
+    columns.update({col: res[col] for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
+                                              "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j")})
+    columns.update({
+        "gpu_energy_j": total,
+        "gpu_energy_low_j": np.minimum(total_low, total),
+        "gpu_energy_high_j": np.maximum(total_high, total),
+        "gpu_time_s": gpu_time,
+        "estimate_basis": labels_column(basis_labels, basis_code, out.index),
+        "sources": labels_column(sources_labels, sources_code, out.index),
+        "warnings": warnings,
+    })
+    return with_columns(out, columns)
