@@ -6,13 +6,11 @@ once per test session. Outside CI a missing ``../shared`` skips those tests; und
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from _http import serve_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SEAL_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -28,11 +26,6 @@ def _require_shared() -> Path:
     return SHARED_DATA
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return _require_shared()
@@ -41,15 +34,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def mirror_url(shared_data: Path):
     """Base URL of an HTTP server on 127.0.0.1 serving ../shared/data (the mirror layout)."""
-    handler = functools.partial(_QuietHandler, directory=str(shared_data))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_dir(shared_data) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -17,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from _http import serve
 
 from seal.carbon import add_carbon
 from seal.carbon import defaults as D
@@ -96,26 +96,21 @@ class FakeApis(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def apis(monkeypatch, tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeApis)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv(live.ENV_ELECTRICITYMAPS_URL, f"{base}/em/v3")
-    monkeypatch.setenv(live.ENV_UK_URL, f"{base}/uk")
-    monkeypatch.delenv(live.ENV_TOKEN, raising=False)
-    db = tmp_path / "seal.duckdb"
-    duckdb.connect(str(db)).close()
-    monkeypatch.setenv("SEAL_DB", str(db))
-    monkeypatch.setattr(D, "LIVE_TIMEOUT_S", 0.3)
-    FakeApis.mode = "ok"
-    FakeApis.seen = []
-    live.clear_memory_cache()
-    try:
-        yield {"base": base, "db": db, "server": server}
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(FakeApis) as base:
+        monkeypatch.setenv(live.ENV_ELECTRICITYMAPS_URL, f"{base}/em/v3")
+        monkeypatch.setenv(live.ENV_UK_URL, f"{base}/uk")
+        monkeypatch.delenv(live.ENV_TOKEN, raising=False)
+        db = tmp_path / "seal.duckdb"
+        duckdb.connect(str(db)).close()
+        monkeypatch.setenv("SEAL_DB", str(db))
+        monkeypatch.setattr(D, "LIVE_TIMEOUT_S", 0.3)
+        FakeApis.mode = "ok"
+        FakeApis.seen = []
         live.clear_memory_cache()
+        try:
+            yield {"base": base, "db": db}
+        finally:
+            live.clear_memory_cache()
 
 
 def log_frame(regions, timestamps) -> pd.DataFrame:

@@ -2,21 +2,18 @@
 concurrent readers. Counts are taken from ../shared/data with ``csv``/``json``, not with SEAL's parsers."""
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _http import QuietHandler, serve, serve_dir
 
 from seal.data import store
 from seal.data.download import fetch_source
@@ -54,28 +51,6 @@ def _runs_by_source(db: Path) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------ servers
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def _serve(handler):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _serve_dir(directory: Path):
-    return _serve(functools.partial(_Quiet, directory=str(directory)))
-
-
 def _mirror_copy(shared: Path, dest: Path, *parts: str) -> Path:
     """A mirror holding only some folders of ../shared/data (for breaking one file)."""
     for part in parts:
@@ -162,7 +137,7 @@ def test_http_404_names_source_and_file(old_store, shared_data, tmp_path):
     db, before = old_store
     mirror = _mirror_copy(shared_data, tmp_path / "m", "llm-perf-leaderboard")
     (mirror / "llm-perf-leaderboard" / "perf-df-pytorch-cuda-gptq-1xA100.csv").unlink()
-    with _serve_dir(mirror) as url, pytest.raises(DataSourceError) as err:
+    with serve_dir(mirror) as url, pytest.raises(DataSourceError) as err:
         pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["llm-perf"], progress=False)
     msg = str(err.value)
     assert msg.startswith("Source llm-perf: file llm-perf-leaderboard/perf-df-pytorch-cuda-gptq-1xA100.csv")
@@ -177,12 +152,12 @@ def test_http_500_is_retried_then_named(old_store, tmp_path):
     db, before = old_store
     calls = []
 
-    class Broken(_Quiet):
+    class Broken(QuietHandler):
         def do_GET(self):
             calls.append(self.path)
             self.send_error(500, "Internal Server Error")
 
-    with _serve(Broken) as url, pytest.raises(DataSourceError, match=r"HTTP 500 .*after 3 attempts"):
+    with serve(Broken) as url, pytest.raises(DataSourceError, match=r"HTTP 500 .*after 3 attempts"):
         pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"], progress=False,
              retries=2, backoff_s=0.01)
     assert len(calls) == 3
@@ -192,12 +167,12 @@ def test_http_500_is_retried_then_named(old_store, tmp_path):
 def test_timeout(old_store, tmp_path):
     db, before = old_store
 
-    class Slow(_Quiet):
+    class Slow(QuietHandler):
         def do_GET(self):
             time.sleep(1.5)
             self.send_error(404)
 
-    with _serve(Slow) as url, pytest.raises(DataSourceError, match=r"open-llm-leaderboard-llm-df\.csv .*timed out"):
+    with serve(Slow) as url, pytest.raises(DataSourceError, match=r"open-llm-leaderboard-llm-df\.csv .*timed out"):
         pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"], progress=False,
              timeout=0.3, retries=0)
     _assert_old_store_intact(db, before)
@@ -210,7 +185,7 @@ def test_truncated_csv(old_store, shared_data, tmp_path):
     raw = target.read_bytes()
     target.chmod(0o644)
     target.write_bytes(raw[: len(raw) * 2 // 3])
-    with _serve_dir(mirror) as url, pytest.raises(DataSourceError, match=r"Source open-llm-leaderboard: .* truncated"):
+    with serve_dir(mirror) as url, pytest.raises(DataSourceError, match=r"Source open-llm-leaderboard: .* truncated"):
         pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"], progress=False)
     _assert_old_store_intact(db, before)
 
@@ -218,14 +193,14 @@ def test_truncated_csv(old_store, shared_data, tmp_path):
 def test_connection_cut_mid_file(old_store, tmp_path):
     db, before = old_store
 
-    class Cut(_Quiet):
+    class Cut(QuietHandler):
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Length", "100000")
             self.end_headers()
             self.wfile.write(b"fullname,#Params (B)\n")  # then the connection closes early
 
-    with _serve(Cut) as url, pytest.raises(DataSourceError, match="is truncated"):
+    with serve(Cut) as url, pytest.raises(DataSourceError, match="is truncated"):
         pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"], progress=False,
              retries=0)
     _assert_old_store_intact(db, before)
