@@ -15,11 +15,20 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading server whose handler errors stay silent: a test's deliberately slow or broken handler may still
+    be running (and fail on a closed socket) after its test ended, and must not print into a later test's stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 @contextlib.contextmanager
 def serve(handler):
     """Run ``handler`` on 127.0.0.1 in a thread; yields the base URL, e.g. ``http://127.0.0.1:41234``."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
