@@ -48,10 +48,10 @@ def _formulas(module_name: str, title: str) -> None:
                 code = [b for b in doc.split("\n\n") if b.startswith("    ")]
                 for block in code:
                     st.code(inspect.cleandoc(block), language=None)
-            for name, sig, docstring in _functions(module_name):
+            for name, _signature, docstring in _functions(module_name):
                 st.markdown(f"**`{name}`**")
                 st.caption(docstring.split("\n\n")[0] if docstring else "(no docstring)")
-        except Exception as exc:  # noqa: BLE001 - a module still being written must not break the page
+        except Exception as exc:  # noqa: BLE001 - one module failing to import must not break the page
             st.info(f"{module_name} is not available ({exc.__class__.__name__}: {exc}).")
 
 

@@ -14,7 +14,6 @@ from seal.ui.format import MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_p
 from seal.ui.widgets import export_buttons, initial, scenario_loader, show_error
 
 PAGE = "What-if"
-FIELDS = ("model", "gpu", "gpus", "batch_size", "region", "pue", "precision")
 SOURCES = {"prompts": "Prompts (below)", "log": "The log loaded on the Logs page"}
 ALTERNATIVE_GPUS = ("H100-SXM", "A100-SXM4-80GB", "L4", "H200")
 ALTERNATIVE_REGIONS = ("SWE", "FRA", "aws:eu-north-1", "gcp:europe-north1")

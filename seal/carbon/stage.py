@@ -140,7 +140,8 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     idle_factor = idle if level >= 2 else 0.0
     idle_j, idle_lo, idle_hi = (I.idle_energy_j(a, h, idle_factor) for a, h in
                                 ((acc, host), (acc_lo, host_lo), (acc_hi, host_hi)))
-    it, it_lo, it_hi = acc + host + idle_j, acc_lo + host_lo + idle_lo, acc_hi + host_hi + idle_hi
+    it, it_lo, it_hi = (I.it_energy_j(a, h, i) for a, h, i in
+                        ((acc, host, idle_j), (acc_lo, host_lo, idle_lo), (acc_hi, host_hi, idle_hi)))
 
     # Facility (PUE): a user value is exact; a region's carries the provider's published range.
     if level >= 3:
@@ -209,9 +210,6 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         "wue_l_per_kwh": wue,
         "warnings": warnings,
     })
-
-
-LAYERS = ("accelerator", "host CPU/RAM/network", "idle/provisioning", "facility (PUE)", "embodied")
 
 
 def boundary_layers(frame: pd.DataFrame) -> pd.DataFrame:
