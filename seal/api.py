@@ -54,7 +54,11 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
     if requests is None:
         requests = pd.DataFrame(index=[0])
     elif isinstance(requests, dict):
-        requests = pd.DataFrame(requests)
+        scalar = all(pd.api.types.is_scalar(v) for v in requests.values())
+        requests = pd.DataFrame(requests, index=[0] if scalar else None)   # a dict of scalars is one request
+    elif not isinstance(requests, pd.DataFrame):
+        raise SealError(f"requests must be a pandas DataFrame, a dict of columns or None, not "
+                        f"{type(requests).__name__}; for one prompt use seal.estimate({{'prompt': [text]}}, ...).")
     request_defaults = {k: v for k, v in defaults.items() if k in REQUEST_DEFAULT_KEYS and v is not None}
     carbon_options = {k: v for k, v in defaults.items() if k in CARBON_KEYS and v is not None}
 

@@ -78,7 +78,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                                 skip_bad=args.skip_bad, progress=not args.quiet)
         print(summary, file=sys.stderr)
         return 0
-    if not args.prompt:
+    if not any(p.strip() for p in args.prompt):
         from seal.errors import SealError
 
         raise SealError("Give a prompt text or --file PATH (a log or a CSV/JSONL/Parquet of requests).")

@@ -27,6 +27,8 @@ WARNINGS: dict[str, str] = {
     "market-based-factor": "A user-given market-based emission factor was used instead of the location-based grid intensity.",
     "gpu-time-unknown": "The request's GPU time was unknown: host energy used Google's measured host share and embodied carbon was left out.",
     "estimated-tokens": "Token counts were not in the input and were counted with a tokenizer.",
+    "gpus-below-memory": "The GPU count given cannot hold the model's weights in GPU memory: the estimate runs the physics at that count, but a real deployment would need more GPUs (or offloading).",
+    "default-embodied": "No published manufacturing footprint for this GPU: EcoLogits' generic 273 kg CO2e per GPU was used.",
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
 }
 

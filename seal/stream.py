@@ -66,6 +66,8 @@ class FrameWriter:
         self._error: BaseException | None = None
         binary = self.fmt in ("parquet", "csv")
         if out is None:
+            if self.fmt == "parquet" and sys.stdout.isatty():
+                raise SealError("Parquet is binary: give --out PATH.parquet rather than writing it to the terminal.")
             self._fh: TextIO | BinaryIO = sys.stdout.buffer if binary else sys.stdout
             self._close = False
         else:

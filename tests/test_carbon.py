@@ -225,7 +225,7 @@ def test_market_based_factor_is_labelled_and_warned():
     out = add_carbon(frame(warnings="transferred-gpu"), market_g_per_kwh=50.0, idle_overhead=0.1).iloc[0]
     assert out["grid_intensity_g_per_kwh"] == 50.0
     assert out["grid_intensity_source"] == "market-based 50 g/kWh (user-given)"
-    assert out["warnings"] == "transferred-gpu;market-based-factor"
+    assert out["warnings"] == "transferred-gpu;market-based-factor;default-embodied"
     assert out["operational_g_co2e"] == pytest.approx(1658.8 / 3.6e6 * 50.0)
 
 
@@ -234,7 +234,8 @@ def test_warnings_column_of_any_string_dtype(dtype):
     f = pd.concat([frame(warnings="transferred-gpu"), frame(warnings=None)], ignore_index=True)
     f["warnings"] = f["warnings"].astype(dtype)
     out = add_carbon(f, market_g_per_kwh=10.0)
-    assert out["warnings"].tolist() == ["transferred-gpu;market-based-factor", "market-based-factor"]
+    assert out["warnings"].tolist() == ["transferred-gpu;market-based-factor;default-embodied",
+                                      "market-based-factor;default-embodied"]
 
 
 def test_market_factor_zero_is_allowed():

@@ -37,20 +37,21 @@ def _check_number(name: str, value, *, minimum: float, strict: bool = False, uni
 
 
 def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
-    """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true (vectorised)."""
+    """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true (vectorised: the
+    few distinct warning strings are updated once each, then mapped back to the rows)."""
     w = np.array(pd.Series(warnings).to_numpy(dtype=object, na_value=""), dtype=object, copy=True)
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     if len(idx):
-        sub = pd.Series(w[idx], dtype=object).astype(str)
-        has = sub.str.contains(rf"(?:^|;){re.escape(code)}(?:;|$)", regex=True).to_numpy(dtype=bool)
-        sub_v = sub.to_numpy(dtype=object)
-        w[idx] = np.where(has, sub_v, np.where(sub_v == "", code, sub_v + ";" + code))
+        codes, uniques = pd.factorize(w[idx])
+        updated = np.array([u if code in str(u).split(";") else (code if str(u) == "" else f"{u};{code}")
+                            for u in uniques], dtype=object)
+        w[idx] = updated[codes]
     return pd.Series(w, index=warnings.index, dtype=object)
 
 
 def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
-    """kg CO2e per GPU from data/gpus.csv (``embodied_kg_co2e``), else EcoLogits' constant."""
-    out = np.full(len(frame), D.GPU_EMBODIED_KG_CO2E)
+    """kg CO2e per GPU from data/gpus.csv (``embodied_kg_co2e``); NaN where no figure is published."""
+    out = np.full(len(frame), np.nan)
     col = "gpu_model" if "gpu_model" in frame else ("gpu" if "gpu" in frame else None)
     if col is None:
         return out
@@ -64,7 +65,7 @@ def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
     codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
     per_unique = np.array([lookup.get(u, np.nan) for u in uniques] + [np.nan], dtype=float)
     mapped = per_unique[np.where(codes < 0, len(uniques), codes)]
-    return np.where(np.isfinite(mapped), mapped, out)
+    return mapped
 
 
 def _column(frame: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
@@ -182,8 +183,16 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
 
     # Embodied: GPU + server manufacturing, by the request's share of their lifetime.
     if level >= 4:
-        embodied = I.embodied_g_co2e(np.where(time_known, gpu_time, 0.0), _gpu_embodied_kg(out), gpu_life,
+        gpu_kg = _gpu_embodied_kg(out)
+        embodied = I.embodied_g_co2e(np.where(time_known, gpu_time, 0.0),
+                                     np.where(np.isfinite(gpu_kg), gpu_kg, D.GPU_EMBODIED_KG_CO2E), gpu_life,
                                      D.SERVER_EMBODIED_KG_CO2E, server_life, D.SERVER_GPUS)
+        # a named GPU without a published figure gets EcoLogits' generic one: say so
+        gpu_col = "gpu_model" if "gpu_model" in out else "gpu"
+        named = out[gpu_col].notna().to_numpy() if gpu_col in out else np.zeros(n, dtype=bool)
+        generic = named & ~np.isfinite(gpu_kg) & time_known
+        if generic.any():
+            warnings = add_code(warnings, generic, "default-embodied")
     else:
         embodied = np.zeros(n)
     if (~time_known).any() and level >= 1:

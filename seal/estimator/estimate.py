@@ -168,14 +168,16 @@ def kv_bytes_per_token(params_b: np.ndarray, active_params_b: np.ndarray) -> np.
 
 def gpu_counts(user_gpus: np.ndarray, params_high_b: np.ndarray, bytes_per_param: np.ndarray,
                memory_gb: np.ndarray, kv_bytes_per_token_b: np.ndarray, batch: np.ndarray,
-               context_tokens: np.ndarray) -> np.ndarray:
-    """GPUs per request: the user's count (rounded), else the fewest that hold the weights of the largest size
-    in the model's range plus the batch's KV cache at this request's context (power of two)."""
+               context_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GPUs per request: the user's count, else the fewest that hold the weights of the largest size in the
+    model's range plus the batch's KV cache at this request's context (power of two). Also returns where the
+    user's count is below that need (the weights and cache cannot fit: warning ``gpus-below-memory``)."""
     from seal.estimator import physics
 
     kv_gb = batch * np.maximum(context_tokens, 0.0) * kv_bytes_per_token_b / 1e9  # = physics.kv_cache_gb
     need = physics.gpu_required_count(params_high_b, bytes_per_param, memory_gb, kv_gb)
-    return np.where(np.isnan(user_gpus), need, np.round(user_gpus))
+    given = ~np.isnan(user_gpus)
+    return np.where(given, user_gpus, need), given & (user_gpus * memory_gb < params_high_b * bytes_per_param)
 
 
 def _tokens(counts: np.ndarray) -> np.ndarray:
@@ -347,7 +349,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     batch_cfg = setup["batch_size"].to_numpy()
     eager_cfg = batch_cfg <= 1.0
     kv_per_token = kv_bytes_per_token(size["params_high_b"], size["active_params_high_b"])
-    gpus = gpu_counts(setup["user_gpus"].to_numpy()[cfg], size["params_high_b"][cfg],
+    gpus, too_few_gpus = gpu_counts(setup["user_gpus"].to_numpy()[cfg], size["params_high_b"][cfg],
                       setup["bytes_per_param"].to_numpy()[cfg], setup["memory_gb"].to_numpy()[cfg],
                       kv_per_token[cfg], batch_cfg[cfg], context)
 
@@ -466,6 +468,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "transferred-gpu": transferred,
         "extrapolated-size": extrapolated,
         "latency-driven": latency_driven,
+        "gpus-below-memory": too_few_gpus,
     })
 
     columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}

@@ -67,6 +67,8 @@ def detect(path: str | Path, *, strict: bool = True) -> Detected:
         seal.errors.SealError: missing or empty file, unknown format, or mixed formats in the first records.
     """
     path = Path(path)
+    if path.is_dir():
+        raise SealError(f"{path} is a folder; give one log file (JSON, JSONL, CSV or Parquet).")
     if not path.is_file():
         raise SealError(f"No such file: {path}.")
     with open(path, "rb") as fh:

@@ -26,6 +26,7 @@ DEFAULT_OUTPUT_TOKENS = 215            # tokens; mean response length in LMSYS-C
 MAX_TOKENS_PER_REQUEST = 10_000_000    # tokens; the largest context window offered (Llama 4 Scout, 10 M)
 MAX_LATENCY_S = 86_400.0               # s; one request longer than a day is a logging error
 MAX_PARAMS_B = 100_000.0               # billions of parameters; far above any published model
+MAX_GPUS_OR_BATCH = 65_536               # gpus / batch_size above this are typos, not set-ups (largest clusters: ~10^5)
 
 
 def _where(frame: pd.DataFrame, label: Any) -> str:
@@ -109,8 +110,22 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
         if col in frame:
             v = frame[col].to_numpy(dtype=float, na_value=np.nan)
             flag(v <= 0, lambda idx, c=col, v=v: [f"{c} must be positive (got {v[i]:g})" for i in idx])
-            flag(v > MAX_PARAMS_B if col.endswith("params_b") else v > 1e6,
+            flag(v > (MAX_PARAMS_B if col.endswith("params_b") else MAX_GPUS_OR_BATCH),
                  lambda idx, c=col, v=v: [f"{c} is {v[i]:g}, far above any real value" for i in idx])
+    for col in ("gpus", "batch_size"):
+        if col in frame:
+            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            flag(np.isfinite(v) & (v != np.round(v)),
+                 lambda idx, c=col, v=v: [f"{c} must be a whole number (got {v[i]:g})" for i in idx])
+    if "params_b" in frame and "active_params_b" in frame:
+        total = frame["params_b"].to_numpy(dtype=float, na_value=np.nan)
+        active = frame["active_params_b"].to_numpy(dtype=float, na_value=np.nan)
+        flag(active > total * (1 + 1e-9), lambda idx: [f"active_params_b ({active[i]:g}) is larger than params_b "
+                                                       f"({total[i]:g})" for i in idx])
+    if "latency_s" in frame and "ttft_s" in frame:
+        lat = frame["latency_s"].to_numpy(dtype=float, na_value=np.nan)
+        ttft = frame["ttft_s"].to_numpy(dtype=float, na_value=np.nan)
+        flag(ttft > lat, lambda idx: [f"ttft_s ({ttft[i]:g} s) is longer than latency_s ({lat[i]:g} s)" for i in idx])
     if require_model:
         no_model = _blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
         if "params_b" in frame:
