@@ -24,9 +24,10 @@ QUANT_COMPUTE_DTYPE = "bfloat16"
 INTERVAL_Z = 1.2816            # z of the 10th/90th percentile (80 % interval)
 # Spread (log-sd) of a latency-based estimate: the power draw is modelled (the artifact calibrates this on
 # batch-1 rows with measured latencies, ``latency_log_sd``); with an assumed batch the GPU-time share is a guess.
-LATENCY_LOG_SD_KNOWN_BATCH = 0.25
-LATENCY_LOG_SD_DEFAULT_BATCH = 0.8
-# Fallback interval (log of measured/predicted, 10th and 90th percentile) when a model has no calibrated table.
+LATENCY_LOG_SD_KNOWN_BATCH = 0.25   # assumption when the artifact has no calibrated value (shipped: 0.22)
+LATENCY_LOG_SD_DEFAULT_BATCH = 0.8   # assumption: the GPU-time share is a guess when the batch is not given
+# Fallback interval (log of measured/predicted, 10th and 90th percentile) when a model has no calibrated table:
+# an assumption, deliberately wider than the shipped artifact's calibrated tables (which always take precedence).
 DEFAULT_INTERVALS: dict[str, dict[str, list[float]]] = {
     "interpolation": {"prefill": [-0.5, 0.5], "decode": [-0.4, 0.4], "request": [-0.4, 0.4]},
     "transferred-gpu": {"prefill": [-0.8, 0.8], "decode": [-0.7, 0.7], "request": [-0.7, 0.7]},

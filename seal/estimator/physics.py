@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 # ---------------------------------------------------------------- architecture constants
+# Modelling assumptions, not measurements: shape rules of thumb read off the published configs of Llama 2/3,
+# Qwen 2 and Mistral models (layers vs size, 12·L·d² parameters per dense layer stack, GQA ratio, fp16 KV cache)
+# and deployment headroom. The fitted efficiencies of seal.estimator.model absorb their error.
 LAYERS_COEF = 20.0        # layers ~= LAYERS_COEF * params_B ** LAYERS_EXP (fits Llama/Qwen/Mistral 1-405 B within ~15 %)
 LAYERS_EXP = 0.30
 DENSE_PARAMS_PER_LAYER_D2 = 12.0   # params ~= 12 * layers * d_model ** 2 (attention 4 d^2 + MLP 8 d^2)
