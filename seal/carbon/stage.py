@@ -37,16 +37,21 @@ def _check_number(name: str, value, *, minimum: float, strict: bool = False, uni
 
 
 def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
-    """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true (vectorised: the
-    few distinct warning strings are updated once each, then mapped back to the rows)."""
-    w = np.array(pd.Series(warnings).to_numpy(dtype=object, na_value=""), dtype=object, copy=True)
-    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-    if len(idx):
-        codes, uniques = pd.factorize(w[idx])
-        updated = np.array([u if code in str(u).split(";") else (code if str(u) == "" else f"{u};{code}")
-                            for u in uniques], dtype=object)
-        w[idx] = updated[codes]
-    return pd.Series(w, index=warnings.index, dtype=object)
+    """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true.
+
+    Vectorised over the few distinct warning strings: each is updated once, and the column is rebuilt from codes
+    in Arrow (:func:`seal.logs.normalize.labels_column`), so the writer does not convert per-row Python strings.
+    """
+    from seal.logs.normalize import labels_column
+
+    mask = np.asarray(mask, dtype=bool)
+    warnings = pd.Series(warnings)
+    if not mask.any():
+        return warnings
+    codes, uniques = pd.factorize(warnings.fillna("").astype(str))
+    uniques = [str(u) for u in uniques]
+    added = [u if code in u.split(";") else (code if u == "" else f"{u};{code}") for u in uniques]
+    return labels_column(uniques + added, np.where(mask, codes + len(uniques), codes), warnings.index)
 
 
 def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
