@@ -48,8 +48,16 @@ def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
     warnings = pd.Series(warnings)
     if not mask.any():
         return warnings
-    codes, uniques = pd.factorize(warnings.fillna("").astype(str))
-    uniques = [str(u) for u in uniques]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # dictionary-encode in Arrow (C++): the column holds a handful of distinct strings over ~10^5 rows
+    values = pa.array(warnings.array, type=pa.string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques = encoded.dictionary.to_pylist()
     added = [u if code in u.split(";") else (code if u == "" else f"{u};{code}") for u in uniques]
     return labels_column(uniques + added, np.where(mask, codes + len(uniques), codes), warnings.index)
 
