@@ -418,42 +418,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def bench_app_health(app: Path) -> Row:
-    """Start ``streamlit run app`` headless; seconds until ``/_stcore/health`` answers 200."""
-    import urllib.request
-
-    port = _free_port()
+def _start_streamlit(app: Path, port: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """``streamlit run app`` headless on 127.0.0.1:``port`` (the venv's streamlit next to this interpreter)."""
     streamlit = Path(sys.executable).with_name("streamlit")
     base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
     cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
            "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            cwd=app.parent)
-    try:
-        while time.perf_counter() - start < APP_TIMEOUT_S:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace").strip().splitlines()
-                return Row("App cold start → /_stcore/health 200", result="ERROR",
-                           note=f"streamlit exited {proc.returncode}: {(err or [''])[-1][:200]}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
-                    if resp.status == 200:
-                        wall = time.perf_counter() - start
-                        return Row("App cold start → /_stcore/health 200", wall_s=wall,
-                                   note="`streamlit run app.py` headless on loopback; server up, no page rendered yet")
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return Row("App cold start → /_stcore/health 200", result="ERROR", note=f"no 200 within {APP_TIMEOUT_S} s")
-    finally:
-        proc.terminate()
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL, cwd=app.parent)
+
+
+def _wait_healthy(proc: subprocess.Popen, port: int, start: float) -> str | None:
+    """Poll ``/_stcore/health`` until it answers 200; ``None`` then, else why not (exited / timed out)."""
+    import urllib.request
+
+    while time.perf_counter() - start < APP_TIMEOUT_S:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
+            return f"streamlit exited {proc.returncode}: {(err or [''])[-1][:200]}"
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return None
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return f"no 200 within {APP_TIMEOUT_S} s"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def bench_app_health(app: Path) -> Row:
+    """Start ``streamlit run app`` headless; seconds until ``/_stcore/health`` answers 200."""
+    name = "App cold start → /_stcore/health 200"
+    port = _free_port()
+    start = time.perf_counter()
+    proc = _start_streamlit(app, port, stderr=subprocess.PIPE)
+    try:
+        problem = _wait_healthy(proc, port, start)
+        if problem:
+            return Row(name, result="ERROR", note=problem)
+        return Row(name, wall_s=time.perf_counter() - start,
+                   note="`streamlit run app.py` headless on loopback; server up, no page rendered yet")
+    finally:
+        _stop(proc)
 
 
 CHROMIUM = os.environ.get("SEAL_CHROMIUM", "/usr/bin/chromium")
@@ -467,7 +481,6 @@ def bench_app_browser(app: Path) -> Row:
     first script run finished (``data-test-script-state="notRunning"`` on the app root) with elements on it.
     """
     import shutil
-    import urllib.request
 
     name = "App cold start → first render in headless Chromium"
     browser_path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
@@ -478,29 +491,19 @@ def bench_app_browser(app: Path) -> Row:
     if not browser_path:
         return Row(name, note="skipped: chromium not found")
     port = _free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-    cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=browser_path, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                                           "--disable-background-networking", "--disable-component-update",
+                                           "--disable-sync"])
         proc = None
         try:
             page = browser.new_page()
             start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    stdin=subprocess.DEVNULL, cwd=app.parent)
-            while True:
-                if proc.poll() is not None:
-                    return Row(name, result="ERROR", note=f"streamlit exited {proc.returncode}")
-                if time.perf_counter() - start > APP_TIMEOUT_S:
-                    return Row(name, result="ERROR", note=f"server not up within {APP_TIMEOUT_S} s")
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                        break
-                except OSError:
-                    time.sleep(0.05)
+            proc = _start_streamlit(app, port)
+            problem = _wait_healthy(proc, port, start)
+            if problem:
+                return Row(name, result="ERROR", note=problem)
             page.goto(f"http://127.0.0.1:{port}", timeout=APP_TIMEOUT_S * 1000)
             page.wait_for_selector(RENDERED_SELECTOR, timeout=APP_TIMEOUT_S * 1000)
             wall = time.perf_counter() - start
@@ -508,12 +511,7 @@ def bench_app_browser(app: Path) -> Row:
             exceptions = page.locator('[data-testid="stException"]').count()
         finally:
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                _stop(proc)
             browser.close()
     row = Row(name, wall_s=wall, note=f"`streamlit run` start → first script run finished in the page "
                                       f"({elements} elements); browser launched beforehand")
