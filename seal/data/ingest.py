@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal.carbon.defaults import J_PER_KWH
 from seal.data.names import is_moe_architecture, model_family, params_from_name
 from seal.data.schema import BENCHMARK_RUNS
 from seal.errors import DataSourceError, SealError
 
-KWH_TO_J = 3.6e6                  # J per kWh
 LLM_PERF_INPUT_TOKENS = 256       # tokens, input sequence length of every LLM-Perf run
 LLM_PERF_DECODE_TOKENS = 63       # tokens covered by LLM-Perf decode energy (64 generated - 1 from prefill)
 BYTES_PER_WEIGHT_16BIT = 2.0      # bytes, for the weights-memory fallback of the parameter count
@@ -154,7 +154,7 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
     raw = _read_bytes(data)
     frame = _read_csv(raw, source, source_file, LLM_PERF_REQUIRED)
     failed = _col(frame, "report.traceback").notna()
-    energies = {f"{p}_{k}": _num(frame, f"report.{p}.energy.{k}") * KWH_TO_J
+    energies = {f"{p}_{k}": _num(frame, f"report.{p}.energy.{k}") * J_PER_KWH
                 for p in ("prefill", "decode") for k in ("gpu", "cpu", "ram")}
     device = _col(frame, "config.backend.device").astype("object").fillna("cuda").astype(str)
     is_cpu = device.eq("cpu")
