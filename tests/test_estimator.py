@@ -243,3 +243,31 @@ def test_a_batch_scores_each_request_as_if_alone():
             assert np.allclose(together[col], alone[col], rtol=1e-9, equal_nan=True), col
         else:
             assert together[col].astype(str).tolist() == alone[col].astype(str).tolist(), col
+
+
+def test_configuration_plans_are_memoised_per_model_and_follow_its_fitted_state():
+    # every batch of a streamed log repeats its configurations, so the per-configuration work is memoised on the
+    # model; replacing a fitted attribute (a refit, other intervals) must never serve a stale plan
+    import copy
+
+    from seal.estimator.artifact import load_model
+
+    model = copy.copy(load_model())
+    model.__dict__.pop("_plan_cache", None)
+    frame = pd.DataFrame({"model": ["gpt-4o", "acme/custom-13b", "gpt-4o"], "gpu": ["H100", "A100", "H100"],
+                          "input_tokens": [300.0, 40.0, 2000.0], "output_tokens": [100.0, 10.0, 5.0]})
+    first = estimate_energy(frame, model=model)
+    assert len(model._plan_cache) == 1
+    again = estimate_energy(frame.iloc[[1, 0, 2]], model=model).iloc[[1, 0, 2]]   # configurations in other order
+    assert len(model._plan_cache) == 2   # the configurations' order is part of the key
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, estimate_energy(frame, model=model))
+    assert len(model._plan_cache) == 2
+
+    wider = copy.deepcopy(model.intervals_)
+    for table in wider.values():
+        table["interpolation"]["request"] = [-2.0, 2.0]
+    model.intervals_ = wider
+    widened = estimate_energy(frame, model=model)
+    assert (widened["gpu_energy_high_j"] > first["gpu_energy_high_j"]).all()
+    pd.testing.assert_series_equal(widened["gpu_energy_j"], first["gpu_energy_j"])

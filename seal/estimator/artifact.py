@@ -64,3 +64,17 @@ def load_model(path: str | Path | None = None):
     model.provenance_ = payload.get("provenance", {})
     model.latency_log_sd_ = float(payload.get("latency_log_sd", 0.25))
     return model
+
+
+def shared_model(path: str | Path | None = None):
+    """The artifact's model loaded once per file and modification time, and shared (``estimate_energy``'s default):
+    treat it as read-only; :func:`load_model` gives a fresh object to change. Sharing lets every batch of a streamed
+    log reuse the per-configuration plans memoised on the model (:func:`seal.estimator.estimate.config_plan`)."""
+    path = Path(path or DEFAULT_ARTIFACT)
+    read_artifact(path)   # the same errors as load_model
+    return _shared(str(path), path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(path: str, mtime: float):
+    return load_model(path)

@@ -7,6 +7,7 @@ latency when one is given, and label the basis, sources and warnings.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -257,28 +258,23 @@ def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return key.astype(np.intp), configs
 
 
-def request_physics_frame(per_config: pd.DataFrame, cfg: np.ndarray, gpus: np.ndarray, t_in: np.ndarray,
-                          t_out: np.ndarray) -> dict[str, np.ndarray]:
+def request_physics_frame(per_config: dict[str, np.ndarray | None], cfg: np.ndarray, gpus: np.ndarray,
+                          t_in: np.ndarray, t_out: np.ndarray) -> dict[str, np.ndarray]:
     """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) as a dict of arrays, from the
-    configurations' one: config columns broadcast with ``cfg``, per-request GPU count and token counts (>= 0)."""
-    columns = {col: per_config[col].to_numpy()[cfg] for col in per_config.columns if col != "scheme"}
-    # no quantized weights: no per-request scheme strings (physics.quant_costs reads None as "none quantized")
-    columns["scheme"] = per_config["scheme"].to_numpy()[cfg] if per_config["quantized"].any() else None
+    configurations' one (a dict of arrays; ``scheme`` None when no weight is quantized): config columns broadcast
+    with ``cfg``, per-request GPU count and token counts (>= 0)."""
+    columns = {col: None if values is None else values[cfg] for col, values in per_config.items()}
     columns.update(gpus=np.asarray(gpus, dtype=float), t_in=t_in, t_out=t_out)
     return columns
 
 
-def _differs(size: dict[str, np.ndarray], end: str) -> np.ndarray:
-    """Configurations whose ``low`` / ``high`` end of the size range differs from the point size."""
-    return (size[f"params_{end}_b"] != size["params_b"]) | (size[f"active_params_{end}_b"] != size["active_params_b"])
-
-
-def _with_rows(mid: dict[str, np.ndarray], run, params_col: str, active_col: str, rows: np.ndarray) -> dict:
-    """``mid`` with the requests where ``rows`` is true re-run at other sizes (the rest are identical to ``mid``)."""
+def _with_rows(mid: dict[str, np.ndarray], run, end: str, rows: np.ndarray) -> dict:
+    """``mid`` with the requests where ``rows`` is true re-run at the ``end`` of the size range (the rest are
+    identical to ``mid``)."""
     if not rows.any():
         return mid
     idx = np.flatnonzero(rows)
-    sub = run(params_col, active_col, idx)
+    sub = run(end, idx)
     out = {}
     for key in ("prefill_energy_j", "decode_energy_j"):
         values = mid[key].copy()
@@ -303,6 +299,123 @@ def _sources(gpu: str, eager: bool, latency_driven: bool, gpu_sources: dict) -> 
     return ";".join(names + (["latency"] if latency_driven else []))
 
 
+# Size columns of each end of a model's size range (total, active).
+SIZE_ENDS = {"mid": ("params_b", "active_params_b"), "low": ("params_low_b", "active_params_low_b"),
+             "high": ("params_high_b", "active_params_high_b")}
+PLAN_CACHE_SIZE = 64   # plans kept per model: one per distinct set of configurations in a batch
+_PLAN_LOCK = threading.Lock()
+
+
+def config_plan(configs: pd.DataFrame, model: Any, db_path=None) -> dict[str, Any]:
+    """Everything about the distinct configurations (:func:`configurations`) that does not depend on the
+    requests' token counts: sizes and their range, serving set-up, the physics frame at each end of the size
+    range, regime, transfer/extrapolation flags, interval bounds, basis and sources labels. Arrays are per
+    configuration and read-only to the caller.
+
+    Every batch of a streamed log repeats the same few configurations, so plans are memoised on ``model`` (see
+    :func:`_plan_key`); an error (unknown model, GPU or precision) is raised every time, never cached.
+    """
+    key = _plan_key(configs, model, db_path)
+    cache = getattr(model, "__dict__", {}).get("_plan_cache") if key is not None else None
+    if cache is not None and key in cache:
+        return cache[key][1]
+    plan = _build_plan(configs, model, db_path)
+    if key is not None and hasattr(model, "__dict__"):
+        with _PLAN_LOCK:   # app sessions share the default model across threads
+            cache = model.__dict__.setdefault("_plan_cache", {})
+            if len(cache) >= PLAN_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = (_fitted_state(model), plan)   # keeps the fitted objects alive: their ids stay unique
+    return plan
+
+
+def _fitted_state(model: Any) -> tuple:
+    """The fitted attributes a plan depends on (a refit or a new artifact replaces these objects)."""
+    return tuple(getattr(model, name, None) for name in
+                 ("params_", "coef_", "intervals_", "gpu_rows_", "train_gpus_", "gpu_sources_",
+                  "train_max_params_b_", "feature_range_", "latency_log_sd_"))
+
+
+def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
+    """Memo key of a plan: the configurations' values, the model's fitted objects (by identity) and the
+    catalogue's version (store path and mtime); None when the configurations cannot be hashed."""
+    from seal.data.catalogue import _store_models_key
+
+    values = configs.astype(object).where(configs.notna(), None)
+    try:
+        key = (tuple(configs.columns), tuple(values.itertuples(index=False, name=None)),
+               tuple(map(id, _fitted_state(model))), _store_models_key(db_path))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> dict[str, Any]:
+    """The plan of :func:`config_plan`, computed."""
+    from seal.data.gpus import load_gpus
+    from seal.estimator.model import physics_frame
+
+    gpus_table = load_gpus()
+    sizes = resolve_sizes(configs, db_path=db_path)
+    setup = serving_setup(configs, sizes, gpus_table)
+    size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
+                                                    "active_params_low_b", "active_params_high_b")}
+    batch = setup["batch_size"].to_numpy()
+    eager = batch <= 1.0
+    # the physics frame of the configurations (GPU count and tokens are set per request)
+    per_config = physics_frame(pd.DataFrame({
+        "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
+        "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
+        "compute_dtype": setup["compute_dtype"], "gpu": setup["gpu_model"], "gpus": 1.0,
+        "batch_size": setup["batch_size"], "input_tokens": 0.0, "output_tokens": 0.0, "eager": eager},
+        index=configs.index), gpus_table)
+    base = {col: per_config[col].to_numpy() for col in per_config.columns
+            if col not in ("scheme", "gpus", "t_in", "t_out")}
+    # no quantized weights: no per-request scheme strings (physics.quant_costs reads None as "none quantized")
+    base["scheme"] = per_config["scheme"].to_numpy() if per_config["quantized"].any() else None
+    physics_at = {end: {**base, "n_tot": size[p], "n_act": size[a]} for end, (p, a) in SIZE_ENDS.items()}
+
+    gpu_rows = getattr(model, "gpu_rows_", None) or {g: {"eager": MIN_GPU_ROWS, "served": MIN_GPU_ROWS}
+                                                     for g in getattr(model, "train_gpus_", [])}
+    gpu_model = setup["gpu_model"].to_numpy(dtype=object)
+    transferred = _per_gpu_regime(
+        gpu_model, eager, lambda g, e: gpu_rows.get(g, {}).get("eager" if e else "served", 0) < MIN_GPU_ROWS
+    ).astype(bool)
+    extrapolated = size["params_high_b"] > getattr(model, "train_max_params_b_", np.inf)
+    log_bounds = {phase: _situation_bounds(model, phase, transferred, extrapolated, eager)
+                  for phase in ("prefill", "decode", "request")}
+    basis = np.where(transferred, "transferred-gpu",
+                     np.where(extrapolated, "extrapolated-size", "regression")).astype(object)
+    gpu_sources = getattr(model, "gpu_sources_", {})
+    sources = [_per_gpu_regime(gpu_model, eager, lambda g, e, lat=lat: _sources(g, e, lat, gpu_sources))
+               for lat in (False, True)]
+
+    def differs(end: str) -> np.ndarray:
+        p, a = SIZE_ENDS[end]
+        return (size[p] != size["params_b"]) | (size[a] != size["active_params_b"])
+
+    return {
+        "size": size, "batch": batch, "eager": eager,
+        "user_gpus": setup["user_gpus"].to_numpy(), "bytes_per_param": setup["bytes_per_param"].to_numpy(),
+        "memory_gb": setup["memory_gb"].to_numpy(),
+        "kv_per_token": kv_bytes_per_token(size["params_high_b"], size["active_params_high_b"]),
+        "default_setup": setup["default_setup"].to_numpy(dtype=bool),
+        "gpu_model": gpu_model, "precision": setup["precision"].to_numpy(dtype=object),
+        "physics": physics_at,
+        "ranged": (size["params_low_b"] != size["params_high_b"])
+                  | (size["active_params_low_b"] != size["active_params_high_b"]),
+        "differs_low": differs("low"), "differs_high": differs("high"),
+        "size_unpublished": sizes["size_unpublished"].to_numpy(dtype=bool),
+        "size_from_name": sizes["size_from_name"].to_numpy(dtype=bool),
+        "transferred": transferred, "extrapolated": extrapolated,
+        "log_bounds": log_bounds,
+        "exp_bounds": {phase: tuple(np.exp(q) for q in qs) for phase, qs in log_bounds.items()},
+        "basis_labels": np.concatenate([basis, basis + "+latency", np.array(["latency"], dtype=object)]),
+        "sources_labels": np.concatenate(sources),
+    }
+
+
 def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
     """Add per-request GPU energy (J) with its 80 % interval to a prepared request frame.
 
@@ -321,13 +434,11 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     Raises:
         SealError: an unknown model without a size, an unknown GPU or precision, impossible counts.
     """
-    from seal.data.gpus import load_gpus
-    from seal.estimator.artifact import load_model
-    from seal.estimator.model import physics_frame
+    from seal.estimator.artifact import shared_model
     from seal.logs.normalize import labels_column, with_columns
 
     if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        model = load_model(model)
+        model = shared_model(model)
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if len(out) == 0:
         for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
@@ -336,59 +447,38 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         for col in ("estimate_basis", "sources", "warnings"):
             out[col] = pd.Series(dtype=object)
         return out
-    gpus_table = load_gpus()
     # Everything but the token counts (and latency) is a property of the request's configuration: resolve
-    # sizes, serving set-up and flags once per distinct configuration, then broadcast with `cfg` (row -> config).
+    # sizes, serving set-up and flags once per distinct configuration (the plan), then broadcast with `cfg`.
     cfg, configs = configurations(out)
-    sizes = resolve_sizes(configs, db_path=db_path)
-    setup = serving_setup(configs, sizes, gpus_table)
+    plan = config_plan(configs, model, db_path)
+    size = plan["size"]
     counts_in, counts_out = _num(out, "input_tokens"), _num(out, "output_tokens")
     t_in, t_out = _tokens(counts_in), _tokens(counts_out)
     context = np.nan_to_num(counts_in) + np.nan_to_num(counts_out)
-    size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
-                                                    "active_params_low_b", "active_params_high_b")}
-    batch_cfg = setup["batch_size"].to_numpy()
-    eager_cfg = batch_cfg <= 1.0
-    kv_per_token = kv_bytes_per_token(size["params_high_b"], size["active_params_high_b"])
-    gpus, too_few_gpus = gpu_counts(setup["user_gpus"].to_numpy()[cfg], size["params_high_b"][cfg],
-                      setup["bytes_per_param"].to_numpy()[cfg], setup["memory_gb"].to_numpy()[cfg],
-                      kv_per_token[cfg], batch_cfg[cfg], context)
+    batch_cfg, eager_cfg = plan["batch"], plan["eager"]
+    gpus, too_few_gpus = gpu_counts(plan["user_gpus"][cfg], size["params_high_b"][cfg],
+                                    plan["bytes_per_param"][cfg], plan["memory_gb"][cfg],
+                                    plan["kv_per_token"][cfg], batch_cfg[cfg], context)
 
-    # the physics frame of the configurations (GPU count and tokens are set per request in `run`)
-    per_config = physics_frame(pd.DataFrame({
-        "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
-        "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
-        "compute_dtype": setup["compute_dtype"], "gpu": setup["gpu_model"], "gpus": 1.0,
-        "batch_size": setup["batch_size"], "input_tokens": 0.0, "output_tokens": 0.0, "eager": eager_cfg},
-        index=configs.index), gpus_table)
-
-    def run(params_col: str, active_col: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Physics + correction for the requests ``rows`` (all when None) at the given size columns."""
-        at_size = per_config.assign(n_tot=size[params_col], n_act=size[active_col])  # sizes are never NaN here
+    def run(end: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Physics + correction for the requests ``rows`` (all when None) at the ``end`` of the size range."""
         take = cfg if rows is None else cfg[rows]
         pick = (lambda a: a) if rows is None else (lambda a: a[rows])  # noqa: E731
-        return model.predict_physics(request_physics_frame(at_size, take, pick(gpus), pick(t_in), pick(t_out)))
+        return model.predict_physics(request_physics_frame(plan["physics"][end], take, pick(gpus), pick(t_in),
+                                                           pick(t_out)))
 
-    mid = run("params_b", "active_params_b")
-    ranged_cfg = (size["params_low_b"] != size["params_high_b"]) | \
-                 (size["active_params_low_b"] != size["active_params_high_b"])
+    mid = run("mid")
+    ranged_cfg = plan["ranged"]
     ranged = ranged_cfg[cfg]
-    low = _with_rows(mid, run, "params_low_b", "active_params_low_b", _differs(size, "low")[cfg])
-    high = _with_rows(mid, run, "params_high_b", "active_params_high_b", _differs(size, "high")[cfg])
+    low = _with_rows(mid, run, "low", plan["differs_low"][cfg])
+    high = _with_rows(mid, run, "high", plan["differs_high"][cfg])
 
-    gpu_rows = getattr(model, "gpu_rows_", None) or {g: {"eager": MIN_GPU_ROWS, "served": MIN_GPU_ROWS}
-                                                     for g in getattr(model, "train_gpus_", [])}
-    gpu_cfg = setup["gpu_model"].to_numpy(dtype=object)
-    transferred_cfg = _per_gpu_regime(
-        gpu_cfg, eager_cfg, lambda g, e: gpu_rows.get(g, {}).get("eager" if e else "served", 0) < MIN_GPU_ROWS
-    ).astype(bool)
-    extrapolated_cfg = size["params_high_b"] > getattr(model, "train_max_params_b_", np.inf)
-    transferred, extrapolated, eager = transferred_cfg[cfg], extrapolated_cfg[cfg], eager_cfg[cfg]
+    gpu_cfg = plan["gpu_model"]
+    transferred_cfg, extrapolated_cfg = plan["transferred"], plan["extrapolated"]
+    transferred, extrapolated = transferred_cfg[cfg], extrapolated_cfg[cfg]
 
     res: dict[str, np.ndarray] = {}
-    bounds = {phase: tuple(np.exp(q)[cfg] for q in _situation_bounds(model, phase, transferred_cfg,
-                                                                     extrapolated_cfg, eager_cfg))
-              for phase in ("prefill", "decode", "request")}
+    bounds = {phase: tuple(q[cfg] for q in plan["exp_bounds"][phase]) for phase in ("prefill", "decode", "request")}
     for phase in ("prefill", "decode"):
         exp_lo, exp_hi = bounds[phase]
         e = mid[f"{phase}_energy_j"]
@@ -404,17 +494,15 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     latency = _num(out, "latency_s")
     ttft = _num(out, "ttft_s")
     has_lat = np.isfinite(latency) & (latency > 0)
-    basis_cfg = np.where(transferred_cfg, "transferred-gpu",
-                         np.where(extrapolated_cfg, "extrapolated-size", "regression")).astype(object)
-    # estimate_basis as codes into basis_labels (per configuration, "+latency" variants, "latency"): built as a
-    # text column once at the end (see labels_column) instead of per-row string concatenation
-    n_cfg = len(basis_cfg)
-    basis_labels = np.concatenate([basis_cfg, basis_cfg + "+latency", np.array(["latency"], dtype=object)])
+    # estimate_basis as codes into the plan's basis labels (per configuration, "+latency" variants, "latency"):
+    # built as a text column once at the end (see labels_column) instead of per-row string concatenation
+    n_cfg = len(configs)
+    basis_labels = plan["basis_labels"]
     basis_code = cfg
     latency_driven = np.zeros(len(out), dtype=bool)
     if has_lat.any():
         gpus_n, batch = gpus, batch_cfg[cfg]
-        r_lo, r_hi = (q[cfg] for q in _situation_bounds(model, "request", transferred_cfg, extrapolated_cfg, eager_cfg))
+        r_lo, r_hi = (q[cfg] for q in plan["log_bounds"]["request"])
         has_ttft = np.isfinite(ttft) & (ttft >= 0) & (ttft <= latency)
         pred_pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
         pred_dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
@@ -425,7 +513,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         e_lat = e_lat_pf + e_lat_dc
         sd_size = np.maximum((r_hi - r_lo) / (2 * INTERVAL_Z), 1e-3)
         sd_known = float(getattr(model, "latency_log_sd_", LATENCY_LOG_SD_KNOWN_BATCH))
-        sd_lat = np.where(setup["default_setup"].to_numpy()[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
+        sd_lat = np.where(plan["default_setup"][cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
         w_lat = np.where(has_lat, 1.0 / sd_lat ** 2, 0.0)
         w_size = 1.0 / sd_size ** 2
         frac = w_lat / (w_lat + w_size)
@@ -455,17 +543,14 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         basis_code = np.where(latency_driven, 2 * n_cfg, cfg + n_cfg * has_lat)
 
     # ------------------------------------------------ sources and warnings
-    gpu_sources = getattr(model, "gpu_sources_", {})
-    src_cfg = [_per_gpu_regime(gpu_cfg, eager_cfg, lambda g, e, lat=lat: _sources(g, e, lat, gpu_sources))
-               for lat in (False, True)]
-    sources_labels, sources_code = np.concatenate(src_cfg), cfg + n_cfg * latency_driven
+    sources_labels, sources_code = plan["sources_labels"], cfg + n_cfg * latency_driven
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
     warnings = _add_codes(existing, {
-        "default-serving-setup": setup["default_setup"].to_numpy()[cfg],
+        "default-serving-setup": plan["default_setup"][cfg],
         # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
-        "model-arch-not-released": (ranged_cfg & sizes["size_unpublished"].to_numpy())[cfg],
-        "params-from-name": sizes["size_from_name"].to_numpy()[cfg],
+        "model-arch-not-released": (ranged_cfg & plan["size_unpublished"])[cfg],
+        "params-from-name": plan["size_from_name"][cfg],
         "transferred-gpu": transferred,
         "extrapolated-size": extrapolated,
         "latency-driven": latency_driven,
@@ -477,7 +562,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "gpu_model": labels_column(gpu_cfg, cfg, out.index),
         "gpus": gpus.astype(np.int64),
         "batch_size": batch_cfg[cfg],
-        "precision": labels_column(setup["precision"].to_numpy(dtype=object), cfg, out.index),
+        "precision": labels_column(plan["precision"], cfg, out.index),
     })
     columns.update({col: res[col] for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
                                               "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j")})
