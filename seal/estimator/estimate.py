@@ -341,10 +341,9 @@ def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
     catalogue's version (store path and mtime); None when the configurations cannot be hashed."""
     from seal.data.catalogue import _store_models_key
 
-    values = configs.astype(object).where(configs.notna(), None)
     try:
-        key = (tuple(configs.columns), tuple(values.itertuples(index=False, name=None)),
-               tuple(map(id, _fitted_state(model))), _store_models_key(db_path))
+        values = tuple(tuple(None if pd.isna(v) else v for v in configs[col].tolist()) for col in configs.columns)
+        key = (tuple(configs.columns), values, tuple(map(id, _fitted_state(model))), _store_models_key(db_path))
         hash(key)
     except TypeError:
         return None
