@@ -566,6 +566,11 @@ def apply_targets(rows: list[Row], ecologits: Row | None) -> list[Row]:
             extra.append(Row(f"Speed-up: CLI parquet {best.rows:,} rows (end to end) ÷ EcoLogits",
                              note=f"{ratio:,.0f}×", target=f"≥ {TARGET_SPEEDUP:g}×",
                              result="PASS" if ratio >= TARGET_SPEEDUP else "FAIL", extra={"ratio": ratio}))
+            one_m = [r for r in parquet if r.rows == 1_000_000 and r is not best]
+            if one_m:   # the same comparison with the interpreter's start-up (~0.35 s of imports) in the time
+                ratio = one_m[0].rate_per_s / ecologits.rate_per_s
+                extra.append(Row("Speed-up: CLI parquet 1,000,000 rows (start-up included) ÷ EcoLogits",
+                                 note=f"{ratio:,.0f}×", extra={"ratio": ratio}))
         inproc = [r for r in rows if r.measurement.startswith("seal.estimate in-process") and r.rate_per_s]
         if inproc:
             ratio = inproc[0].rate_per_s / ecologits.rate_per_s
