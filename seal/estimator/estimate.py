@@ -330,10 +330,11 @@ def config_plan(configs: pd.DataFrame, model: Any, db_path=None) -> dict[str, An
 
 
 def _fitted_state(model: Any) -> tuple:
-    """The fitted attributes a plan depends on (a refit or a new artifact replaces these objects)."""
+    """The fitted attributes a plan depends on: which GPUs were measured, the largest training size, the
+    interval tables and the sources (a refit or a new artifact replaces these objects; the physics constants and
+    the correction are applied per request, outside the plan)."""
     return tuple(getattr(model, name, None) for name in
-                 ("params_", "coef_", "intervals_", "gpu_rows_", "train_gpus_", "gpu_sources_",
-                  "train_max_params_b_", "feature_range_", "latency_log_sd_"))
+                 ("gpu_rows_", "train_gpus_", "train_max_params_b_", "intervals_", "gpu_sources_"))
 
 
 def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
