@@ -412,26 +412,29 @@ def bench_prompts(folder: Path) -> list[Row]:
 
 
 # ---------------------------------------------------------------- app
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _start_streamlit(app: Path, port: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
-    """``streamlit run app`` headless on 127.0.0.1:``port`` (the venv's streamlit next to this interpreter)."""
+def start_streamlit(app: Path, port: int, *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    env: dict | None = None) -> subprocess.Popen:
+    """``streamlit run app`` headless on 127.0.0.1:``port`` (the venv's streamlit next to this interpreter), no
+    file watcher. Shared with the browser test."""
     streamlit = Path(sys.executable).with_name("streamlit")
     base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
     cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr, stdin=subprocess.DEVNULL, cwd=app.parent)
+           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    return subprocess.Popen(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=app.parent, env=env)
 
 
-def _wait_healthy(proc: subprocess.Popen, port: int, start: float) -> str | None:
+def wait_healthy(proc: subprocess.Popen, port: int, start: float, timeout_s: float = APP_TIMEOUT_S) -> str | None:
     """Poll ``/_stcore/health`` until it answers 200; ``None`` then, else why not (exited / timed out)."""
     import urllib.request
 
-    while time.perf_counter() - start < APP_TIMEOUT_S:
+    while time.perf_counter() - start < timeout_s:
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
             return f"streamlit exited {proc.returncode}: {(err or [''])[-1][:200]}"
@@ -442,10 +445,11 @@ def _wait_healthy(proc: subprocess.Popen, port: int, start: float) -> str | None
         except OSError:
             pass
         time.sleep(0.05)
-    return f"no 200 within {APP_TIMEOUT_S} s"
+    return f"no 200 within {timeout_s:g} s"
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``; kill it if it has not exited after 10 s."""
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -457,17 +461,17 @@ def _stop(proc: subprocess.Popen) -> None:
 def bench_app_health(app: Path) -> Row:
     """Start ``streamlit run app`` headless; seconds until ``/_stcore/health`` answers 200."""
     name = "App cold start → /_stcore/health 200"
-    port = _free_port()
+    port = free_port()
     start = time.perf_counter()
-    proc = _start_streamlit(app, port, stderr=subprocess.PIPE)
+    proc = start_streamlit(app, port, stderr=subprocess.PIPE)
     try:
-        problem = _wait_healthy(proc, port, start)
+        problem = wait_healthy(proc, port, start)
         if problem:
             return Row(name, result="ERROR", note=problem)
         return Row(name, wall_s=time.perf_counter() - start,
                    note="`streamlit run app.py` headless on loopback; server up, no page rendered yet")
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 CHROMIUM = os.environ.get("SEAL_CHROMIUM", "/usr/bin/chromium")
@@ -490,7 +494,7 @@ def bench_app_browser(app: Path) -> Row:
         return Row(name, note="skipped: playwright not installed")
     if not browser_path:
         return Row(name, note="skipped: chromium not found")
-    port = _free_port()
+    port = free_port()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=browser_path, headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -500,8 +504,8 @@ def bench_app_browser(app: Path) -> Row:
         try:
             page = browser.new_page()
             start = time.perf_counter()
-            proc = _start_streamlit(app, port)
-            problem = _wait_healthy(proc, port, start)
+            proc = start_streamlit(app, port)
+            problem = wait_healthy(proc, port, start)
             if problem:
                 return Row(name, result="ERROR", note=problem)
             page.goto(f"http://127.0.0.1:{port}", timeout=APP_TIMEOUT_S * 1000)
@@ -511,7 +515,7 @@ def bench_app_browser(app: Path) -> Row:
             exceptions = page.locator('[data-testid="stException"]').count()
         finally:
             if proc is not None:
-                _stop(proc)
+                stop_process(proc)
             browser.close()
     row = Row(name, wall_s=wall, note=f"`streamlit run` start → first script run finished in the page "
                                       f"({elements} elements); browser launched beforehand")

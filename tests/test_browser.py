@@ -10,11 +10,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -46,47 +43,25 @@ def _require_browser() -> str:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The app served by `streamlit run app.py` on a free loopback port, with no data store (the offline path)."""
+    from seal.bench import free_port, start_streamlit, stop_process, wait_healthy
+
     _require_browser()
     tmp = tmp_path_factory.mktemp("app")
-    port = _free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [str(streamlit) if streamlit.exists() else sys.executable, *([] if streamlit.exists() else ["-m", "streamlit"]),
-           "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    port = free_port()
     env = {**os.environ, "SEAL_DB": str(tmp / "no-store" / "seal.duckdb")}
-    log = open(tmp / "streamlit.log", "w")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
+    with open(tmp / "streamlit.log", "w") as log:
+        proc = start_streamlit(REPO / "app.py", port, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            problem = wait_healthy(proc, port, time.perf_counter(), timeout_s=90)
+            if problem:
+                log.flush()
+                pytest.fail(f"streamlit did not start ({problem}): {(tmp / 'streamlit.log').read_text()[-2000:]}")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_process(proc)
 
 
 def _tiny_log(path: Path) -> Path:
