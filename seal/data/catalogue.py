@@ -185,7 +185,7 @@ def build_models_table(open_llm: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ resolving names
-def _store_models_key(db_path: str | Path | None) -> tuple:
+def catalogue_version(db_path: str | Path | None) -> tuple:
     """Cache key of the catalogue: the store's path and mtime, or the EcoLogits package alone."""
     from seal.data import store
 
@@ -263,7 +263,7 @@ def _catalogue_cached(key: tuple) -> tuple[pd.DataFrame, _Index]:
 
 
 def _table(db_path: str | Path | None) -> tuple[pd.DataFrame, _Index]:
-    return _catalogue_cached(_store_models_key(db_path))
+    return _catalogue_cached(catalogue_version(db_path))
 
 
 def _lookup_exact(name: str, index: dict[str, int]) -> int:
@@ -306,13 +306,13 @@ def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: b
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    small = _resolved_uniques_cached(_store_models_key(db_path), tuple(uniques[i] for i in order), loose)
+    small = _resolved_uniques_cached(catalogue_version(db_path), tuple(uniques[i] for i in order), loose)
     return _take_resolved(small, codes, len(uniques), names.index)
 
 
 @functools.lru_cache(maxsize=64)
 def _resolved_uniques_cached(key: tuple, uniques: tuple, loose: bool) -> pd.DataFrame:
-    """:func:`_resolve_uniques` of the catalogue ``key`` (see :func:`_store_models_key`); never modified."""
+    """:func:`_resolve_uniques` of the catalogue ``key`` (see :func:`catalogue_version`); never modified."""
     table, index = _catalogue_cached(key)
     return _resolve_uniques(np.array(uniques, dtype=object), table, index, loose=loose)
 

@@ -340,11 +340,11 @@ def _fitted_state(model: Any) -> tuple:
 def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
     """Memo key of a plan: the configurations' values, the model's fitted objects (by identity) and the
     catalogue's version (store path and mtime); None when the configurations cannot be hashed."""
-    from seal.data.catalogue import _store_models_key
+    from seal.data.catalogue import catalogue_version
 
     try:
         values = tuple(tuple(None if pd.isna(v) else v for v in configs[col].tolist()) for col in configs.columns)
-        key = (tuple(configs.columns), values, tuple(map(id, _fitted_state(model))), _store_models_key(db_path))
+        key = (tuple(configs.columns), values, tuple(map(id, _fitted_state(model))), catalogue_version(db_path))
         hash(key)
     except TypeError:
         return None
