@@ -3,6 +3,7 @@ concurrent readers. Counts are taken from ../shared/data with ``csv``/``json``, 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -37,6 +38,12 @@ def _count_mlenergy(shared: Path) -> int:
     return len(list((shared / "mlenergy-v2" / "raw").rglob("bs*+tp*+pp*.json")))
 
 
+def _count_mlenergy_v3(shared: Path) -> int:
+    """Configurations in the v3 model files, counted with the json module alone."""
+    return sum(len(json.loads(p.read_text(encoding="utf-8"))["configurations"])
+               for p in (shared / "mlenergy-v3" / "public" / "data" / "models").glob("*.json"))
+
+
 def _count_open_llm(shared: Path) -> int:
     with open(shared / "llm-perf-leaderboard" / "open-llm-leaderboard-llm-df.csv", newline="", encoding="utf-8") as fh:
         return len({r["fullname"] for r in csv.DictReader(fh)})
@@ -63,7 +70,9 @@ def test_pulled_store_row_counts_match_the_files(pulled_store, shared_data):
     counts = _runs_by_source(pulled_store)
     assert counts["llm-perf"] == _count_llm_perf(shared_data) == 623
     assert counts["mlenergy-v2"] == _count_mlenergy(shared_data) == 356
+    assert counts["mlenergy-v3"] == _count_mlenergy_v3(shared_data) == 364
     status = store.status(pulled_store).set_index("source")
+    assert status.loc["mlenergy-v3", "rows"] == counts["mlenergy-v3"]
     assert status.loc["llm-perf", "rows"] == counts["llm-perf"]
     assert status.loc["mlenergy-v2", "rows"] == counts["mlenergy-v2"]
     assert status.loc["open-llm-leaderboard", "rows"] == _count_open_llm(shared_data)
@@ -231,9 +240,9 @@ def test_cli_status_and_error(pulled_store, tmp_path, capsys):
 
     assert main(["--db", str(pulled_store), "data", "status"]) == 0
     out = capsys.readouterr().out
-    for name in ("llm-perf", "mlenergy-v2", "open-llm-leaderboard", "ecologits"):
+    for name in ("llm-perf", "mlenergy-v2", "mlenergy-v3", "open-llm-leaderboard", "ecologits"):
         assert name in out
-    assert "623" in out and "356" in out
+    assert "623" in out and "356" in out and "364" in out
     code = main(["--db", str(tmp_path / "x.duckdb"), "data", "pull", "--quiet", "--source", "llm-perf",
                  "--mirror", str(tmp_path / "no-such-mirror")])
     err = capsys.readouterr().err.strip()
@@ -265,11 +274,11 @@ def test_concurrent_readers(pulled_store, tmp_path):
                  for _ in range(2)]
         outs = {int(p.communicate(timeout=120)[0]) for p in procs}
         assert all(p.returncode == 0 for p in procs)
-        assert counts == outs == {979}
+        assert counts == outs == {1343}
         # a rebuild while a reader holds the old file: os.replace swaps it, the old connection still reads the
         # old store, and new readers in the same process see the new one at once
         store.write_store(db, {"benchmark_runs": pd.DataFrame({"source": ["x"]})})
-        assert held.execute("SELECT count(*) FROM benchmark_runs").fetchone()[0] == 979
+        assert held.execute("SELECT count(*) FROM benchmark_runs").fetchone()[0] == 1343
         assert len(store.read_table("benchmark_runs", db)) == 1
         con = store.connect(db)
         try:
@@ -299,3 +308,58 @@ def test_read_table_cache_follows_the_file(pulled_store, tmp_path):
     assert store.read_table("t", db)["a"].tolist() == [1, 2, 3]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.duckdb"]
     assert os.path.exists(db)
+
+
+# ------------------------------------------------------------------ ML.ENERGY v3
+def test_mlenergy_v3_manifest_lists_exactly_the_files_present(shared_data):
+    """The committed manifest names exactly the files of the shared copy, with their sha256."""
+    import hashlib
+
+    from seal.data.sources import SOURCES
+
+    root = shared_data / "mlenergy-v3" / "public" / "data"
+    on_disk = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in root.rglob("*.json")}
+    files = SOURCES["mlenergy-v3"].files
+    listed = {f.mirror_path.removeprefix("mlenergy-v3/public/data/"): f.sha256 for f in files}
+    assert listed == on_disk
+    assert all(f.url.startswith("https://raw.githubusercontent.com/ml-energy/leaderboard/"
+                                "0cd52dab897c5d91a45f4d413038f3b8b4251b0f/public/data/") for f in files)
+
+
+def test_mlenergy_v3_rows_keep_every_field(pulled_store, shared_data):
+    """Each configuration's measured fields reach the store unchanged (checked against the JSON itself)."""
+    runs = store.read_table("benchmark_runs", pulled_store)
+    v3 = runs[runs["source"] == "mlenergy-v3"]
+    path = shared_data / "mlenergy-v3" / "public" / "data" / "models" / "Qwen__Qwen3-235B-A22B-Instruct-2507-FP8__lm-arena-chat.json"
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    mine = v3[v3["source_file"].str.endswith(path.name)].sort_values(["gpu", "gpu_count", "max_batch_size"])
+    assert len(mine) == len(rec["configurations"])
+    want = sorted(rec["configurations"], key=lambda c: (("B200", "H100-SXM").index(
+        {"B200": "B200", "H100": "H100-SXM"}[c["gpu_model"]]), c["num_gpus"], c["max_num_seqs"]))
+    for (_, row), c in zip(mine.iterrows(), want):
+        assert row["request_energy_j"] == pytest.approx(c["energy_per_request_joules"])
+        assert row["energy_per_token_j"] == pytest.approx(c["energy_per_token_joules"])
+        assert row["power_w"] == pytest.approx(c["avg_power_watts"])
+        assert row["throughput_tok_s"] == pytest.approx(c["output_throughput_tokens_per_sec"])
+        assert row["batch_size"] == pytest.approx(c["avg_batch_size"])
+        assert row["max_batch_size"] == c["max_num_seqs"]
+        assert row["itl_p99_s"] == pytest.approx(c["p99_itl_ms"] / 1000)
+        assert row["expert_parallel"] == c["parallelization"]["expert_parallel"]
+        assert row["tensor_parallel"] == c["parallelization"]["tensor_parallel"]
+    assert set(mine["precision"]) == {"fp8"} and set(mine["weight_bits"]) == {8.0}
+    assert set(mine["engine"]) == {"vllm"} and set(mine["architecture"]) == {"MoE"}
+    assert (mine["params_b"] == 235.0).all() and (mine["active_params_b"] == 22.0).all()
+    assert v3["input_tokens"].isna().all()   # prompt lengths are not published
+    engines = dict(runs.groupby("source")["engine"].agg(lambda e: ",".join(sorted(set(e.dropna())))))
+    assert engines["mlenergy-v2"] == "vllm-2024" and "transformers" in engines["llm-perf"]
+
+
+def test_mlenergy_v3_corrupt_file_leaves_the_store(shared_data, tmp_path):
+    mirror = _mirror_copy(shared_data, tmp_path / "m", "mlenergy-v3")
+    victim = sorted((mirror / "mlenergy-v3" / "public" / "data" / "models").glob("*.json"))[3]
+    victim.write_bytes(victim.read_bytes()[:500])
+    db = tmp_path / "s.duckdb"
+    with pytest.raises(DataSourceError, match=r"Source mlenergy-v3: file .*\.json .*truncated or corrupt"):
+        pull(db_path=db, mirror=str(mirror), sources=["mlenergy-v3"], progress=False)
+    assert not db.exists()

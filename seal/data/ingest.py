@@ -42,6 +42,10 @@ LLM_PERF_REQUIRED = (
     "report.prefill.latency.mean",
     "report.decode.latency.mean",
 )
+MLENERGY_V3_REQUIRED = ("model_id", "task", "total_params_billions", "weight_precision", "configurations")
+MLENERGY_V3_CONFIG_REQUIRED = ("gpu_model", "num_gpus", "avg_batch_size", "avg_output_len",
+                               "energy_per_request_joules", "avg_power_watts", "output_throughput_tokens_per_sec")
+_V3_BITS = {"bfloat16": 16.0, "float16": 16.0, "fp8": 8.0, "mxfp4": 4.25, "nvfp4": 4.5}
 MLENERGY_REQUIRED = ("Model", "GPU", "TP", "Energy/req (J)", "Avg Output Tokens", "Avg BS (reqs)")
 OPEN_LLM_REQUIRED = ("fullname", "#Params (B)", "Architecture", "Average ⬆️")
 OPEN_LLM_SCORES = {  # upstream column -> our column (normalised 0-100 leaderboard scores)
@@ -200,6 +204,7 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
         "weight_bits": bits,
         "attn_implementation": attn,
         "backend": _col(frame, "config.backend.name").astype("object"),
+        "engine": _col(frame, "config.backend.name").astype("object").replace({"pytorch": "transformers"}),
         "device": device,
         "gpu_raw": gpu_raw,
         "gpu_count": _num(frame, "config.environment.gpu_count").where(~is_cpu, np.nan),
@@ -271,7 +276,7 @@ def read_mlenergy_run(data: bytes | str | Path, source_file: str, source_version
         "batch_size": rec["Avg BS (reqs)"], "max_batch_size": rec.get("Max BS (reqs)"),
         "input_tokens": None, "output_tokens": rec["Avg Output Tokens"],
         "tpot_s": rec.get("Avg TPOT (s)"), "throughput_tok_s": rec.get("Token tput (tok/s)"),
-        "request_energy_j": rec["Energy/req (J)"], "host_energy_measured": None,
+        "request_energy_j": rec["Energy/req (J)"], "host_energy_measured": None, "engine": "vllm-2024",
     }
 
 
@@ -292,6 +297,79 @@ def read_mlenergy_models(data: bytes | str | Path, source_file: str = "models.js
     if not isinstance(rec, dict):
         raise DataSourceError(f"Source {source}: file {source_file} is not a JSON object of models.")
     return {k: float(v["params"]) for k, v in rec.items() if isinstance(v, dict) and v.get("params") is not None}
+
+
+# ------------------------------------------------------------------ ML.ENERGY v3
+def read_mlenergy_v3_index(data: bytes | str | Path, source_file: str = "index.json",
+                           source: str = "mlenergy-v3") -> dict[str, dict]:
+    """The v3 ``index.json`` -> {model id: its facts (params, architecture, precision)}; used to check that
+    every model file is listed and agrees with it."""
+    rec = _load_json(_read_bytes(data), source, source_file)
+    models = rec.get("models") if isinstance(rec, dict) else None
+    if not isinstance(models, dict):
+        raise DataSourceError(f"Source {source}: file {source_file} has no \"models\" object.")
+    return models
+
+
+def read_mlenergy_v3_model(data: bytes | str | Path, source_file: str, source_version: str | None = None,
+                           source: str = "mlenergy-v3") -> pd.DataFrame:
+    """One v3 ``models/<org>__<model>__<task>.json`` -> one ``benchmark_runs`` row per configuration.
+
+    Measured (steady-state window, Zeus): ``energy_per_request_joules`` (GPU energy of all GPUs of the set-up
+    per request: prefill and decode), ``energy_per_token_joules``, ``avg_power_watts`` (all GPUs),
+    ``output_throughput_tokens_per_sec``, ITL percentiles. ``avg_batch_size`` is the mean number of running
+    requests (fractional), ``max_num_seqs`` vLLM's cap. Prompt lengths are not published: ``input_tokens`` stays
+    NULL (an assumption per task is made at training time).
+    """
+    rec = _load_json(_read_bytes(data), source, source_file)
+    if not isinstance(rec, dict):
+        raise DataSourceError(f"Source {source}: file {source_file} is not a JSON object.")
+    missing = [k for k in MLENERGY_V3_REQUIRED if k not in rec]
+    if missing:
+        raise DataSourceError(f"Source {source}: file {source_file} lacks the field(s) {', '.join(missing)}.")
+    configs = rec["configurations"]
+    if not isinstance(configs, list):
+        raise DataSourceError(f"Source {source}: file {source_file} has no list of configurations.")
+    precision = str(rec["weight_precision"]).strip().lower()
+    bits = _V3_BITS.get(precision)
+    if bits is None:
+        raise DataSourceError(f"Source {source}: file {source_file} has an unknown weight_precision {precision!r}.")
+    rows = []
+    for i, c in enumerate(configs, start=1):
+        lacks = [k for k in MLENERGY_V3_CONFIG_REQUIRED if not isinstance(c, dict) or c.get(k) is None]
+        if lacks:
+            raise DataSourceError(f"Source {source}: file {source_file}, configuration {i} lacks "
+                                  f"{', '.join(lacks)}.")
+        par = c.get("parallelization") or {}
+        rows.append({
+            "source": source, "source_version": source_version, "source_file": source_file,
+            "task": rec["task"], "model_id": rec["model_id"],
+            "params_b": rec["total_params_billions"],
+            "active_params_b": rec.get("activated_params_billions", rec["total_params_billions"]),
+            "architecture": rec.get("architecture"),
+            "precision": precision, "quantization": "none" if bits >= 16 else precision, "weight_bits": bits,
+            "attn_implementation": None, "backend": "vllm", "engine": "vllm", "device": "cuda",
+            "gpu_raw": c["gpu_model"], "gpu_count": int(c["num_gpus"]),
+            "tensor_parallel": par.get("tensor_parallel"), "expert_parallel": par.get("expert_parallel"),
+            "data_parallel": par.get("data_parallel"), "pipeline_parallel": 1,
+            "batch_size": float(c["avg_batch_size"]), "max_batch_size": c.get("max_num_seqs"),
+            "input_tokens": None, "output_tokens": float(c["avg_output_len"]),
+            "request_energy_j": float(c["energy_per_request_joules"]),
+            "energy_per_token_j": c.get("energy_per_token_joules"),
+            "power_w": float(c["avg_power_watts"]),
+            "throughput_tok_s": float(c["output_throughput_tokens_per_sec"]),
+            "itl_median_s": _ms(c.get("median_itl_ms")), "itl_p90_s": _ms(c.get("p90_itl_ms")),
+            "itl_p95_s": _ms(c.get("p95_itl_ms")), "itl_p99_s": _ms(c.get("p99_itl_ms")),
+            "host_energy_measured": None,
+        })
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(BENCHMARK_RUNS))
+    if rows:
+        frame["gpu"] = resolve_gpu_names(frame["gpu_raw"])
+    return conform(frame)
+
+
+def _ms(value) -> float:
+    return float(value) / 1000.0 if value is not None else float("nan")
 
 
 # ------------------------------------------------------------------ Open LLM Leaderboard
@@ -350,6 +428,11 @@ def fill_params(runs: pd.DataFrame, catalogue: pd.DataFrame | None = None,
         src[hit] = label
 
     named = params_from_name(ids)
+    if "params_b" in runs.columns:  # the source states the sizes itself (ML.ENERGY v3): trust it first
+        stated = pd.to_numeric(runs["params_b"], errors="coerce")
+        stated_act = pd.to_numeric(runs.get("active_params_b", stated), errors="coerce")
+        stated_moe = stated_act < stated
+        take(stated, stated_act.fillna(stated), "source", stated_moe)
     if catalogue is not None and len(catalogue):
         cat = catalogue.reindex(runs.index)
         found = cat["found"].fillna(False).astype(bool)

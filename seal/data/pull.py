@@ -89,6 +89,7 @@ def _parse(source: Source, fetched: list[Fetched]) -> tuple[dict, list[dict], da
     runs: list[pd.DataFrame] = []
     ml_runs: dict[str, Path] = {}
     params: dict[str, float] = {}
+    v3_index: dict[str, dict] | None = None
     for item in fetched:
         f = item.file
         name = f.mirror_path.split("/", 1)[-1]
@@ -103,6 +104,13 @@ def _parse(source: Source, fetched: list[Fetched]) -> tuple[dict, list[dict], da
             elif f.kind == "mlenergy-models":
                 params.update(ingest.read_mlenergy_models(item.path, name, source.name))
                 n = 0
+            elif f.kind == "mlenergy-v3-index":
+                v3_index = ingest.read_mlenergy_v3_index(item.path, name, source.name)
+                n = 0   # a list of models, checked against the model files: no benchmark rows of its own
+            elif f.kind == "mlenergy-v3-model":
+                frame = ingest.read_mlenergy_v3_model(item.path, name, source.version, source.name)
+                runs.append(frame)
+                n = len(frame)
             elif f.kind == "mlenergy-run":
                 ml_runs[f.mirror_path.removeprefix("mlenergy-v2/raw/")] = item.path
                 n = 1
@@ -115,6 +123,12 @@ def _parse(source: Source, fetched: list[Fetched]) -> tuple[dict, list[dict], da
                                   f"({type(exc).__name__}: {exc}); the store was left unchanged.") from exc
         log.append(_log_row(source.name, item.url, None, n, source.version, f.mirror_path,
                             sha=item.sha256, size=item.bytes, when=when))
+    if v3_index is not None and runs:
+        listed = set(v3_index)
+        unlisted = sorted({m for r in runs for m in r["model_id"].dropna().astype(str)} - listed)
+        if unlisted:
+            raise DataSourceError(f"Source {source.name}: model file(s) of {', '.join(unlisted[:3])} are not in "
+                                  "index.json; the store was left unchanged.")
     if ml_runs:
         runs.append(ingest.read_mlenergy_runs(ml_runs, source.version, source.name))
     if runs:

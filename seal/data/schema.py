@@ -9,10 +9,10 @@ LLM-Perf CPU runs (``device='cpu'``, ``gpu`` NULL) hold the CPU's energy in ``pr
 from __future__ import annotations
 
 BENCHMARK_RUNS: dict[str, str] = {
-    "source": "VARCHAR",               # llm-perf | mlenergy-v2
+    "source": "VARCHAR",               # llm-perf | mlenergy-v2 | mlenergy-v3
     "source_version": "VARCHAR",       # upstream commit / snapshot / tool version
     "source_file": "VARCHAR",
-    "task": "VARCHAR",                 # llm-perf | chat | code | mllm-chat
+    "task": "VARCHAR",                 # llm-perf | chat | code | mllm-chat | lm-arena-chat | gpqa | sourcegraph-fim
     "model_id": "VARCHAR",             # Hugging Face id
     "model_family": "VARCHAR",         # e.g. llama, qwen2, gemma (for leave-one-family-out)
     "params_b": "DOUBLE",              # total parameters, billions
@@ -47,7 +47,18 @@ BENCHMARK_RUNS: dict[str, str] = {
     "weights_memory_mb": "DOUBLE",     # LLM-Perf prefill max allocated GPU memory, MB
     "tensor_parallel": "INTEGER",      # ML.ENERGY TP
     "pipeline_parallel": "INTEGER",    # ML.ENERGY PP
-    "throughput_tok_s": "DOUBLE",      # ML.ENERGY token throughput of the whole server, tokens/s
+    "throughput_tok_s": "DOUBLE",      # ML.ENERGY output-token throughput of the whole server, tokens/s
+    # serving stack and the ML.ENERGY v3 fields
+    "engine": "VARCHAR",               # transformers (LLM-Perf) | vllm-2024 (ML.ENERGY v2) | vllm (ML.ENERGY v3)
+    "architecture": "VARCHAR",         # as the source says (ML.ENERGY v3: Dense Transformer | MoE | ...)
+    "expert_parallel": "INTEGER",      # ML.ENERGY v3 EP degree
+    "data_parallel": "INTEGER",        # ML.ENERGY v3 DP degree
+    "power_w": "DOUBLE",               # measured mean GPU power of the whole set-up (all GPUs), W
+    "energy_per_token_j": "DOUBLE",    # measured GPU energy per output token, J
+    "itl_median_s": "DOUBLE",          # inter-token latency percentiles, s
+    "itl_p90_s": "DOUBLE",
+    "itl_p95_s": "DOUBLE",
+    "itl_p99_s": "DOUBLE",
 }
 
 INGEST_LOG: dict[str, str] = {

@@ -17,6 +17,10 @@ HF_DATASET = "https://huggingface.co/datasets/optimum-benchmark/llm-perf-leaderb
 MLENERGY_REPO = "ml-energy/leaderboard-v2"
 MLENERGY_COMMIT = "c3af7f31e231a2a7021c5f8e2a54dd712d02e6e2"
 MLENERGY_RAW = f"https://raw.githubusercontent.com/{MLENERGY_REPO}/{MLENERGY_COMMIT}/data"
+# ML.ENERGY leaderboard v3 (2025-26 vLLM on H100 / B200): the compiled data of the web app, pinned to a commit.
+MLENERGY_V3_REPO = "ml-energy/leaderboard"
+MLENERGY_V3_COMMIT = "0cd52dab897c5d91a45f4d413038f3b8b4251b0f"
+MLENERGY_V3_RAW = f"https://raw.githubusercontent.com/{MLENERGY_V3_REPO}/{MLENERGY_V3_COMMIT}/public/data"
 MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -27,7 +31,7 @@ class SourceFile:
 
     mirror_path: str            # path relative to a mirror's root (layout of ../shared/data)
     url: str                    # canonical public URL
-    kind: str                   # parser: perf-df | llm-df | mlenergy-run | mlenergy-models
+    kind: str                   # parser: perf-df | llm-df | mlenergy-run | mlenergy-models | mlenergy-v3-index | mlenergy-v3-model
     sha256: str | None = None   # pinned content hash, where the upstream is immutable (a pinned commit)
     optional: bool = False      # may be absent from a mirror (HTTP 404 / missing file): skipped, not an error
 
@@ -85,6 +89,13 @@ def _mlenergy_files() -> tuple[SourceFile, ...]:
         for sha, rel in read_manifest())
 
 
+def _mlenergy_v3_files() -> tuple[SourceFile, ...]:
+    return tuple(
+        SourceFile(f"mlenergy-v3/public/data/{rel}", f"{MLENERGY_V3_RAW}/{quote(rel)}",
+                   "mlenergy-v3-index" if rel == "index.json" else "mlenergy-v3-model", sha256=sha)
+        for sha, rel in read_manifest(MANIFEST_DIR / "mlenergy_v3_files.txt"))
+
+
 def _ecologits_version() -> str:
     try:
         from importlib.metadata import version
@@ -116,6 +127,13 @@ SOURCES: dict[str, Source] = {
             description="Measured GPU energy per request (Zeus), vLLM batched serving on A100-40GB / H100, "
                         "chat, code and multimodal chat; input tokens not reported.",
             files=_mlenergy_files()),
+        Source(
+            name="mlenergy-v3", version=f"{MLENERGY_V3_REPO}@{MLENERGY_V3_COMMIT[:12]}", licence="Apache-2.0",
+            base_url=f"https://github.com/{MLENERGY_V3_REPO}/tree/{MLENERGY_V3_COMMIT}/public/data",
+            description="Measured GPU energy per request and per output token, mean GPU power, throughput and "
+                        "inter-token latency (Zeus), current vLLM on H100 / B200 with TP / EP layouts, "
+                        "bf16 and fp8, dense and MoE (Qwen3, Llama-3.1/3.3 subset); prompt lengths not published.",
+            files=_mlenergy_v3_files()),
         Source(
             name="ecologits", version=_ecologits_version(), licence="MPL-2.0",
             base_url="https://pypi.org/project/ecologits/",
