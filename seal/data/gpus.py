@@ -17,7 +17,8 @@ from seal.errors import SealError
 
 GPUS_CSV = Path(__file__).resolve().parents[2] / "data" / "gpus.csv"
 
-NUMERIC_COLUMNS = ("memory_gb", "memory_bandwidth_gb_s", "bf16_dense_tflops", "fp32_tflops", "tdp_w", "release_year",
+NUMERIC_COLUMNS = ("memory_gb", "memory_bandwidth_gb_s", "interconnect_gb_s", "bf16_dense_tflops", "fp32_tflops", "fp8_dense_tflops",
+                   "fp4_dense_tflops", "tdp_w", "release_year",
                    "embodied_kg_co2e")
 
 
