@@ -38,11 +38,29 @@ def _shipped_family() -> str | None:
         return None
 
 
+def _headline(table: pd.DataFrame) -> pd.DataFrame:
+    """The split rows over all sources (no per-GPU or sensitivity rows): what the charts draw."""
+    t = table
+    if "source" in t:
+        t = t[t["source"].isin(["all", "paper"])]
+    return t[~t["split"].astype(str).str.contains("[", regex=False) & ~t["split"].astype(str).str.contains("(", regex=False)]
+
+
+def _source_pivot(table: pd.DataFrame, family: str | None, source: str) -> pd.DataFrame:
+    """Median error (and coverage) per split and target for one source, the shipped family."""
+    if "source" not in table or family is None:
+        return table.head(0)
+    t = table[(table["family"] == family) & (table["source"] == source)]
+    t = t[~t["split"].astype(str).str.contains("(", regex=False)]
+    return t[["split", "target", "n", "median_ape", "bias", "coverage_80"]]
+
+
 def _coverage_chart(table: pd.DataFrame, family: str | None) -> go.Figure | None:
     """Share of held-out measurements inside the 80 % interval, per split and target, for the shipped family."""
     if not {"split", "target", "coverage_80"} <= set(table.columns):
         return None
-    t = table[table["coverage_80"].notna()]
+    t = _headline(table)
+    t = t[t["coverage_80"].notna() & t["target"].isin(["prefill", "decode", "request"])]
     if family and "family" in t and (t["family"] == family).any():
         t = t[t["family"] == family]
     if t.empty:
@@ -57,7 +75,8 @@ def _error_chart(table: pd.DataFrame, family: str | None) -> go.Figure | None:
     """Median absolute percentage error per split: SEAL's families against EcoLogits' formula (request energy)."""
     if not {"split", "target", "median_ape", "family"} <= set(table.columns):
         return None
-    t = table[(table["target"] == "request") & table["median_ape"].notna()]
+    t = _headline(table)
+    t = t[(t["target"] == "request") & t["median_ape"].notna()]
     if t.empty:
         return None
     t = t.assign(median_ape_pct=100.0 * t["median_ape"])
@@ -106,10 +125,36 @@ if table is not None:
         if len(paper):
             st.caption("SEAL paper (arXiv 2603.02949, published figures, MAPE): " + "; ".join(
                 f"{r.split.replace('paper: ', '')} {r.target} {100 * r.mape:.0f} %" for r in paper.itertuples()))
+    for source, title in (("mlenergy-v3", "Today's serving: current vLLM on H100 / B200 (ML.ENERGY v3 rows)"),
+                          ("mlenergy-v2", "vLLM 2024 (ML.ENERGY v2 rows)"),
+                          ("llm-perf", "Batch 1, eager transformers (LLM-Perf rows)")):
+        pivot = _source_pivot(table, family, source)
+        if len(pivot):
+            st.markdown(f"**{title}** — energy per request, GPU power and GPU time, each predicted apart")
+            shown_p = pivot.copy()
+            st.dataframe(shown_p, hide_index=True, column_config=_percent_config(shown_p), key=f"acc_src_{source}")
+    gpu_rows = table[table["split"].astype(str).str.startswith("leave-one-gpu-out[") & (table["target"] == "request")]
+    if family is not None and len(gpu_rows):
+        st.markdown("**Leave one GPU out** (H100 ↔ B200 for current vLLM): request energy per held-out GPU")
+        shown_g = gpu_rows[gpu_rows["family"] == family][["split", "source", "n", "median_ape", "bias"]].copy()
+        st.dataframe(shown_g, hide_index=True, column_config=_percent_config(shown_g), key="acc_gpu")
     fig_cov = _coverage_chart(table, family)
     if fig_cov is not None:
         st.markdown(f"**Interval coverage** (shipped model: {family or 'unknown'})")
         st.plotly_chart(fig_cov, key="acc_coverage")
+
+    st.subheader("Against what operators disclose")
+    st.caption("Not a validation (operators publish neither model sizes nor batch sizes): SEAL's estimate for a "
+               "stated stand-in request beside each published per-prompt figure. Every assumption is listed.")
+    try:
+        disc = loaders.disclosures()
+        shown_d = disc[["disclosure", "quantity", "unit", "disclosed", "seal", "seal_low", "seal_high", "ratio",
+                        "boundary", "assumptions"]]
+        st.dataframe(shown_d, hide_index=True, key="acc_disclosures",
+                     column_config={c: st.column_config.NumberColumn(c, format="%.3g")
+                                    for c in ("disclosed", "seal", "seal_low", "seal_high", "ratio")})
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
 
     st.subheader("Parity: predicted against measured")
     fig_parity = None

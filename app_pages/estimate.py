@@ -23,7 +23,7 @@ RESULT_COLUMNS = ("input_tokens", "output_tokens", "prefill_energy_j", "decode_e
 # widget key -> scenario input name
 KEYS = {"est_split": "split", "est_prompts": "prompts", "est_model": "model", "est_gpu": "gpu",
         "est_region": "region", "est_batch": "batch_size", "est_output_tokens": "output_tokens",
-        "est_gpus": "gpus", "est_precision": "precision", "est_pue": "pue"}
+        "est_gpus": "gpus", "est_precision": "precision", "est_pue": "pue", "est_engine": "engine"}
 
 
 def _apply_scenario(inputs: dict[str, Any]) -> None:
@@ -33,7 +33,7 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
             value = inputs[name]
             if name == "prompts" and isinstance(value, list):
                 value = ("\n\n" if inputs.get("split") == "block" else "\n").join(value)
-            if name in ("gpu", "precision") and value in (None, ""):
+            if name in ("gpu", "precision", "engine") and value in (None, ""):
                 value = loaders.AUTO if name == "gpu" else "default"
             if name in ("gpus", "pue") and value is None:
                 value = 0 if name == "gpus" else 0.0
@@ -93,13 +93,18 @@ def _inputs_form() -> tuple[dict[str, Any], list[str]] | None:
     c3.selectbox("Region", region_codes, **initial("est_region", index=_default_index(region_codes, ("wor",))),
                  format_func=lambda r: region_labels.get(r, r), key="est_region",
                  help="Country (ISO code), world average, or cloud region (provider PUE/WUE applied).")
-    c4, c5, _ = st.columns([2, 2, 3])
+    c4, c5, c6 = st.columns([2, 2, 3])
     c4.selectbox("Batch size", loaders.BATCH_SIZES, key="est_batch",
-                 **initial("est_batch", index=loaders.BATCH_SIZES.index(8)),
+                 **initial("est_batch", index=loaders.BATCH_SIZES.index(64)),
                  help="Requests served concurrently; each request is charged its share of the GPU time.")
     c5.number_input("Expected output tokens", min_value=1, max_value=200_000, step=50,
                     **initial("est_output_tokens", value=300),
                     key="est_output_tokens", help="Tokens the model will generate per prompt (decode).")
+    c6.selectbox("Serving engine", ["default", *loaders.ENGINES], key="est_engine",
+                 format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
+                 help="The serving stack: current vLLM (ML.ENERGY v3, 2025-26), vLLM as of 2024 (ML.ENERGY v2) or "
+                      "eager Hugging Face transformers (LLM-Perf, batch-1 style). Default: current vLLM; "
+                      "transformers when the batch size is 1.")
     with st.expander("Advanced: GPU count, precision, PUE"):
         a1, a2, a3 = st.columns(3)
         a1.number_input("GPU count (0 = auto)", min_value=0, max_value=64, key="est_gpus")
@@ -119,6 +124,7 @@ def _inputs_form() -> tuple[dict[str, Any], list[str]] | None:
         "output_tokens": int(ss["est_output_tokens"]),
         "gpus": int(ss["est_gpus"]) or None,
         "precision": None if ss["est_precision"] == "default" else ss["est_precision"],
+        "engine": None if ss.get("est_engine", "default") == "default" else ss["est_engine"],
         "pue": float(ss["est_pue"]) or None,
     }
     return defaults, prompts

@@ -38,7 +38,7 @@ def _assumptions() -> dict[str, Any]:
                                   (i for i, r in enumerate(codes) if r.lower() == "wor"), 0)),
                               format_func=lambda r: region_labels.get(r, r), key="logs_region")
         batch = c4.selectbox("Batch size", loaders.BATCH_SIZES, key="logs_batch",
-                             **initial("logs_batch", index=loaders.BATCH_SIZES.index(8)))
+                             **initial("logs_batch", index=loaders.BATCH_SIZES.index(64)))
     return {"model": None if model == "(from the log)" else model,
             "gpu": None if gpu == loaders.AUTO else gpu, "region": region, "batch_size": int(batch)}
 

@@ -96,22 +96,37 @@ def _carbon_defaults():
 
 
 def _estimator_defaults():
-    """The estimator's default serving set-up, with the reason written next to each constant in the code."""
-    from seal.estimator import estimate as E
+    """Every constant of the estimator with its unit and source (seal.estimator.defaults.defaults_table)."""
+    from seal.estimator.defaults import defaults_table
 
-    source = inspect.getsource(E)
-    rows = []
-    for name in ("DEFAULT_GPU", "DEFAULT_BATCH_SIZE", "DEFAULT_PRECISION"):
-        if hasattr(E, name):
-            match = re.search(rf"^{name}\s*=.*?#\s*(.+)$", source, flags=re.M)
-            rows.append((name, str(getattr(E, name)), match.group(1).strip() if match else "seal.estimator.estimate"))
-    return pd.DataFrame(rows, columns=["name", "value", "source / reason"])
+    return defaults_table()
+
+
+def _fitted_constants():
+    """The shipped artifact's fitted physics constants (engines, power curve, MoE and precision costs)."""
+    from seal.estimator.artifact import read_artifact
+
+    params = read_artifact()["model"]["params"]
+    return pd.DataFrame({"constant": list(params), "fitted value": [f"{v:.4g}" for v in params.values()]})
+
+
+def _shapes():
+    from seal.estimator.shapes import load_architectures
+
+    return load_architectures()
 
 
 _table("Carbon stage", _carbon_defaults, key="meth_carbon_defaults")
-_table("Default serving set-up (when the request does not say)", _estimator_defaults, key="meth_est_defaults")
+_table("Estimator constants and the default serving set-up (when the request does not say)", _estimator_defaults,
+       key="meth_est_defaults")
+_table("Fitted physics constants (shipped artifact)", _fitted_constants, key="meth_fitted")
+_table("Published model shapes (data/model_architectures.csv)", _shapes,
+       ["model_id", "family", "params_b", "active_params_b", "layers", "hidden_size", "attention_heads", "kv_heads",
+        "experts_total", "experts_per_token", "sliding_window_layers", "kv_lora_rank", "native_precision", "source"],
+       key="meth_shapes")
 _table("GPUs (datasheet facts, data/gpus.csv)", loaders.gpus,
-       ["gpu", "vendor", "memory_gb", "memory_bandwidth_gb_s", "bf16_dense_tflops", "tdp_w", "release_year",
+       ["gpu", "vendor", "architecture", "memory_gb", "memory_bandwidth_gb_s", "interconnect_gb_s",
+        "bf16_dense_tflops", "fp8_dense_tflops", "fp4_dense_tflops", "tdp_w", "release_year",
         "embodied_kg_co2e", "source"], key="meth_gpus")
 
 

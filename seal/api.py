@@ -12,7 +12,7 @@ import pandas as pd
 
 # Defaults a caller may pass as keyword arguments; they fill missing columns / empty cells.
 REQUEST_DEFAULT_KEYS = (
-    "model", "params_b", "active_params_b", "precision", "gpu", "gpus", "batch_size",
+    "model", "params_b", "active_params_b", "precision", "gpu", "gpus", "engine", "batch_size",
     "input_tokens", "output_tokens", "latency_s", "ttft_s", "region",
 )
 # Keyword arguments for the carbon stage (seal.carbon.add_carbon).

@@ -64,7 +64,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- estimate
-_DEFAULT_FLAGS = ("model", "gpu", "gpus", "batch_size", "region", "input_tokens", "output_tokens",
+_DEFAULT_FLAGS = ("model", "gpu", "gpus", "engine", "batch_size", "region", "input_tokens", "output_tokens",
                   "params_b", "active_params_b", "precision", "pue", "market_g_per_kwh", "boundary",
                   "live_intensity")
 
@@ -128,14 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--model")
     p.add_argument("--gpu")
-    p.add_argument("--gpus", type=int)
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--gpus", type=int, help="GPU count (whole; default: fewest that hold weights + KV cache)")
+    p.add_argument("--engine", help="serving stack: transformers, vllm-2024 or vllm (default vllm; transformers "
+                                    "when --batch-size is 1)")
+    p.add_argument("--batch-size", type=float, help="mean concurrent requests, >= 1 (fractions accepted, e.g. 31.99)")
     p.add_argument("--region")
     p.add_argument("--input-tokens", type=int)
     p.add_argument("--output-tokens", type=int)
     p.add_argument("--params-b", type=float)
     p.add_argument("--active-params-b", type=float)
-    p.add_argument("--precision")
+    p.add_argument("--precision", help="weights as served: bfloat16, float16, float32, fp8, int8, mxfp4, nvfp4, "
+                                       "int4, awq, gptq, nf4 (default bfloat16)")
     p.add_argument("--pue", type=float)
     p.add_argument("--market-g-per-kwh", type=float, help="market-based emission factor, g CO2e/kWh (labelled)")
     p.add_argument("--boundary", choices=["accelerator", "server", "it", "facility", "full"],

@@ -14,7 +14,8 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "precision",        # float32 | bfloat16 | float16 | fp8 | int8 | int4 ...
     "gpu",              # GPU type, any alias in data/gpus.csv
     "gpus",             # GPU count serving the model (default: fewest that hold weights + KV headroom)
-    "batch_size",       # requests served concurrently
+    "engine",           # serving stack: transformers | vllm-2024 | vllm (default vllm; transformers at batch 1)
+    "batch_size",       # mean number of requests served concurrently (a float >= 1, as vLLM reports it)
     "input_tokens",
     "output_tokens",
     "latency_s",        # end-to-end request latency, seconds

@@ -30,6 +30,9 @@ WARNINGS: dict[str, str] = {
     "gpus-below-memory": "The GPU count given cannot hold the model's weights in GPU memory: the estimate runs the physics at that count, but a real deployment would need more GPUs (or offloading).",
     "default-embodied": "No published manufacturing footprint for this GPU: EcoLogits' generic 273 kg CO2e per GPU was used.",
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
+    "default-engine": "No serving engine given: current vLLM was assumed (eager transformers where batch_size is 1).",
+    "engine-approximated": "This serving engine has no benchmark measurements: it was costed as current vLLM.",
+    "shape-from-size": "The model's layer shape is not in SEAL's architecture table: layers, width and KV heads were inferred from its size.",
 }
 
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 ARTIFACT_FORMAT = "seal-energy-model"
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2   # 2: engines (transformers / vllm-2024 / vllm), shapes, power and time fitted apart
 DEFAULT_ARTIFACT = Path(__file__).resolve().parents[2] / "data" / "artifacts" / "energy_model.json"
 
 
@@ -56,13 +56,17 @@ def read_artifact(path: str | Path | None = None) -> dict:
 
 def load_model(path: str | Path | None = None):
     """The fitted :class:`~seal.estimator.model.EnergyModel` of an artifact, with ``intervals_`` attached."""
+    from seal.errors import SealError
     from seal.estimator.model import EnergyModel
 
     payload = read_artifact(path)
+    if int(payload.get("version", 0)) < ARTIFACT_VERSION:
+        raise SealError(f"{path} is a version {payload.get('version')} artifact; this SEAL needs version "
+                        f"{ARTIFACT_VERSION}: run `seal train` to create it.")
     model = EnergyModel.from_dict(payload["model"])
     model.intervals_ = payload["intervals"]
-    model.provenance_ = payload.get("provenance", {})
-    model.latency_log_sd_ = float(payload.get("latency_log_sd", 0.25))
+    model.provenance_ = payload["provenance"]
+    model.latency_log_sd_ = float(payload["latency_log_sd"])
     return model
 
 

@@ -8,6 +8,7 @@ latency when one is given, and label the basis, sources and warnings.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,31 +16,12 @@ import pandas as pd
 
 from seal.errors import SealError
 
-# ---------------------------------------------------------------- documented default serving set-up
-DEFAULT_GPU = "H100-SXM"       # the most common inference GPU of 2024-25 cloud fleets (as EcoLogits' 80 GB GPU)
-DEFAULT_BATCH_SIZE = 64        # requests served concurrently (EcoLogits' BATCH_SIZE)
-DEFAULT_PRECISION = "bfloat16" # weights as served (EcoLogits: 16-bit)
-DEFAULT_PRECISION_NO_BF16 = "float16"  # on GPUs without BF16 tensor cores (T4, V100)
-# Compute dtype of quantized weights (activations): bfloat16, float16 where the GPU lacks BF16.
-QUANT_COMPUTE_DTYPE = "bfloat16"
-INTERVAL_Z = 1.2816            # z of the 10th/90th percentile (80 % interval)
-# Spread (log-sd) of a latency-based estimate: the power draw is modelled (the artifact calibrates this on
-# batch-1 rows with measured latencies, ``latency_log_sd``); with an assumed batch the GPU-time share is a guess.
-LATENCY_LOG_SD_KNOWN_BATCH = 0.25   # assumption when the artifact has no calibrated value (shipped: 0.22)
-LATENCY_LOG_SD_DEFAULT_BATCH = 0.8   # assumption: the GPU-time share is a guess when the batch is not given
-# Fallback interval (log of measured/predicted, 10th and 90th percentile) when a model has no calibrated table:
-# an assumption, deliberately wider than the shipped artifact's calibrated tables (which always take precedence).
-DEFAULT_INTERVALS: dict[str, dict[str, list[float]]] = {
-    "interpolation": {"prefill": [-0.5, 0.5], "decode": [-0.4, 0.4], "request": [-0.4, 0.4]},
-    "transferred-gpu": {"prefill": [-0.8, 0.8], "decode": [-0.7, 0.7], "request": [-0.7, 0.7]},
-    "extrapolated-size": {"prefill": [-0.7, 0.7], "decode": [-0.6, 0.6], "request": [-0.6, 0.6]},
-}
-REGIME_SOURCES = {True: "llm-perf", False: "mlenergy-v2"}  # eager batch-1 profiles vs batched serving
-# A GPU counts as measured for a request when the training data hold at least this many rows of it in the
-# request's regime (batch 1 / batched); otherwise the estimate is transferred through the datasheet specs.
-MIN_GPU_ROWS = 20
+from seal.estimator import defaults as D
+from seal.estimator.defaults import (DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, DEFAULT_ENGINE_BATCH1, DEFAULT_GPU,
+                                     DEFAULT_INTERVALS, DEFAULT_PRECISION, DEFAULT_PRECISION_NO_BF16, INTERVAL_Z,
+                                     LATENCY_LOG_SD_DEFAULT_BATCH, LATENCY_LOG_SD_KNOWN_BATCH, MIN_GPU_ROWS)
 
-ADDED_COLUMNS = ("gpu_model", "params_low_b", "params_high_b", "prefill_energy_low_j", "prefill_energy_high_j",
+ADDED_COLUMNS = ("gpu_model", "engine", "params_low_b", "params_high_b", "prefill_energy_low_j", "prefill_energy_high_j",
                  "decode_energy_low_j", "decode_energy_high_j")
 
 
@@ -83,6 +65,24 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     if cat is not None:
         idx = np.flatnonzero(need)
         bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
+        # a size read from the name only, or no size at all: the published shape table's exact size where it has one
+        from seal.estimator.shapes import architecture_sizes
+
+        weak = bad | cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
+        if weak.any():
+            arch = architecture_sizes(models[need][weak])
+            has = arch["params_b"].notna().to_numpy()
+            if has.any():
+                cat = cat.copy()
+                rows = np.flatnonzero(weak)[has]
+                for col in ("params_b", "params_low_b", "params_high_b"):
+                    cat.iloc[rows, cat.columns.get_loc(col)] = arch["params_b"].to_numpy()[has]
+                for col in ("active_params_b", "active_params_low_b", "active_params_high_b"):
+                    cat.iloc[rows, cat.columns.get_loc(col)] = arch["active_params_b"].to_numpy()[has]
+                cat.iloc[rows, cat.columns.get_loc("found")] = True
+                cat.iloc[rows, cat.columns.get_loc("catalogue_source")] = "model_architectures"
+                cat.iloc[rows, cat.columns.get_loc("open_weights")] = True
+                bad = ~cat["found"].to_numpy(dtype=bool) | cat["params_b"].isna().to_numpy()
         if bad.any():
             names = pd.unique(models[need][bad].astype(str))[:5]
             raise SealError(
@@ -116,56 +116,90 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
                          "size_unpublished": unpublished & np.isnan(user_p)}, index=frame.index)
 
 
+def resolve_engine(engine_in: pd.Series, batch: np.ndarray, batch_given: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Engine per row (a name of :data:`seal.estimator.defaults.ENGINES`), where it was the default, and where a
+    named engine is costed as another (SGLang, TensorRT-LLM, TGI as current vLLM). A row naming none gets
+    ``DEFAULT_ENGINE`` (current vLLM), or ``DEFAULT_ENGINE_BATCH1`` (eager transformers) when it gives
+    ``batch_size <= 1``."""
+    blank = _blank(engine_in)
+
+    def one(u) -> str:
+        key = str(u).strip().lower().replace("_", "-").replace(" ", "-")
+        if key in D.ENGINE_ALIASES:
+            return D.ENGINE_ALIASES[key]
+        if key in D.APPROXIMATED_ENGINES:
+            return "~" + D.APPROXIMATED_ENGINES[key]
+        raise SealError(f"Unknown engine {str(u)!r}; accepted: {', '.join(D.ENGINES)} "
+                        f"(or {', '.join(sorted(D.APPROXIMATED_ENGINES))}, costed as vllm).")
+
+    named = _map_unique(engine_in.where(~pd.Series(blank, index=engine_in.index), None), one, missing="")
+    approximated = np.array([str(v).startswith("~") for v in named], dtype=bool)
+    named = np.array([str(v).lstrip("~") for v in named], dtype=object)
+    default = np.where(batch_given & (batch <= 1.0), DEFAULT_ENGINE_BATCH1, DEFAULT_ENGINE)
+    engine = np.where(blank, default, named).astype(object)
+    return engine, blank, approximated
+
+
+def resolve_precision(prec_in: pd.Series) -> np.ndarray:
+    """Canonical precision names (:data:`seal.estimator.defaults.PRECISIONS`; aliases accepted, blank stays
+    blank). Raises SealError naming an unknown one and listing the accepted."""
+    def one(u) -> str:
+        key = str(u).strip().lower().replace(" ", "")
+        if not key:
+            return ""
+        key = D.PRECISION_ALIASES.get(key, key)
+        if key not in D.PRECISIONS:
+            raise SealError(f"Unknown precision {str(u)!r}; accepted: {', '.join(D.PRECISIONS)} "
+                            f"(aliases: {', '.join(D.PRECISION_ALIASES)}).")
+        return key
+
+    return _map_unique(prec_in, one, missing="")
+
+
 def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
-    """GPU (canonical), batch size, precision, bytes per weight, the GPU's memory and the user's GPU count
-    (``user_gpus``, NaN where not given), with defaults flagged. The GPU count itself depends on the request's
-    context (KV cache): see :func:`gpu_counts`."""
+    """GPU (canonical), engine, batch size (mean concurrent requests, a float >= 1), precision, bytes per
+    weight, compute format, eager kernel scheme, the GPU's memory and the user's GPU count (``user_gpus``, NaN
+    where not given), with defaults flagged. The GPU count itself depends on the request's context (KV cache):
+    see :func:`gpu_counts`."""
     from seal.data.gpus import resolve_gpu
-    from seal.estimator import physics
 
     n = len(frame)
+    none = pd.Series([None] * n, index=frame.index, dtype=object)
     facts = gpus_table.set_index("gpu")
-    gpu_in = frame["gpu"] if "gpu" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    gpu_in = frame["gpu"] if "gpu" in frame else none
     gpu_default = _blank(gpu_in)
     gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
     gpu[gpu_default] = DEFAULT_GPU
     batch = _num(frame, "batch_size")
     batch_default = np.isnan(batch)
     batch = np.where(batch_default, DEFAULT_BATCH_SIZE, batch)
-    if (batch < 1).any():
-        raise SealError("batch_size must be at least 1 (requests served concurrently).")
-    prec_in = frame["precision"] if "precision" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
-    prec_default = _blank(prec_in)
-    prec = pd.Series(_map_unique(prec_in, lambda u: str(u).strip().lower() or DEFAULT_PRECISION,
-                                 missing=DEFAULT_PRECISION), index=frame.index, dtype=object)
-    # GPUs without BF16 (T4, V100) serve float16 by default
+    if (batch < 1).any() or not np.isfinite(batch).all():
+        raise SealError("batch_size must be a number of at least 1 (the mean number of requests served "
+                        "concurrently; fractions such as 31.99 are accepted).")
+    engine, engine_default, engine_approx = resolve_engine(frame["engine"] if "engine" in frame else none,
+                                                           batch, ~batch_default)
+    prec = resolve_precision(frame["precision"] if "precision" in frame else none)
+    prec_default = prec == ""
     no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
                           missing=False).astype(bool)
-    prec = prec.where(~(prec_default & no_bf16), DEFAULT_PRECISION_NO_BF16)
-    bpp = _map_unique(prec, lambda u: physics.PRECISION_BYTES.get(u, np.nan)).astype(float)
-    if np.isnan(bpp).any():
-        bad = pd.unique(prec[np.isnan(bpp)].astype(str))[:5]
-        raise SealError(f"Unknown precision {', '.join(map(repr, bad))}; accepted: {', '.join(physics.PRECISION_BYTES)}.")
-    scheme = _map_unique(prec, lambda u: physics.PRECISION_SCHEME.get(u, ""))
+    prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
+    spec = [D.PRECISIONS[p] for p in prec]
+    bpp = np.array([p.bytes_per_weight for p in spec], dtype=float)
+    compute = np.array([p.compute for p in spec], dtype=object)
+    # weight-only formats compute in the activations' 16-bit format: float16 where the GPU lacks BF16
+    compute = np.where((compute == "bf16") & no_bf16 & (prec != "bfloat16"), "fp16", compute)
+    scheme = np.array([p.eager_scheme for p in spec], dtype=object)
     memory = _map_unique(pd.Series(gpu), lambda u: float(facts.loc[u, "memory_gb"])).astype(float)
     gpus = _num(frame, "gpus")
-    if (~np.isnan(gpus) & (gpus < 1)).any():
+    if (~np.isnan(gpus) & ((gpus < 1) | (gpus != np.round(gpus)))).any():
         raise SealError("gpus must be a whole number of at least 1.")
     obj = lambda a: pd.Series(a, index=frame.index, dtype=object)  # noqa: E731  (keep object: no str conversion)
-    compute = np.where(pd.Series(prec).isin(["float32", "fp32", "bfloat16", "bf16", "float16", "fp16", "half"]).to_numpy(),
-                       prec.to_numpy(dtype=object), np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, QUANT_COMPUTE_DTYPE))
-    return pd.DataFrame({"gpu_model": obj(gpu), "batch_size": batch, "precision": obj(prec.to_numpy(dtype=object)),
-                         "compute_dtype": obj(compute),
+    return pd.DataFrame({"gpu_model": obj(gpu), "engine": obj(engine), "batch_size": batch,
+                         "precision": obj(prec), "compute": obj(compute),
                          "bytes_per_param": bpp, "quant_scheme": obj(scheme), "memory_gb": memory,
-                         "user_gpus": gpus, "default_setup": gpu_default | batch_default}, index=frame.index)
-
-
-def kv_bytes_per_token(params_b: np.ndarray, active_params_b: np.ndarray) -> np.ndarray:
-    """KV-cache bytes per token of context of a model (see :func:`seal.estimator.physics.kv_cache_gb`)."""
-    from seal.estimator import physics
-
-    layers = physics.n_layers(params_b)
-    return physics.kv_bytes_per_token(layers, physics.d_model(active_params_b, layers))
+                         "user_gpus": gpus, "default_setup": gpu_default | batch_default,
+                         "default_engine": engine_default, "engine_approximated": engine_approx},
+                        index=frame.index)
 
 
 def gpu_counts(user_gpus: np.ndarray, params_high_b: np.ndarray, bytes_per_param: np.ndarray,
@@ -176,7 +210,7 @@ def gpu_counts(user_gpus: np.ndarray, params_high_b: np.ndarray, bytes_per_param
     user's count is below that need (the weights and cache cannot fit: warning ``gpus-below-memory``)."""
     from seal.estimator import physics
 
-    kv_gb = batch * np.maximum(context_tokens, 0.0) * kv_bytes_per_token_b / 1e9  # = physics.kv_cache_gb
+    kv_gb = batch * np.maximum(context_tokens, 0.0) * kv_bytes_per_token_b / 1e9
     need = physics.gpu_required_count(params_high_b, bytes_per_param, memory_gb, kv_gb)
     given = ~np.isnan(user_gpus)
     return np.where(given, user_gpus, need), given & (user_gpus * memory_gb < params_high_b * bytes_per_param)
@@ -187,15 +221,14 @@ def _tokens(counts: np.ndarray) -> np.ndarray:
 
 
 def _situation_bounds(model, phase: str, transferred: np.ndarray, extrapolated: np.ndarray,
-                      eager: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row (log low, log high) residual quantiles of the row's regime: interpolation, widened for transfer /
+                      engine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row (log low, log high) residual quantiles of the row's engine: interpolation, widened for transfer /
     extrapolation (quadrature sum of the extra width when both apply)."""
-    tables = getattr(model, "intervals_", None) or {"eager": DEFAULT_INTERVALS, "served": DEFAULT_INTERVALS}
-    if "interpolation" in tables:  # one table for both regimes
-        tables = {"eager": tables, "served": tables}
-    lo_rows, hi_rows = np.zeros(len(eager)), np.zeros(len(eager))
-    for regime, mask in (("eager", eager), ("served", ~eager)):
-        table = tables[regime]
+    tables = model.intervals_ or {e: DEFAULT_INTERVALS for e in D.ENGINES}
+    lo_rows, hi_rows = np.zeros(len(engine)), np.zeros(len(engine))
+    for code, name in enumerate(D.ENGINES):
+        mask = engine == code
+        table = tables.get(name, DEFAULT_INTERVALS)
         base_lo, base_hi = table["interpolation"][phase]
         t_lo, t_hi = table.get("transferred-gpu", DEFAULT_INTERVALS["transferred-gpu"])[phase]
         x_lo, x_hi = table.get("extrapolated-size", DEFAULT_INTERVALS["extrapolated-size"])[phase]
@@ -232,7 +265,7 @@ def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> pd.Series:
 
 
 # Columns that, with the token counts, make up a request: all but the tokens (and latency) define its configuration.
-CONFIG_COLUMNS = ("model", "params_b", "active_params_b", "gpu", "precision", "batch_size", "gpus")
+CONFIG_COLUMNS = ("model", "params_b", "active_params_b", "gpu", "engine", "precision", "batch_size", "gpus")
 
 
 def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -258,12 +291,13 @@ def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return key.astype(np.intp), configs
 
 
-def request_physics_frame(per_config: dict[str, np.ndarray | None], cfg: np.ndarray, gpus: np.ndarray,
-                          t_in: np.ndarray, t_out: np.ndarray) -> dict[str, np.ndarray]:
-    """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) as a dict of arrays, from the
-    configurations' one (a dict of arrays; ``scheme`` None when no weight is quantized): config columns broadcast
-    with ``cfg``, per-request GPU count and token counts (>= 0)."""
-    columns = {col: None if values is None else values[cfg] for col, values in per_config.items()}
+def request_physics_frame(per_config: dict, cfg: np.ndarray, gpus: np.ndarray,
+                          t_in: np.ndarray, t_out: np.ndarray) -> dict:
+    """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) from the configurations' one:
+    config columns (and shapes) broadcast with ``cfg``, per-request GPU count and token counts (>= 0)."""
+    from seal.estimator.model import take_rows
+
+    columns = take_rows(per_config, cfg)
     columns.update(gpus=np.asarray(gpus, dtype=float), t_in=t_in, t_out=t_out)
     return columns
 
@@ -283,137 +317,173 @@ def _with_rows(mid: dict[str, np.ndarray], run, end: str, rows: np.ndarray) -> d
     return out
 
 
-def _per_gpu_regime(gpu: np.ndarray, eager: np.ndarray, func) -> np.ndarray:
-    """``func(gpu, eager)`` per configuration, evaluated once per distinct (GPU, regime) pair (object array)."""
+def _per_gpu_engine(gpu: np.ndarray, engine: np.ndarray, func) -> np.ndarray:
+    """``func(gpu, engine name)`` per configuration, evaluated once per distinct (GPU, engine) pair (object)."""
     codes, uniques = pd.factorize(pd.Series(gpu, dtype=object), use_na_sentinel=False)
-    key, pairs = pd.factorize(codes.astype(np.int64) * 2 + eager.astype(np.int64))
+    n_eng = len(D.ENGINES)
+    key, pairs = pd.factorize(codes.astype(np.int64) * n_eng + engine.astype(np.int64))
     values = np.empty(len(pairs), dtype=object)
     for j, k in enumerate(pairs):
-        values[j] = func(uniques[int(k) // 2], bool(int(k) % 2))
+        values[j] = func(uniques[int(k) // n_eng], D.ENGINES[int(k) % n_eng])
     return values[key]
 
 
-def _sources(gpu: str, eager: bool, latency_driven: bool, gpu_sources: dict) -> str:
-    """``sources`` label: the benchmark of the request's regime and those holding its GPU, plus ``latency``."""
-    names = sorted({REGIME_SOURCES[bool(eager)], *gpu_sources.get(str(gpu), [])})
+def _sources(gpu: str, engine: str, latency_driven: bool, gpu_sources: dict) -> str:
+    """``sources`` label: the benchmark of the request's engine and those holding its GPU, plus ``latency``."""
+    names = sorted({D.ENGINE_SOURCES[engine], *gpu_sources.get(str(gpu), [])})
     return ";".join(names + (["latency"] if latency_driven else []))
 
 
 # Size columns of each end of a model's size range (total, active).
 SIZE_ENDS = {"mid": ("params_b", "active_params_b"), "low": ("params_low_b", "active_params_low_b"),
              "high": ("params_high_b", "active_params_high_b")}
-PLAN_CACHE_SIZE = 64   # plans kept per model: one per distinct set of configurations in a batch
+PLAN_CACHE_SIZE = 64   # plans kept: one per distinct set of configurations in a batch, per model
 _PLAN_LOCK = threading.Lock()
+_PLANS: dict[tuple, tuple] = {}   # memo of config_plan: key -> (fitted objects kept alive, plan)
 
 
-def config_plan(configs: pd.DataFrame, model: Any, db_path=None) -> dict[str, Any]:
-    """Everything about the distinct configurations (:func:`configurations`) that does not depend on the
-    requests' token counts: sizes and their range, serving set-up, the physics frame at each end of the size
-    range, regime, transfer/extrapolation flags, interval bounds, basis and sources labels. Arrays are per
-    configuration and read-only to the caller.
+@dataclass(frozen=True)
+class ConfigPlan:
+    """Everything about the distinct configurations of a batch (:func:`configurations`) that does not depend on
+    the requests' token counts; arrays are per configuration and read-only.
 
-    Every batch of a streamed log repeats the same few configurations, so plans are memoised on ``model`` (see
-    :func:`_plan_key`); an error (unknown model, GPU or precision) is raised every time, never cached.
+    size: total / active params and their range (billions); batch; engine (codes into defaults.ENGINES);
+    user_gpus (NaN: not given); bytes_per_param; memory_gb (per GPU); kv_per_token (bytes, largest size);
+    flags (default_setup, default_engine, engine_approximated, shape_from_size, size_unpublished, size_from_name,
+    ranged, differs_low / differs_high, transferred, extrapolated); gpu_model; engine_name; precision;
+    physics (size-range end -> physics frame); log_bounds / exp_bounds (phase -> interval quantiles);
+    basis_labels / sources_labels (label codes: per configuration, '+latency' variants, 'latency').
     """
+
+    size: dict
+    batch: np.ndarray
+    engine: np.ndarray
+    user_gpus: np.ndarray
+    bytes_per_param: np.ndarray
+    memory_gb: np.ndarray
+    kv_per_token: np.ndarray
+    default_setup: np.ndarray
+    default_engine: np.ndarray
+    engine_approximated: np.ndarray
+    shape_from_size: np.ndarray
+    gpu_model: np.ndarray
+    engine_name: np.ndarray
+    precision: np.ndarray
+    physics: dict
+    ranged: np.ndarray
+    differs_low: np.ndarray
+    differs_high: np.ndarray
+    size_unpublished: np.ndarray
+    size_from_name: np.ndarray
+    transferred: np.ndarray
+    extrapolated: np.ndarray
+    log_bounds: dict
+    exp_bounds: dict
+    basis_labels: np.ndarray
+    sources_labels: np.ndarray
+
+
+def config_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
+    """The :class:`ConfigPlan` of the distinct configurations. Every batch of a streamed log repeats the same few
+    configurations, so plans are memoised (module level, keyed by the configurations, the model's fitted
+    objects and the catalogue's version); an error (unknown model, GPU, engine or precision) is raised every
+    time, never cached."""
     key = _plan_key(configs, model, db_path)
-    cache = getattr(model, "__dict__", {}).get("_plan_cache") if key is not None else None
-    if cache is not None and key in cache:
-        return cache[key][1]
+    if key is not None:
+        hit = _PLANS.get(key)
+        if hit is not None:
+            return hit[1]
     plan = _build_plan(configs, model, db_path)
-    if key is not None and hasattr(model, "__dict__"):
+    if key is not None:
         with _PLAN_LOCK:   # app sessions share the default model across threads
-            cache = model.__dict__.setdefault("_plan_cache", {})
-            if len(cache) >= PLAN_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[key] = (_fitted_state(model), plan)   # keeps the fitted objects alive: their ids stay unique
+            if len(_PLANS) >= PLAN_CACHE_SIZE:
+                _PLANS.pop(next(iter(_PLANS)))
+            _PLANS[key] = (_fitted_state(model), plan)   # keeps the fitted objects alive: their ids stay unique
     return plan
 
 
 def _fitted_state(model: Any) -> tuple:
-    """The fitted attributes a plan depends on: which GPUs were measured, the largest training size, the
-    interval tables and the sources (a refit or a new artifact replaces these objects; the physics constants and
-    the correction are applied per request, outside the plan)."""
-    return tuple(getattr(model, name, None) for name in
-                 ("gpu_rows_", "train_gpus_", "train_max_params_b_", "intervals_", "gpu_sources_"))
+    """The fitted attributes a plan depends on (a refit or a new artifact replaces these objects; the physics
+    constants and the correction are applied per request, outside the plan)."""
+    return (model.gpu_rows_, model.train_gpus_, model.train_max_params_b_, model.intervals_, model.gpu_sources_)
 
 
 def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
-    """Memo key of a plan: the configurations' values, the model's fitted objects (by identity) and the
-    catalogue's version (store path and mtime); None when the configurations cannot be hashed."""
+    """Memo key of a plan; None when the configurations cannot be hashed."""
     from seal.data.catalogue import catalogue_version
 
     try:
         values = tuple(tuple(None if pd.isna(v) else v for v in configs[col].tolist()) for col in configs.columns)
-        key = (tuple(configs.columns), values, tuple(map(id, _fitted_state(model))), catalogue_version(db_path))
+        key = (id(model), tuple(configs.columns), values, tuple(map(id, _fitted_state(model))),
+               catalogue_version(db_path))
         hash(key)
     except TypeError:
         return None
     return key
 
 
-def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> dict[str, Any]:
+def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
     """The plan of :func:`config_plan`, computed."""
     from seal.data.gpus import load_gpus
     from seal.estimator.model import physics_frame
+    from seal.estimator.shapes import kv_bytes_per_token, lookup_shapes
 
     gpus_table = load_gpus()
     sizes = resolve_sizes(configs, db_path=db_path)
     setup = serving_setup(configs, sizes, gpus_table)
     size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
                                                     "active_params_low_b", "active_params_high_b")}
-    batch = setup["batch_size"].to_numpy()
-    eager = batch <= 1.0
-    # the physics frame of the configurations (GPU count and tokens are set per request)
-    per_config = physics_frame(pd.DataFrame({
+    models = configs["model"] if "model" in configs else None
+    frame = pd.DataFrame({
         "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
         "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
-        "compute_dtype": setup["compute_dtype"], "gpu": setup["gpu_model"], "gpus": 1.0,
-        "batch_size": setup["batch_size"], "input_tokens": 0.0, "output_tokens": 0.0, "eager": eager},
-        index=configs.index), gpus_table)
-    base = {col: per_config[col].to_numpy() for col in per_config.columns
-            if col not in ("scheme", "gpus", "t_in", "t_out")}
-    # no quantized weights: no per-request scheme strings (physics.quant_costs reads None as "none quantized")
-    base["scheme"] = per_config["scheme"].to_numpy() if per_config["quantized"].any() else None
-    physics_at = {end: {**base, "n_tot": size[p], "n_act": size[a]} for end, (p, a) in SIZE_ENDS.items()}
+        "compute": setup["compute"], "engine": setup["engine"], "gpu": setup["gpu_model"], "gpus": 1.0,
+        "batch_size": setup["batch_size"], "input_tokens": 0.0, "output_tokens": 0.0}, index=configs.index)
+    physics_at = {}
+    for end, (p, a) in SIZE_ENDS.items():
+        shapes = lookup_shapes(models, size[p], size[a])
+        physics_at[end] = physics_frame(frame.assign(params_b=size[p], active_params_b=size[a]), gpus_table,
+                                        shapes=shapes)
+    high_shape = physics_at["high"]["shape"]
+    engine = physics_at["mid"]["engine"]
+    engine_name = setup["engine"].to_numpy(dtype=object)
 
-    gpu_rows = getattr(model, "gpu_rows_", None) or {g: {"eager": MIN_GPU_ROWS, "served": MIN_GPU_ROWS}
-                                                     for g in getattr(model, "train_gpus_", [])}
+    gpu_rows = model.gpu_rows_
     gpu_model = setup["gpu_model"].to_numpy(dtype=object)
-    transferred = _per_gpu_regime(
-        gpu_model, eager, lambda g, e: gpu_rows.get(g, {}).get("eager" if e else "served", 0) < MIN_GPU_ROWS
-    ).astype(bool)
-    extrapolated = size["params_high_b"] > getattr(model, "train_max_params_b_", np.inf)
-    log_bounds = {phase: _situation_bounds(model, phase, transferred, extrapolated, eager)
+    transferred = _per_gpu_engine(
+        gpu_model, engine, lambda g, e: gpu_rows.get(g, {}).get(e, 0) < MIN_GPU_ROWS).astype(bool)
+    extrapolated = size["params_high_b"] > model.train_max_params_b_
+    log_bounds = {phase: _situation_bounds(model, phase, transferred, extrapolated, engine)
                   for phase in ("prefill", "decode", "request")}
     basis = np.where(transferred, "transferred-gpu",
                      np.where(extrapolated, "extrapolated-size", "regression")).astype(object)
-    gpu_sources = getattr(model, "gpu_sources_", {})
-    sources = [_per_gpu_regime(gpu_model, eager, lambda g, e, lat=lat: _sources(g, e, lat, gpu_sources))
+    sources = [_per_gpu_engine(gpu_model, engine, lambda g, e, lat=lat: _sources(g, e, lat, model.gpu_sources_))
                for lat in (False, True)]
 
     def differs(end: str) -> np.ndarray:
         p, a = SIZE_ENDS[end]
         return (size[p] != size["params_b"]) | (size[a] != size["active_params_b"])
 
-    return {
-        "size": size, "batch": batch, "eager": eager,
-        "user_gpus": setup["user_gpus"].to_numpy(), "bytes_per_param": setup["bytes_per_param"].to_numpy(),
-        "memory_gb": setup["memory_gb"].to_numpy(),
-        "kv_per_token": kv_bytes_per_token(size["params_high_b"], size["active_params_high_b"]),
-        "default_setup": setup["default_setup"].to_numpy(dtype=bool),
-        "gpu_model": gpu_model, "precision": setup["precision"].to_numpy(dtype=object),
-        "physics": physics_at,
-        "ranged": (size["params_low_b"] != size["params_high_b"])
-                  | (size["active_params_low_b"] != size["active_params_high_b"]),
-        "differs_low": differs("low"), "differs_high": differs("high"),
-        "size_unpublished": sizes["size_unpublished"].to_numpy(dtype=bool),
-        "size_from_name": sizes["size_from_name"].to_numpy(dtype=bool),
-        "transferred": transferred, "extrapolated": extrapolated,
-        "log_bounds": log_bounds,
-        "exp_bounds": {phase: tuple(np.exp(q) for q in qs) for phase, qs in log_bounds.items()},
-        "basis_labels": np.concatenate([basis, basis + "+latency", np.array(["latency"], dtype=object)]),
-        "sources_labels": np.concatenate(sources),
-    }
+    return ConfigPlan(
+        size=size, batch=setup["batch_size"].to_numpy(), engine=engine,
+        user_gpus=setup["user_gpus"].to_numpy(), bytes_per_param=setup["bytes_per_param"].to_numpy(),
+        memory_gb=setup["memory_gb"].to_numpy(), kv_per_token=kv_bytes_per_token(high_shape),
+        default_setup=setup["default_setup"].to_numpy(dtype=bool),
+        default_engine=setup["default_engine"].to_numpy(dtype=bool),
+        engine_approximated=setup["engine_approximated"].to_numpy(dtype=bool),
+        shape_from_size=~physics_at["mid"]["shape"].published,
+        gpu_model=gpu_model, engine_name=engine_name, precision=setup["precision"].to_numpy(dtype=object),
+        physics=physics_at,
+        ranged=(size["params_low_b"] != size["params_high_b"])
+               | (size["active_params_low_b"] != size["active_params_high_b"]),
+        differs_low=differs("low"), differs_high=differs("high"),
+        size_unpublished=sizes["size_unpublished"].to_numpy(dtype=bool),
+        size_from_name=sizes["size_from_name"].to_numpy(dtype=bool),
+        transferred=transferred, extrapolated=extrapolated, log_bounds=log_bounds,
+        exp_bounds={phase: tuple(np.exp(q) for q in qs) for phase, qs in log_bounds.items()},
+        basis_labels=np.concatenate([basis, basis + "+latency", np.array(["latency"], dtype=object)]),
+        sources_labels=np.concatenate(sources),
+    )
 
 
 def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
@@ -451,34 +521,34 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     # sizes, serving set-up and flags once per distinct configuration (the plan), then broadcast with `cfg`.
     cfg, configs = configurations(out)
     plan = config_plan(configs, model, db_path)
-    size = plan["size"]
+    size = plan.size
     counts_in, counts_out = _num(out, "input_tokens"), _num(out, "output_tokens")
     t_in, t_out = _tokens(counts_in), _tokens(counts_out)
     context = np.nan_to_num(counts_in) + np.nan_to_num(counts_out)
-    batch_cfg, eager_cfg = plan["batch"], plan["eager"]
-    gpus, too_few_gpus = gpu_counts(plan["user_gpus"][cfg], size["params_high_b"][cfg],
-                                    plan["bytes_per_param"][cfg], plan["memory_gb"][cfg],
-                                    plan["kv_per_token"][cfg], batch_cfg[cfg], context)
+    batch_cfg = plan.batch
+    gpus, too_few_gpus = gpu_counts(plan.user_gpus[cfg], size["params_high_b"][cfg],
+                                    plan.bytes_per_param[cfg], plan.memory_gb[cfg],
+                                    plan.kv_per_token[cfg], batch_cfg[cfg], context)
 
     def run(end: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Physics + correction for the requests ``rows`` (all when None) at the ``end`` of the size range."""
         take = cfg if rows is None else cfg[rows]
         pick = (lambda a: a) if rows is None else (lambda a: a[rows])  # noqa: E731
-        return model.predict_physics(request_physics_frame(plan["physics"][end], take, pick(gpus), pick(t_in),
+        return model.predict_physics(request_physics_frame(plan.physics[end], take, pick(gpus), pick(t_in),
                                                            pick(t_out)))
 
     mid = run("mid")
-    ranged_cfg = plan["ranged"]
+    ranged_cfg = plan.ranged
     ranged = ranged_cfg[cfg]
-    low = _with_rows(mid, run, "low", plan["differs_low"][cfg])
-    high = _with_rows(mid, run, "high", plan["differs_high"][cfg])
+    low = _with_rows(mid, run, "low", plan.differs_low[cfg])
+    high = _with_rows(mid, run, "high", plan.differs_high[cfg])
 
-    gpu_cfg = plan["gpu_model"]
-    transferred_cfg, extrapolated_cfg = plan["transferred"], plan["extrapolated"]
+    gpu_cfg = plan.gpu_model
+    transferred_cfg, extrapolated_cfg = plan.transferred, plan.extrapolated
     transferred, extrapolated = transferred_cfg[cfg], extrapolated_cfg[cfg]
 
     res: dict[str, np.ndarray] = {}
-    bounds = {phase: tuple(q[cfg] for q in plan["exp_bounds"][phase]) for phase in ("prefill", "decode", "request")}
+    bounds = {phase: tuple(q[cfg] for q in plan.exp_bounds[phase]) for phase in ("prefill", "decode", "request")}
     for phase in ("prefill", "decode"):
         exp_lo, exp_hi = bounds[phase]
         e = mid[f"{phase}_energy_j"]
@@ -497,12 +567,12 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     # estimate_basis as codes into the plan's basis labels (per configuration, "+latency" variants, "latency"):
     # built as a text column once at the end (see labels_column) instead of per-row string concatenation
     n_cfg = len(configs)
-    basis_labels = plan["basis_labels"]
+    basis_labels = plan.basis_labels
     basis_code = cfg
     latency_driven = np.zeros(len(out), dtype=bool)
     if has_lat.any():
         gpus_n, batch = gpus, batch_cfg[cfg]
-        r_lo, r_hi = (q[cfg] for q in plan["log_bounds"]["request"])
+        r_lo, r_hi = (q[cfg] for q in plan.log_bounds["request"])
         has_ttft = np.isfinite(ttft) & (ttft >= 0) & (ttft <= latency)
         pred_pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
         pred_dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
@@ -512,8 +582,8 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         e_lat_dc = mid["decode_power_w"] * lat_time * (1.0 - share_pf)
         e_lat = e_lat_pf + e_lat_dc
         sd_size = np.maximum((r_hi - r_lo) / (2 * INTERVAL_Z), 1e-3)
-        sd_known = float(getattr(model, "latency_log_sd_", LATENCY_LOG_SD_KNOWN_BATCH))
-        sd_lat = np.where(plan["default_setup"][cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
+        sd_known = float(model.latency_log_sd_)
+        sd_lat = np.where(plan.default_setup[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
         w_lat = np.where(has_lat, 1.0 / sd_lat ** 2, 0.0)
         w_size = 1.0 / sd_size ** 2
         frac = w_lat / (w_lat + w_size)
@@ -543,18 +613,21 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         basis_code = np.where(latency_driven, 2 * n_cfg, cfg + n_cfg * has_lat)
 
     # ------------------------------------------------ sources and warnings
-    sources_labels, sources_code = plan["sources_labels"], cfg + n_cfg * latency_driven
+    sources_labels, sources_code = plan.sources_labels, cfg + n_cfg * latency_driven
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
     warnings = _add_codes(existing, {
-        "default-serving-setup": plan["default_setup"][cfg],
+        "default-serving-setup": plan.default_setup[cfg],
         # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
-        "model-arch-not-released": (ranged_cfg & plan["size_unpublished"])[cfg],
-        "params-from-name": plan["size_from_name"][cfg],
+        "model-arch-not-released": (ranged_cfg & plan.size_unpublished)[cfg],
+        "params-from-name": plan.size_from_name[cfg],
         "transferred-gpu": transferred,
         "extrapolated-size": extrapolated,
         "latency-driven": latency_driven,
         "gpus-below-memory": too_few_gpus,
+        "default-engine": plan.default_engine[cfg],
+        "engine-approximated": plan.engine_approximated[cfg],
+        "shape-from-size": plan.shape_from_size[cfg],
     })
 
     columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}
@@ -562,7 +635,8 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "gpu_model": labels_column(gpu_cfg, cfg, out.index),
         "gpus": gpus.astype(np.int64),
         "batch_size": batch_cfg[cfg],
-        "precision": labels_column(plan["precision"], cfg, out.index),
+        "precision": labels_column(plan.precision, cfg, out.index),
+        "engine": labels_column(plan.engine_name, cfg, out.index),
     })
     columns.update({col: res[col] for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
                                               "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j")})

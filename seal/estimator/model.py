@@ -1,145 +1,214 @@
 """The learned energy model: physics (:mod:`seal.estimator.physics`) with fitted constants and a small correction.
 
 ``EnergyModel(...).fit(runs).predict(frame)`` follows the scikit-learn estimator shape: hyper-parameters in
-``__init__``, learned state in trailing-underscore attributes. ``runs`` is the store's ``benchmark_runs``
-table; ``frame`` is a *physics frame* (see :func:`physics_frame`): one row per request with total/active
-params, bytes per weight, GPU (canonical), GPU count, batch size, input/output tokens.
+``__init__``, learned state in trailing-underscore attributes (saved by :meth:`EnergyModel.to_dict`).
+``runs`` is the store's ``benchmark_runs`` table; ``frame`` is a request-like frame (see :func:`physics_frame`).
 
-Fitting: the :class:`~seal.estimator.physics.PhysicsParams` are fitted by non-linear least squares on log
-errors of every measured quantity at once — LLM-Perf prefill and decode energy and latency (batch 1), and
-ML.ENERGY v2 energy per request (vLLM, batched). Then an optional ridge correction on a few log features is
-fitted to what physics leaves on batched-serving rows (log residual of the request).
+Fitting: the :class:`~seal.estimator.physics.PhysicsParams` are fitted by bounded non-linear least squares on
+log errors of **energy and time** of every measured row at once — LLM-Perf prefill / decode energy and latency
+(``transformers``), ML.ENERGY v2 energy per request and GPU-seconds per request from its throughput
+(``vllm-2024``), ML.ENERGY v3 energy per request, GPU-seconds per request and mean power (``vllm``). Energy is
+power x time, so power is fitted as the part of the energy that time does not explain, on measured watts. Then
+an optional ridge correction per batched engine on a few log features of what physics leaves.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from seal.estimator import defaults as D
 from seal.estimator import physics
+from seal.estimator import shapes as S
 from seal.estimator.physics import PhysicsParams
 
-# ML.ENERGY v2 reports energy per request but not the prompt length. We assume this mean prompt length for
-# its rows (ShareGPT chat prompts and code-completion prompts are short; at batch >= 16 prefill is a small
-# share of a request's energy, so the result is insensitive to this choice: see the README methodology).
-MLENERGY_INPUT_TOKENS = 256.0
-# Weight of latency residuals relative to energy residuals in the fit.
-LATENCY_WEIGHT = 0.5
-# Pull of each fitted constant towards its physical prior (PhysicsParams defaults), per unit of log deviation.
-# It keeps constants that a training subset cannot identify (e.g. eager efficiencies without A100 rows) sane.
-PRIOR_WEIGHT = 0.5
 # Bounds of the fitted constants (physically meaningful ranges).
+_ENGINE_BOUNDS = {"compute_eff": (0.02, 1.0), "memory_eff": (0.05, 1.0), "link_eff": (0.05, 1.0), "layer_s": (1e-7, 5e-3),
+                  "step_s": (1e-5, 0.1), "seq_s": (1e-8, 1e-3), "comm_s": (1e-7, 5e-3), "moe_x": (0.3, 30.0)}
 PARAM_BOUNDS: dict[str, tuple[float, float]] = {
-    "eager_compute_eff": (0.02, 1.0), "eager_memory_eff": (0.05, 1.0), "eager_overhead_s": (1e-6, 5e-3),
-    "served_compute_eff": (0.02, 1.0), "served_memory_eff": (0.05, 1.0), "served_overhead_s": (1e-7, 5e-3),
-    "eager_step_s": (1e-5, 0.1), "served_step_s": (1e-5, 0.1), "served_seq_s": (1e-7, 1e-3),
-    "moe_eager_slowdown": (1.0, 30.0),
+    **{f"{p}_{k}": b for p in physics.ENGINE_PREFIX.values() for k, b in _ENGINE_BOUNDS.items()},
     **{f"{q}_overhead_x": (0.2, 30.0) for q in physics.QUANT_SCHEMES},
     **{f"{q}_{ph}_dequant_flop": (0.1, 1e5) for q in physics.QUANT_SCHEMES for ph in ("prefill", "decode")},
-    "power_base": (0.05, 1.0), "power_compute": (0.0, 1.5), "power_memory": (0.0, 1.5),
+    "overlap_p": (1.0, 8.0), "low_precision_x": (1.0, 2.0), "moe_spread": (1e-3, 2.0), "attention_x": (0.5, 10.0), "power_idle": (0.02, 0.8), "power_compute": (1e-3, 1.5), "power_memory": (1e-3, 1.5),
+    **{f"power_scale_{g}": (0.5, 2.0) for g in (*physics.GENERATIONS, "other")},
 }
 CORRECTION_FEATURES = ("log_params", "log_active_share", "log_batch", "log_tokens", "log_gpus")
+SERVED_ENGINES = ("vllm-2024", "vllm")
 # Quantization method (benchmark_runs.quantization) + weight bits -> the physics' kernel scheme.
 RUN_SCHEME = {("bnb", 8.0): "bnb8", ("bnb", 4.0): "bnb4", ("gptq", 4.0): "gptq", ("awq", 4.0): "gptq",
               ("torchao", 4.0): "torchao", ("torchao", 8.0): "torchao"}
+# Where a compute format has no tensor cores of its own on a GPU (or the engine is eager), it runs at this one.
+_FALLBACK_COMPUTE = {"fp8": "bf16", "int8": "bf16", "fp4": "bf16"}
+_PEAK_COLUMN = {"fp32": "fp32_tflops", "bf16": "bf16_dense_tflops", "fp16": "bf16_dense_tflops",
+                "fp8": "fp8_dense_tflops", "int8": "fp8_dense_tflops", "fp4": "fp4_dense_tflops"}
 
 
-def physics_frame(frame: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
-    """The numeric inputs of the physics model, one row per request (index kept).
+def _per_gpu(facts: pd.DataFrame, column: str, g_uniques, g_codes) -> np.ndarray:
+    if column not in facts:
+        return np.full(len(g_codes), np.nan)
+    values = np.append(facts[column].reindex(pd.Index(g_uniques, dtype=object)).to_numpy(), np.nan)
+    return values[g_codes]
 
-    ``frame`` columns: ``params_b``, ``active_params_b``, ``bytes_per_param``, ``compute_dtype`` (optional:
-    ``bfloat16`` on a GPU without BF16 runs at FP32 speed), ``quant_scheme`` (see
-    :data:`seal.estimator.physics.QUANT_SCHEMES`; empty for none),
-    ``gpu`` (canonical), ``gpus``, ``batch_size``, ``input_tokens``, ``output_tokens``, ``eager`` (bool:
-    an eager framework rather than a serving engine; default ``batch_size <= 1``).
-    """
-    facts = gpus_table.set_index("gpu")
-    g_codes, g_uniques = pd.factorize(frame["gpu"], use_na_sentinel=True)
-    out = pd.DataFrame(index=frame.index)
-    out["n_tot"] = frame["params_b"].astype(float).to_numpy()
-    out["n_act"] = frame["active_params_b"].astype(float).fillna(frame["params_b"].astype(float)).to_numpy()
-    out["bpp"] = frame["bytes_per_param"].astype(float).to_numpy()
-    scheme = frame["quant_scheme"] if "quant_scheme" in frame else pd.Series("", index=frame.index)
-    out["scheme"] = pd.Series(scheme.to_numpy(dtype=object), index=frame.index).fillna("").to_numpy(dtype=object)
-    out["quantized"] = (out["scheme"] != "").to_numpy()
-    out["gpus"] = frame["gpus"].astype(float).to_numpy()
-    out["batch"] = np.maximum(frame["batch_size"].astype(float).to_numpy(), 1.0)
-    out["t_in"] = np.maximum(frame["input_tokens"].astype(float).to_numpy(), 0.0)
-    out["t_out"] = np.maximum(frame["output_tokens"].astype(float).to_numpy(), 0.0)
-    eager = frame["eager"] if "eager" in frame else (out["batch"] <= 1.0)
-    out["eager"] = pd.Series(eager, index=frame.index).fillna(False).astype(bool).to_numpy()
-    for col, src in (("peak_tflops", "bf16_dense_tflops"), ("fp32_tflops", "fp32_tflops"), ("bandwidth_gb_s", "memory_bandwidth_gb_s"), ("tdp_w", "tdp_w")):
-        values = np.append(facts[src].reindex(pd.Index(g_uniques, dtype=object)).astype(float).to_numpy(), np.nan)
-        out[col] = values[g_codes]
-    # bfloat16 compute on a GPU without BF16 tensor cores (T4, V100) runs at FP32 (non-tensor) speed
-    bf16_ok = facts["bf16_supported"].astype("string").str.lower().eq("true") if "bf16_supported" in facts \
-        else pd.Series(True, index=facts.index)
-    ok = np.append(bf16_ok.reindex(pd.Index(g_uniques, dtype=object)).fillna(True).astype(bool).to_numpy(), True)[g_codes]
-    dtype = frame["compute_dtype"] if "compute_dtype" in frame else pd.Series("", index=frame.index)
-    codes, uniques = pd.factorize(dtype, use_na_sentinel=True)
-    is_bf16 = np.append(np.array([str(u).lower() in ("bfloat16", "bf16") for u in uniques], dtype=bool), False)[codes]
-    emulated = is_bf16 & ~ok
-    out["peak_tflops"] = np.where(emulated, out["fp32_tflops"], out["peak_tflops"])
+
+def peak_tflops(compute: np.ndarray, engine: np.ndarray, facts: pd.DataFrame, gpu: pd.Series) -> np.ndarray:
+    """Peak dense tensor TFLOPS per row for the weights' compute format on the row's GPU: FP8 / FP4 / INT8 at
+    their own rate where the GPU has such tensor cores and the engine is a serving engine (eager frameworks
+    dequantize to 16 bits), BF16 on GPUs without BF16 tensor cores (T4, V100) at the FP32 rate."""
+    g_codes, g_uniques = pd.factorize(pd.Series(gpu, dtype=object), use_na_sentinel=True)
+    compute = np.asarray(compute, dtype=object)
+    eager = np.asarray(engine) == 0
+    cols = {c: _per_gpu(facts, c, g_uniques, g_codes).astype(float) for c in set(_PEAK_COLUMN.values())}
+    flags = facts["bf16_supported"].astype(str).str.lower().ne("false") if "bf16_supported" in facts else None
+    bf16_ok = np.ones(len(g_codes), dtype=bool) if flags is None else \
+        np.append(flags.reindex(pd.Index(g_uniques, dtype=object)).fillna(True).to_numpy(dtype=bool), True)[g_codes]
+    out = cols["bf16_dense_tflops"].copy()
+    out = np.where(compute == "fp32", cols["fp32_tflops"], out)
+    for fmt in ("fp8", "int8", "fp4"):
+        own = cols[_PEAK_COLUMN[fmt]]
+        use = (compute == fmt) & ~eager & np.isfinite(own) & (own > 0)
+        out = np.where(use, own, out)
+    out = np.where((compute == "bf16") & ~bf16_ok, cols["fp32_tflops"], out)
     return out
 
 
-def _col(pf, name: str) -> np.ndarray | None:
-    """Column ``name`` of a physics frame: a DataFrame or a dict of equal-length arrays (the estimator's)."""
-    values = pf[name]
-    return values if values is None or isinstance(values, np.ndarray) else values.to_numpy()
+def low_precision_rows(compute: np.ndarray, engine: np.ndarray, facts: pd.DataFrame, gpu: pd.Series) -> np.ndarray:
+    """Rows whose matrix products run in FP8 / INT8 / FP4 tensor cores (see :func:`peak_tflops`)."""
+    g_codes, g_uniques = pd.factorize(pd.Series(gpu, dtype=object), use_na_sentinel=True)
+    compute = np.asarray(compute, dtype=object)
+    out = np.zeros(len(compute), dtype=bool)
+    for fmt in ("fp8", "int8", "fp4"):
+        own = _per_gpu(facts, _PEAK_COLUMN[fmt], g_uniques, g_codes).astype(float)
+        out |= (compute == fmt) & (np.asarray(engine) != 0) & np.isfinite(own) & (own > 0)
+    return out
 
 
-def simulate(pf: pd.DataFrame | dict, params: PhysicsParams) -> dict[str, np.ndarray]:
+def physics_frame(frame: pd.DataFrame, gpus_table: pd.DataFrame, shapes: S.Shapes | None = None) -> dict:
+    """The numeric inputs of the physics, one entry per row (a dict of arrays; see :mod:`physics`).
+
+    ``frame`` columns: ``params_b``, ``active_params_b``, ``bytes_per_param``, ``compute`` (the weights' compute
+    format: fp32 | bf16 | fp16 | fp8 | int8 | fp4), ``quant_scheme`` (eager kernel family; empty for none),
+    ``engine`` (a name of :data:`seal.estimator.defaults.ENGINES`), ``gpu`` (canonical), ``gpus``,
+    ``batch_size``, ``input_tokens``, ``output_tokens``, and ``model`` for the shape (unless ``shapes`` given).
+    """
+    facts = gpus_table.set_index("gpu")
+    g_codes, g_uniques = pd.factorize(frame["gpu"], use_na_sentinel=True)
+    n_tot = frame["params_b"].astype(float).to_numpy()
+    n_act = frame["active_params_b"].astype(float).fillna(frame["params_b"].astype(float)).to_numpy()
+    engine = physics.engine_codes(frame["engine"].to_numpy(dtype=object))
+    scheme = frame["quant_scheme"] if "quant_scheme" in frame else pd.Series("", index=frame.index)
+    scheme = pd.Series(scheme.to_numpy(dtype=object), index=frame.index).fillna("").to_numpy(dtype=object)
+    gen_names = _per_gpu(facts, "architecture", g_uniques, g_codes)
+    gen_lookup = {g: i for i, g in enumerate(physics.GENERATIONS)}
+    if shapes is None:
+        models = frame["model"] if "model" in frame else None
+        shapes = S.lookup_shapes(models, n_tot, n_act)
+    return {
+        "n_tot": n_tot, "n_act": n_act, "bpp": frame["bytes_per_param"].astype(float).to_numpy(),
+        "gpus": frame["gpus"].astype(float).to_numpy(),
+        "batch": np.maximum(frame["batch_size"].astype(float).to_numpy(), 1.0),
+        "t_in": np.maximum(frame["input_tokens"].astype(float).to_numpy(), 0.0),
+        "t_out": np.maximum(frame["output_tokens"].astype(float).to_numpy(), 0.0),
+        "peak_tflops": peak_tflops(frame["compute"].to_numpy(dtype=object), engine, facts, frame["gpu"]),
+        "low_precision": low_precision_rows(frame["compute"].to_numpy(dtype=object), engine, facts, frame["gpu"]),
+        "bandwidth_gb_s": _per_gpu(facts, "memory_bandwidth_gb_s", g_uniques, g_codes).astype(float),
+        "link_gb_s": _per_gpu(facts, "interconnect_gb_s", g_uniques, g_codes).astype(float),
+        "tdp_w": _per_gpu(facts, "tdp_w", g_uniques, g_codes).astype(float),
+        "engine": engine,
+        "generation": np.array([gen_lookup.get(str(g), -1) for g in gen_names], dtype=np.int64),
+        "scheme": scheme if (scheme != "").any() else None,
+        "shape": shapes,
+    }
+
+
+def take_rows(pf: dict, idx: np.ndarray) -> dict:
+    """The physics frame of the rows ``idx``."""
+    return {k: (None if v is None else v.take(idx) if isinstance(v, S.Shapes) else v[idx]) for k, v in pf.items()}
+
+
+def simulate(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     """Physics prediction for a physics frame: per-request energies (J), GPU time (GPU-s), step times (s)."""
-    c = {k: _col(pf, k) for k in pf.keys()}
-    times = physics.phase_times(c["n_tot"], c["n_act"], c["bpp"], c["gpus"], c["batch"], c["t_in"], c["t_out"],
-                                c["peak_tflops"], c["fp32_tflops"], c["bandwidth_gb_s"], c["eager"], params,
-                                scheme=c["scheme"])
-    energy = physics.request_energy_j(times, c["gpus"], c["batch"], c["t_out"], c["tdp_w"], params)
-    return {**times, **energy}
+    times = physics.phase_times(pf, params)
+    return {**times, **physics.request_energy_j(times, pf, params)}
 
 
-def correction_features(pf: pd.DataFrame | dict) -> np.ndarray:
+def correction_features(pf: dict) -> np.ndarray:
     """Features of the ridge correction (:data:`CORRECTION_FEATURES`)."""
-    n_tot = np.maximum(_col(pf, "n_tot"), 1e-3)
+    n_tot = np.maximum(pf["n_tot"], 1e-3)
     return np.column_stack([
-        np.log(n_tot),
-        np.log(np.clip(_col(pf, "n_act") / n_tot, 1e-3, 1.0)),
-        np.log(_col(pf, "batch")),
-        np.log1p(_col(pf, "t_in") + _col(pf, "t_out")),
-        np.log(np.maximum(_col(pf, "gpus"), 1.0)),
+        np.log(n_tot), np.log(np.clip(pf["n_act"] / n_tot, 1e-3, 1.0)), np.log(pf["batch"]),
+        np.log1p(pf["t_in"] + pf["t_out"]), np.log(np.maximum(pf["gpus"], 1.0)),
     ])
 
 
+def run_input_tokens(runs: pd.DataFrame, task_input_tokens: dict[str, float] | None = None,
+                     v2_input_tokens: float = D.MLENERGY_V2_INPUT_TOKENS) -> pd.Series:
+    """Input tokens per benchmark row: measured where the source states them, else the task's assumption
+    (:data:`seal.estimator.defaults.TASK_INPUT_TOKENS`, ML.ENERGY v2's own)."""
+    tasks = dict(D.TASK_INPUT_TOKENS if task_input_tokens is None else task_input_tokens)
+    assumed = runs["task"].astype("string").map(tasks).astype(float) if "task" in runs else \
+        pd.Series(np.nan, index=runs.index)
+    return runs["input_tokens"].astype(float).fillna(assumed).fillna(v2_input_tokens)
+
+
 def runs_physics_frame(runs: pd.DataFrame, gpus_table: pd.DataFrame,
-                       mlenergy_input_tokens: float = MLENERGY_INPUT_TOKENS) -> pd.DataFrame:
-    """Turn ``benchmark_runs`` rows into the columns :func:`physics_frame` expects (training side)."""
+                       task_input_tokens: dict[str, float] | None = None,
+                       v2_input_tokens: float = D.MLENERGY_V2_INPUT_TOKENS) -> dict:
+    """Turn ``benchmark_runs`` rows into a physics frame (training side)."""
     bits = runs["weight_bits"].astype(float)
-    prec = runs["precision"].astype("string").str.lower()
-    bpp_prec = physics.bytes_per_param(prec.fillna("float16").to_numpy())
-    bpp = np.where(bits.notna(), bits / 8.0, bpp_prec)
+    prec = runs["precision"].astype("string").str.lower().fillna("float16")
     quant = runs.get("quantization", pd.Series("none", index=runs.index)).astype("string").fillna("none").str.lower()
     scheme = [RUN_SCHEME.get((q, float(b)), "") if b == b else "" for q, b in zip(quant, bits)]
-    backend = runs.get("backend", pd.Series("", index=runs.index)).astype("string").fillna("").str.lower()
-    t_in = runs["input_tokens"].astype(float).fillna(mlenergy_input_tokens)
+    compute = np.where(prec.isin(["fp8", "float8"]).to_numpy(), "fp8",
+                       np.where(prec.eq("float32").to_numpy(), "fp32",
+                                np.where(prec.eq("float16").to_numpy(), "fp16", "bf16")))
+    bpp = np.where(bits.notna(), bits / 8.0, 2.0)
+    engine = runs["engine"].astype("string").fillna("transformers") if "engine" in runs else \
+        pd.Series("transformers", index=runs.index)
     frame = pd.DataFrame({
+        "model": runs["model_id"].astype(object),
         "params_b": runs["params_b"].astype(float), "active_params_b": runs["active_params_b"].astype(float),
-        "bytes_per_param": bpp, "quant_scheme": scheme,
+        "bytes_per_param": bpp, "quant_scheme": scheme, "compute": compute, "engine": engine.to_numpy(dtype=object),
         "gpu": runs["gpu"], "gpus": runs["gpu_count"].astype(float).fillna(1.0),
-        "batch_size": runs["batch_size"].astype(float).fillna(1.0), "input_tokens": t_in,
-        "output_tokens": runs["output_tokens"].astype(float), "compute_dtype": prec.fillna("").to_numpy(dtype=object),
-        "eager": ~backend.isin(["vllm", "tgi", "sglang", "trt-llm"]).to_numpy(),
+        "batch_size": runs["batch_size"].astype(float).fillna(1.0),
+        "input_tokens": run_input_tokens(runs, task_input_tokens, v2_input_tokens),
+        "output_tokens": runs["output_tokens"].astype(float),
     }, index=runs.index)
     return physics_frame(frame, gpus_table)
 
 
+def measured_time_s(runs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Measured times per row: batch-1 prefill / decode wall time (s) and, for batched rows, the request's
+    GPU-seconds ``GPUs x output tokens / output throughput`` (NaN where not measured)."""
+    out = {k: runs[k].astype(float).to_numpy() if k in runs else np.full(len(runs), np.nan)
+           for k in ("prefill_latency_s", "decode_latency_s")}
+    tput = runs["throughput_tok_s"].astype(float).to_numpy() if "throughput_tok_s" in runs else np.nan
+    gpus = runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    out["request_gpu_time_s"] = gpus * runs["output_tokens"].astype(float).to_numpy() / tput
+    return out
+
+
+def measured_power_w(runs: pd.DataFrame) -> np.ndarray:
+    """Measured mean power per GPU (W): the source's own (ML.ENERGY v3), else energy / time where both are
+    measured (LLM-Perf phases summed; ML.ENERGY v2 from throughput); NaN elsewhere."""
+    gpus = runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    t = measured_time_s(runs)
+    e_pf, e_dc, e_rq = (runs[c].astype(float).to_numpy() for c in ("prefill_energy_j", "decode_energy_j",
+                                                                    "request_energy_j"))
+    phases = (e_pf + e_dc) / ((t["prefill_latency_s"] + t["decode_latency_s"]) * gpus)
+    served = e_rq / t["request_gpu_time_s"]
+    direct = runs["power_w"].astype(float).to_numpy() / gpus if "power_w" in runs else np.full(len(runs), np.nan)
+    return np.where(np.isfinite(direct), direct, np.where(np.isfinite(phases), phases, served))
+
+
 def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Training rows: GPU runs with known params and GPU, positive energy, text-only tasks."""
+    """Training rows: GPU runs with known params, GPU and engine, positive energy, text-only tasks."""
     r = runs
     ok = r["gpu"].notna() & (r["params_b"].astype(float) > 0) & r["output_tokens"].notna()
     if "device" in r:
         ok &= r["device"].astype("string").fillna("cuda").str.lower().eq("cuda")
     if "task" in r:
         ok &= ~r["task"].astype("string").fillna("").str.startswith("mllm")
+    if "engine" in r:
+        ok &= r["engine"].astype("string").isin(list(D.ENGINES)).fillna(False)
     e_pf, e_dc, e_rq = (r[c].astype(float) for c in ("prefill_energy_j", "decode_energy_j", "request_energy_j"))
     ok &= ((e_pf > 0) & (e_dc > 0)) | (e_pf.isna() & (e_rq > 0))
     return r[ok.fillna(False)]
@@ -149,17 +218,31 @@ class EnergyModel:
     """Physics-based per-request GPU energy model with fitted constants and an optional learned correction.
 
     Args:
-        correction: ``"none"`` (physics with fitted constants only) or ``"ridge"`` (plus, for batched serving
-            rows, a ridge regression of the request's log residual on :data:`CORRECTION_FEATURES`).
+        correction: ``"none"`` (physics with fitted constants only) or ``"ridge"`` (plus, for batched engines, a
+            ridge regression of the request's log residual on :data:`CORRECTION_FEATURES`, one per engine).
         ridge_alpha: L2 penalty of the correction.
-        mlenergy_input_tokens: assumed mean prompt length of ML.ENERGY v2 rows (tokens).
+        task_input_tokens: assumed mean prompt length per benchmark task (defaults.TASK_INPUT_TOKENS).
+        v2_input_tokens: assumed mean prompt length of ML.ENERGY v2 rows.
+
+    Fitted attributes: ``params_`` (PhysicsParams), ``coef_`` / ``feature_range_`` (correction per engine),
+    ``n_train_``, ``train_max_params_b_``, ``train_gpus_``, ``train_sources_``, ``gpu_sources_``, ``gpu_rows_``
+    (rows per GPU per engine); set from an artifact: ``intervals_`` (per engine), ``latency_log_sd_``,
+    ``provenance_``.
     """
 
     def __init__(self, correction: str = "none", ridge_alpha: float = 3.0,
-                 mlenergy_input_tokens: float = MLENERGY_INPUT_TOKENS):
+                 task_input_tokens: dict[str, float] | None = None,
+                 v2_input_tokens: float = D.MLENERGY_V2_INPUT_TOKENS):
         self.correction = correction
         self.ridge_alpha = ridge_alpha
-        self.mlenergy_input_tokens = mlenergy_input_tokens
+        self.task_input_tokens = dict(D.TASK_INPUT_TOKENS if task_input_tokens is None else task_input_tokens)
+        self.v2_input_tokens = v2_input_tokens
+        self.intervals_: dict | None = None
+        self.latency_log_sd_: float = D.LATENCY_LOG_SD_KNOWN_BATCH
+        self.provenance_: dict = {}
+
+    def runs_frame(self, runs: pd.DataFrame, gpus_table: pd.DataFrame) -> dict:
+        return runs_physics_frame(runs, gpus_table, self.task_input_tokens, self.v2_input_tokens)
 
     # ------------------------------------------------------------ fit
     def fit(self, runs: pd.DataFrame, gpus_table: pd.DataFrame | None = None,
@@ -172,37 +255,53 @@ class EnergyModel:
 
         gpus_table = load_gpus() if gpus_table is None else gpus_table
         runs = usable_runs(runs)
-        pf = runs_physics_frame(runs, gpus_table, self.mlenergy_input_tokens)
-        targets = {k: runs[k].astype(float).to_numpy() for k in
-                   ("prefill_energy_j", "decode_energy_j", "request_energy_j", "prefill_latency_s",
-                    "decode_latency_s", "tpot_s")}
-        split = ~np.isnan(targets["prefill_energy_j"])
+        pf = self.runs_frame(runs, gpus_table)
+        e = {k: runs[k].astype(float).to_numpy() for k in ("prefill_energy_j", "decode_energy_j", "request_energy_j")}
+        t = measured_time_s(runs)
+        p_meas = runs["power_w"].astype(float).to_numpy() / runs["gpu_count"].astype(float).fillna(1.0).to_numpy() \
+            if "power_w" in runs else np.full(len(runs), np.nan)
+        split = ~np.isnan(e["prefill_energy_j"])
         names = physics.PARAM_NAMES
-        lo = np.log([PARAM_BOUNDS[n][0] if PARAM_BOUNDS[n][0] > 0 else 1e-6 for n in names])
+        lo = np.log([PARAM_BOUNDS[n][0] for n in names])
         hi = np.log([PARAM_BOUNDS[n][1] for n in names])
-        x0 = np.clip(np.log([max(v, 1e-6) for v in PhysicsParams().to_dict().values()]), lo + 1e-9, hi - 1e-9)
-        t_out = pf["t_out"].to_numpy()
+        x0 = np.clip(np.log(list(PhysicsParams().to_dict().values())), lo + 1e-9, hi - 1e-9)
+        prior_w = np.array([D.GENERATION_PRIOR_WEIGHT if n.startswith("power_scale_") else D.PRIOR_WEIGHT
+                            for n in names])
+        t_out = pf["t_out"]
+        w_e, w_t, w_p = (D.FIT_WEIGHTS[k] for k in ("energy", "time", "power"))
+        m_lat = {k: np.isfinite(t[k]) & (t[k] > 0) & split for k in ("prefill_latency_s", "decode_latency_s")}
+        m_rt = np.isfinite(t["request_gpu_time_s"]) & (t["request_gpu_time_s"] > 0) & ~split
+        m_p = np.isfinite(p_meas) & (p_meas > 0) & ~split
 
         def residuals(x: np.ndarray) -> np.ndarray:
-            p = PhysicsParams(**dict(zip(names, np.exp(x))))
-            s = simulate(pf, p)
-            res = []
+            s = simulate(pf, PhysicsParams(**dict(zip(names, np.exp(x)))))
             e_pf, e_dc = s["prefill_energy_j"], s["decode_energy_j"]
-            res.append(np.log(e_pf[split] / targets["prefill_energy_j"][split]))
-            res.append(np.log(e_dc[split] / targets["decode_energy_j"][split]))
-            res.append(np.log((e_pf + e_dc)[~split] / targets["request_energy_j"][~split]))
-            # batch-1 latencies only: in continuous batching the time per output token includes stalls for
-            # other requests' prefills, so it is not a decode step time.
-            lat = [("prefill_latency_s", s["prefill_s"]), ("decode_latency_s", s["decode_step_s"] * t_out)]
-            for key, pred in lat:
-                m = np.isfinite(targets[key]) & (targets[key] > 0) & split
-                res.append(LATENCY_WEIGHT * np.log(pred[m] / targets[key][m]))
-            res.append(PRIOR_WEIGHT * (x - x0))
-            return np.concatenate(res)
+            gpu_t = s["prefill_gpu_time_s"] + s["decode_gpu_time_s"]
+            return np.concatenate([
+                w_e * np.log(e_pf[split] / e["prefill_energy_j"][split]),
+                w_e * np.log(e_dc[split] / e["decode_energy_j"][split]),
+                w_e * np.log((e_pf + e_dc)[~split] / e["request_energy_j"][~split]),
+                w_t * np.log(s["prefill_s"][m_lat["prefill_latency_s"]] / t["prefill_latency_s"][m_lat["prefill_latency_s"]]),
+                w_t * np.log((s["decode_step_s"] * t_out)[m_lat["decode_latency_s"]] / t["decode_latency_s"][m_lat["decode_latency_s"]]),
+                w_t * np.log(gpu_t[m_rt] / t["request_gpu_time_s"][m_rt]),
+                w_p * np.log(((e_pf + e_dc) / gpu_t)[m_p] / p_meas[m_p]),
+                prior_w * (x - x0),
+            ])
 
         if physics_params is None:
-            sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0, max_nfev=400)
-            self.params_ = PhysicsParams(**dict(zip(names, np.exp(sol.x))))
+            sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0, max_nfev=300,
+                                loss=D.FIT_LOSS, f_scale=D.FIT_F_SCALE)
+            fitted = dict(zip(names, np.exp(sol.x)))
+            # a generation without training rows gets the geometric mean of the fitted ones (not the prior 1: the
+            # fitted curve's other constants were learned together with those scales)
+            seen = sorted({int(g) for g in pf["generation"] if g >= 0})
+            scales = [fitted[f"power_scale_{physics.GENERATIONS[g]}"] for g in seen]
+            mean = float(np.exp(np.mean(np.log(scales)))) if scales else 1.0
+            for i, gen in enumerate(physics.GENERATIONS):
+                if i not in seen:
+                    fitted[f"power_scale_{gen}"] = mean
+            fitted["power_scale_other"] = mean
+            self.params_ = PhysicsParams(**fitted)
         else:
             self.params_ = physics_params
         self.n_train_ = int(len(runs))
@@ -210,75 +309,85 @@ class EnergyModel:
         self.train_gpus_ = sorted(runs["gpu"].astype(str).unique())
         self.train_sources_ = sorted(runs["source"].astype(str).unique())
         self.gpu_sources_ = {g: sorted(runs.loc[runs["gpu"] == g, "source"].astype(str).unique()) for g in self.train_gpus_}
-        eager_rows = pf["eager"].to_numpy()
-        self.gpu_rows_ = {g: {"eager": int(((runs["gpu"] == g).to_numpy() & eager_rows).sum()),
-                              "served": int(((runs["gpu"] == g).to_numpy() & ~eager_rows).sum())}
+        engines = pd.Series(np.asarray(D.ENGINES, dtype=object)[pf["engine"]], index=runs.index)
+        self.gpu_rows_ = {g: {eng: int(((runs["gpu"] == g) & (engines == eng)).sum()) for eng in D.ENGINES}
                           for g in self.train_gpus_}
-        self.coef_ = {"served": [0.0] * (len(CORRECTION_FEATURES) + 1)}
-        self.feature_range_ = {"low": [0.0] * len(CORRECTION_FEATURES), "high": [0.0] * len(CORRECTION_FEATURES)}
-        served = ~pf["eager"].to_numpy()
-        if self.correction == "ridge" and (served & ~split).sum() >= 10:
-            # Served (batched) rows only: a ridge regression of log(measured / physics) of the whole request on a
-            # few log features, with features clipped to the training range at prediction (no linear
-            # extrapolation). Eager batch-1 rows stay pure physics (the correction did not transfer there).
+        self.coef_ = {}
+        self.feature_range_ = {}
+        if self.correction == "ridge":
             s = simulate(pf, self.params_)
             X = correction_features(pf)
-            m = served & ~split
-            r_rq = np.log(targets["request_energy_j"][m] / (s["prefill_energy_j"] + s["decode_energy_j"])[m])
-            self.coef_["served"] = _ridge(X[m], r_rq, self.ridge_alpha)
-            self.feature_range_ = {"low": X[m].min(axis=0).tolist(), "high": X[m].max(axis=0).tolist()}
+            for eng in SERVED_ENGINES:
+                m = (engines == eng).to_numpy() & ~split
+                if m.sum() < 10:
+                    continue
+                # a ridge regression of log(measured / physics) of the whole request on a few log features, the
+                # features clipped to the training range at prediction (no linear extrapolation)
+                r = np.log(e["request_energy_j"][m] / (s["prefill_energy_j"] + s["decode_energy_j"])[m])
+                self.coef_[eng] = _ridge(X[m], r, self.ridge_alpha)
+                self.feature_range_[eng] = {"low": X[m].min(axis=0).tolist(), "high": X[m].max(axis=0).tolist()}
         return self
 
     # ------------------------------------------------------------ predict
-    def correction_factor(self, pf: pd.DataFrame | dict) -> np.ndarray:
+    def correction_factor(self, pf: dict) -> np.ndarray:
         """Multiplicative correction of both phases' energy per row (1 for eager rows or no correction)."""
-        if self.correction != "ridge":
-            return np.ones(len(_col(pf, "n_tot")))
-        X = np.clip(correction_features(pf), self.feature_range_["low"], self.feature_range_["high"])
-        coef = np.asarray(self.coef_["served"])
-        # the linear term column by column, not ``X @ coef``: a matrix product starts BLAS worker threads that
-        # spin after each call, and on 2 cores that spinning took ~20 % of the CPU of scoring a log (perf)
-        linear = np.full(len(X), coef[0])
-        for j in range(X.shape[1]):
-            linear += X[:, j] * coef[j + 1]
-        return np.where(_col(pf, "eager"), 1.0, np.exp(np.clip(linear, -1.0, 1.0)))
+        k = np.ones(len(pf["n_tot"]))
+        if self.correction != "ridge" or not self.coef_:
+            return k
+        X = correction_features(pf)
+        for eng, coef in self.coef_.items():
+            m = pf["engine"] == D.ENGINES.index(eng)
+            if not m.any():
+                continue
+            rng = self.feature_range_[eng]
+            Xm = np.clip(X[m], rng["low"], rng["high"])
+            # the linear term column by column, not ``Xm @ coef``: a matrix product starts BLAS worker threads
+            # that keep spinning after each call
+            linear = np.full(len(Xm), coef[0])
+            for j in range(Xm.shape[1]):
+                linear += Xm[:, j] * coef[j + 1]
+            k[m] = np.exp(np.clip(linear, -1.0, 1.0))
+        return k
 
-    def predict_physics(self, pf: pd.DataFrame | dict) -> dict[str, np.ndarray]:
-        """Per-request prediction for a physics frame (see :func:`physics_frame`; or a dict of its columns as
-        arrays, ``scheme`` None when no weight is quantized), correction applied."""
+    def predict_physics(self, pf: dict) -> dict[str, np.ndarray]:
+        """Per-request prediction for a physics frame, correction applied (read as a power correction)."""
         s = simulate(pf, self.params_)
         k = self.correction_factor(pf)
         for phase in ("prefill", "decode"):
             s[f"{phase}_energy_j"] = s[f"{phase}_energy_j"] * k
-            s[f"{phase}_power_w"] = s[f"{phase}_power_w"] * k  # the correction is read as a power correction
+            s[f"{phase}_power_w"] = s[f"{phase}_power_w"] * k
         return s
 
     def predict(self, frame: pd.DataFrame, gpus_table: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Prefill, decode and request GPU energy (J) for each row of a physics-input frame (or runs frame)."""
+        """Prefill, decode and request GPU energy (J), GPU-seconds and mean power per GPU (W) for each row of a
+        ``benchmark_runs`` frame (``gpu_count`` present) or of a physics-input frame."""
         from seal.data.gpus import load_gpus
 
         gpus_table = load_gpus() if gpus_table is None else gpus_table
-        pf = frame if "n_tot" in frame else (
-            runs_physics_frame(frame, gpus_table, self.mlenergy_input_tokens) if "gpu_count" in frame
-            else physics_frame(frame, gpus_table))
+        pf = self.runs_frame(frame, gpus_table) if "gpu_count" in frame else physics_frame(frame, gpus_table)
         s = self.predict_physics(pf)
+        total = s["prefill_energy_j"] + s["decode_energy_j"]
+        gpu_t = s["prefill_gpu_time_s"] + s["decode_gpu_time_s"]
         return pd.DataFrame({"prefill_energy_j": s["prefill_energy_j"], "decode_energy_j": s["decode_energy_j"],
-                             "request_energy_j": s["prefill_energy_j"] + s["decode_energy_j"]}, index=pf.index)
+                             "request_energy_j": total, "gpu_time_s": gpu_t, "power_w": total / gpu_t,
+                             "prefill_s": s["prefill_s"], "decode_s": s["decode_step_s"] * pf["t_out"]},
+                            index=frame.index)
 
     # ------------------------------------------------------------ (de)serialise
     def to_dict(self) -> dict:
         return {"correction": self.correction, "ridge_alpha": self.ridge_alpha,
-                "mlenergy_input_tokens": self.mlenergy_input_tokens, "params": self.params_.to_dict(),
+                "task_input_tokens": self.task_input_tokens, "v2_input_tokens": self.v2_input_tokens,
+                "params": self.params_.to_dict(),
                 "coef": {k: [float(v) for v in c] for k, c in self.coef_.items()},
-                "feature_range": self.feature_range_,
-                "correction_features": list(CORRECTION_FEATURES),
+                "feature_range": self.feature_range_, "correction_features": list(CORRECTION_FEATURES),
                 "n_train": self.n_train_, "train_max_params_b": self.train_max_params_b_,
                 "train_gpus": self.train_gpus_, "train_sources": self.train_sources_, "gpu_sources": self.gpu_sources_,
                 "gpu_rows": self.gpu_rows_}
 
     @classmethod
     def from_dict(cls, d: dict) -> "EnergyModel":
-        m = cls(correction=d["correction"], ridge_alpha=d["ridge_alpha"], mlenergy_input_tokens=d["mlenergy_input_tokens"])
+        m = cls(correction=d["correction"], ridge_alpha=d["ridge_alpha"], task_input_tokens=d["task_input_tokens"],
+                v2_input_tokens=d["v2_input_tokens"])
         m.params_ = PhysicsParams(**d["params"])
         m.coef_ = {k: list(v) for k, v in d["coef"].items()}
         m.feature_range_ = d["feature_range"]
@@ -287,7 +396,7 @@ class EnergyModel:
         m.train_gpus_ = list(d["train_gpus"])
         m.train_sources_ = list(d["train_sources"])
         m.gpu_sources_ = {k: list(v) for k, v in d["gpu_sources"].items()}
-        m.gpu_rows_ = {k: dict(v) for k, v in d.get("gpu_rows", {}).items()}
+        m.gpu_rows_ = {k: dict(v) for k, v in d["gpu_rows"].items()}
         return m
 
 

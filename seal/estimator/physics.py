@@ -1,11 +1,14 @@
 """Physics of one LLM request on a GPU server: FLOPs, bytes moved, time and power, per phase.
 
 Small pure functions, one per quantity, numpy arrays in and out (a single request is an array of length 1).
-The fitted parameters (efficiencies, overheads, power fractions) live in :class:`PhysicsParams`; the
-learned model (:mod:`seal.estimator.model`) fits them on measured benchmark runs.
+The fitted constants (efficiencies and overheads per serving engine, MoE and quantized-kernel costs, the power
+curve) live in :class:`PhysicsParams`; :mod:`seal.estimator.model` fits them on measured benchmark runs — time
+and power apart, where a source measures both.
 
-Notation: ``n_tot`` / ``n_act`` total / active parameters (billions), ``g`` GPU count, ``b`` batch size
-(requests served concurrently), ``t_in`` / ``t_out`` input / output tokens per request.
+Notation: ``n_tot`` / ``n_act`` total / active parameters (billions), ``g`` GPU count, ``b`` batch size (mean
+number of requests served concurrently, may be fractional), ``t_in`` / ``t_out`` input / output tokens per
+request. A *physics frame* is a dict of equal-length arrays: the columns named in :data:`FRAME_COLUMNS` plus the
+shape arrays of :class:`seal.estimator.shapes.Shapes`.
 """
 from __future__ import annotations
 
@@ -13,59 +16,74 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# ---------------------------------------------------------------- architecture constants
-# Modelling assumptions, not measurements: shape rules of thumb read off the published configs of Llama 2/3,
-# Qwen 2 and Mistral models (layers vs size, 12·L·d² parameters per dense layer stack, GQA ratio, fp16 KV cache)
-# and deployment headroom. The fitted efficiencies of seal.estimator.model absorb their error.
-LAYERS_COEF = 20.0        # layers ~= LAYERS_COEF * params_B ** LAYERS_EXP (fits Llama/Qwen/Mistral 1-405 B within ~15 %)
-LAYERS_EXP = 0.30
-DENSE_PARAMS_PER_LAYER_D2 = 12.0   # params ~= 12 * layers * d_model ** 2 (attention 4 d^2 + MLP 8 d^2)
-KV_GQA_RATIO = 4.0        # query heads per KV head assumed (grouped-query attention, typical of 2024 models)
-KV_BYTES = 2.0            # bytes per KV-cache element (fp16/bf16 cache)
-WEIGHT_HEADROOM = 1.05    # memory per weight byte incl. activations and fragmentation (KV cache counted apart)
-GPU_MEMORY_USABLE = 0.95  # share of a GPU's memory usable by the model (CUDA context, allocator reserve)
+from seal.estimator import defaults as D
+from seal.estimator import shapes as S
 
-# Bytes per parameter by precision name (weights as served).
-PRECISION_BYTES: dict[str, float] = {
-    "float32": 4.0, "fp32": 4.0,
-    "bfloat16": 2.0, "bf16": 2.0, "float16": 2.0, "fp16": 2.0, "half": 2.0,
-    "fp8": 1.0, "float8": 1.0, "int8": 1.0, "8bit": 1.0,
-    "int4": 0.5, "4bit": 0.5, "fp4": 0.5, "nf4": 0.5,
-}
+# Engines in physics frames as integer codes (index into defaults.ENGINES), and the PhysicsParams prefix of each.
+ENGINE_PREFIX = {"transformers": "transformers", "vllm-2024": "vllm2024", "vllm": "vllm"}
+ENGINE_FIELDS = ("compute_eff", "memory_eff", "link_eff", "layer_s", "step_s", "seq_s", "comm_s", "moe_x")
+ACT_BYTES = 2.0        # bytes per activation element exchanged between GPUs (bf16)
+COLLECTIVES_PER_LAYER = 2.0   # tensor parallel: one all-reduce after attention, one after the MLP (Megatron)
+# GPU generations with a fitted power scale (others use 1: the global curve).
+GENERATIONS = ("ampere", "hopper", "blackwell")
+# Quantization schemes with fitted eager-kernel costs (transformers only; served engines use fused kernels).
+QUANT_SCHEMES = ("bnb8", "bnb4", "gptq", "torchao")
+FRAME_COLUMNS = ("n_tot", "n_act", "bpp", "gpus", "batch", "t_in", "t_out", "peak_tflops", "bandwidth_gb_s",
+                 "link_gb_s",
+                 "tdp_w", "engine", "generation", "scheme")
 
 
 @dataclass
 class PhysicsParams:
-    """Fitted constants of the time and power model (defaults are physically plausible priors).
+    """Fitted constants of the time and power model (defaults are the priors the fit is pulled towards).
 
-    Two serving regimes have their own efficiencies: *eager* frameworks at batch 1 (PyTorch/transformers,
-    as in LLM-Perf) and *served* batched engines (vLLM, as in ML.ENERGY).
-
-    {eager,served}_compute_eff: achieved / peak dense tensor FLOPS (FP32 FLOPS for float32 weights).
-    {eager,served}_memory_eff: achieved / peak memory bandwidth.
-    {eager,served}_overhead_s: fixed time per layer and forward step (kernel launches, Python) (s).
-    {eager,served}_step_s: fixed time per forward step (sampling, scheduling) (s).
-    moe_eager_slowdown: time multiplier of MoE layers in eager frameworks (experts run one by one).
-    served_seq_s: CPU time per sequence in the batch per step of a serving engine (scheduling, sampling) (s).
-    {scheme}_overhead_x: multiplier of the fixed per-layer time for quantized-weight kernels in eager
-        frameworks (more, smaller kernels: bnb 8-bit, bnb 4-bit, GPTQ 4-bit, torchao int4).
-    {scheme}_{prefill,decode}_dequant_flop: extra work per weight and forward step to dequantize it (FLOP per
-        weight, at the compute efficiency; prefill and decode use different kernels); served engines are
-        assumed to use fused kernels with neither cost.
-    power_base / power_compute / power_memory: GPU power as a fraction of TDP =
-        base + compute * (compute-busy share) + memory * (memory-busy share), clipped to [0.1, 1].
+    Per engine (``transformers_*``, ``vllm2024_*``, ``vllm_*``):
+        compute_eff / memory_eff / link_eff: achieved share of peak tensor FLOPS / memory bandwidth / GPU-to-GPU
+            link bandwidth;
+        layer_s: fixed time per layer and forward step (kernel launches) (s);
+        step_s: fixed time per forward step (sampling, scheduling) (s);
+        seq_s: time per sequence in the batch per step (scheduler, sampler, detokeniser) (s);
+        comm_s: latency per layer per step per doubling of the GPU count (tensor / expert parallel collectives) (s);
+        moe_x: time multiplier of an MoE model's compute and weight reads (routing, expert load imbalance;
+            eager frameworks run experts one by one).
+    ``{scheme}_overhead_x`` / ``{scheme}_{prefill,decode}_dequant_flop``: eager quantized kernels (bitsandbytes
+    8/4-bit, GPTQ, torchao) — a multiplier of the per-layer time and dequantization work per weight per step.
+    ``attention_x``: time multiplier of attention (FLOPs and KV-cache reads): paged / ragged attention kernels run
+    further from peak than dense matrix products and weight streaming.
+    ``low_precision_x``: time multiplier of FP8 / INT8 / FP4 matrix products at their own peak (scaling and
+    conversion, smaller tiles: they reach ~peak / 1.5, not the datasheet's 2x of BF16).
+    ``moe_spread``: extra MoE time per doubling of the GPUs the experts are spread over (expert-parallel load
+    imbalance: a step waits for the busiest GPU) — MoE time x ``(1 + moe_spread x log2 g)``.
+    ``overlap_p``: compute and memory traffic overlap: their busy time is the p-norm ``(c^p + m^p)^(1/p)``
+    (p = 1: no overlap, a sum; large p: the slower one alone, a roofline).
+    Power per GPU = TDP x scale(generation) x (idle + compute x compute-busy share + memory x memory-busy share),
+    clipped to [0.05, 1] of TDP: time spent in fixed overheads and collectives draws only the idle part.
     """
 
-    eager_compute_eff: float = 0.5
-    eager_memory_eff: float = 0.5
-    eager_overhead_s: float = 5e-4
-    eager_step_s: float = 1e-3
-    served_compute_eff: float = 0.5
-    served_memory_eff: float = 0.7
-    served_overhead_s: float = 1e-4
-    served_step_s: float = 5e-3
-    served_seq_s: float = 1e-4
-    moe_eager_slowdown: float = 5.0
+    transformers_compute_eff: float = 0.5
+    transformers_memory_eff: float = 0.5
+    transformers_link_eff: float = 0.5
+    transformers_layer_s: float = 5e-4
+    transformers_step_s: float = 1e-3
+    transformers_seq_s: float = 1e-5
+    transformers_comm_s: float = 1e-4
+    transformers_moe_x: float = 5.0
+    vllm2024_compute_eff: float = 0.5
+    vllm2024_memory_eff: float = 0.7
+    vllm2024_link_eff: float = 0.5
+    vllm2024_layer_s: float = 1e-4
+    vllm2024_step_s: float = 5e-3
+    vllm2024_seq_s: float = 1e-4
+    vllm2024_comm_s: float = 5e-5
+    vllm2024_moe_x: float = 1.5
+    vllm_compute_eff: float = 0.5
+    vllm_memory_eff: float = 0.7
+    vllm_link_eff: float = 0.6
+    vllm_layer_s: float = 3e-5
+    vllm_step_s: float = 2e-3
+    vllm_seq_s: float = 3e-5
+    vllm_comm_s: float = 3e-5
+    vllm_moe_x: float = 1.5
     bnb8_overhead_x: float = 1.5
     bnb8_prefill_dequant_flop: float = 20.0
     bnb8_decode_dequant_flop: float = 20.0
@@ -78,79 +96,55 @@ class PhysicsParams:
     torchao_overhead_x: float = 1.5
     torchao_prefill_dequant_flop: float = 20.0
     torchao_decode_dequant_flop: float = 20.0
-    power_base: float = 0.4
-    power_compute: float = 0.5
-    power_memory: float = 0.3
+    overlap_p: float = 2.0
+    low_precision_x: float = 1.5
+    moe_spread: float = 0.1
+    attention_x: float = 1.5
+    power_idle: float = 0.2
+    power_compute: float = 0.7
+    power_memory: float = 0.5
+    power_scale_ampere: float = 1.0
+    power_scale_hopper: float = 1.0
+    power_scale_blackwell: float = 1.0
+    power_scale_other: float = 1.0   # GPUs of other generations: set after fitting to the fitted scales' mean
 
     def to_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
+
+    def engine_array(self, field: str, engine: np.ndarray) -> np.ndarray:
+        """``{engine}_{field}`` per row (``engine``: codes into :data:`seal.estimator.defaults.ENGINES`)."""
+        values = np.array([getattr(self, f"{ENGINE_PREFIX[e]}_{field}") for e in D.ENGINES])
+        return values[engine]
 
 
 PARAM_NAMES = tuple(PhysicsParams().to_dict())
 
 
-def bytes_per_param(precision) -> np.ndarray:
-    """Bytes per weight for each precision name (NaN where unknown; see PRECISION_BYTES)."""
-    import pandas as pd
-
-    names = pd.Series(np.asarray(precision, dtype=object).ravel()).astype("string").str.strip().str.lower()
-    return names.map(PRECISION_BYTES).astype(float).to_numpy()
+def engine_codes(names) -> np.ndarray:
+    """Engine names -> codes into :data:`seal.estimator.defaults.ENGINES` (-1 where unknown)."""
+    lookup = {e: i for i, e in enumerate(D.ENGINES)}
+    return np.array([lookup.get(str(n), -1) for n in np.asarray(names, dtype=object).ravel()], dtype=np.int64)
 
 
-def n_layers(n_tot: np.ndarray) -> np.ndarray:
-    """Approximate number of transformer layers from total params (billions)."""
-    return LAYERS_COEF * np.maximum(n_tot, 1e-3) ** LAYERS_EXP
+def weights_read_b(s: S.Shapes, tokens: np.ndarray) -> np.ndarray:
+    """Weights (billions) one forward step reads when it carries ``tokens`` tokens: every dense weight, and of
+    the routed experts those at least one token picks: ``E_w x (1 - (1 - k/E)^tokens)``. The read is shared by
+    all the step's tokens."""
+    tokens = np.maximum(tokens, 1.0)
+    touched = np.ones(np.shape(tokens))
+    moe = s.route_share < 1.0
+    touched[moe] = 1.0 - (1.0 - s.route_share[moe]) ** tokens[moe]  # the power only where needed (costly per row)
+    return s.dense_params_b + s.expert_params_b * touched
 
 
-def d_model(n_act: np.ndarray, layers: np.ndarray) -> np.ndarray:
-    """Approximate hidden size from (active, attention-bearing) params and layer count."""
-    return np.sqrt(np.maximum(n_act, 1e-3) * 1e9 / (DENSE_PARAMS_PER_LAYER_D2 * layers))
-
-
-def kv_bytes_per_token(layers: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """KV-cache bytes per token of context (K and V, every layer, GQA-shrunk)."""
-    return 2.0 * layers * d * KV_BYTES / KV_GQA_RATIO
-
-
-def prefill_flops(n_act: np.ndarray, t_in: np.ndarray, layers: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """FLOPs of one request's prefill: 2 x active params x tokens + causal attention 2 L d T^2 (FLOP)."""
-    return 2.0 * n_act * 1e9 * t_in + 2.0 * layers * d * t_in ** 2
-
-
-def decode_flops_per_token(n_act: np.ndarray, context: np.ndarray, layers: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """FLOPs to decode one token at a given context length (FLOP)."""
-    return 2.0 * n_act * 1e9 + 4.0 * layers * d * context
-
-
-def weight_bytes_read(n_tot: np.ndarray, n_act: np.ndarray, bpp: np.ndarray, batch: np.ndarray) -> np.ndarray:
-    """Weight bytes read per forward step, shared by the whole batch (B).
-
-    Dense: all weights. MoE: the experts touched by at least one of ``batch`` tokens, with the active share
-    ``r = n_act / n_tot`` as the chance a given expert weight is used by one token: ``n_tot (1 - (1 - r)^b)``.
-    """
-    r, b = np.broadcast_arrays(np.clip(n_act / n_tot, 1e-6, 1.0), np.maximum(batch, 1.0))
-    touched = np.ones(r.shape)  # dense (r = 1): every weight, 1 - 0 ** b
-    moe = r < 1.0
-    touched[moe] = 1.0 - (1.0 - r[moe]) ** b[moe]  # the power only where it is needed (costly per row)
-    return n_tot * 1e9 * bpp * touched
-
-
-# Quantization schemes with fitted eager-kernel multipliers, and the scheme assumed for a bare precision name.
-QUANT_SCHEMES = ("bnb8", "bnb4", "gptq", "torchao")
-# A bare precision name given by a user maps to the eager kernels measured for it (LLM-Perf): int8 -> bitsandbytes
-# LLM.int8, int4 -> GPTQ/exllama, nf4 -> bitsandbytes 4-bit; fp8/fp4 are native tensor-core formats (no slowdown).
-PRECISION_SCHEME: dict[str, str] = {"int8": "bnb8", "8bit": "bnb8", "int4": "gptq", "4bit": "gptq", "nf4": "bnb4"}
-
-
-def quant_costs(scheme: np.ndarray, eager: np.ndarray, params: PhysicsParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(overhead multiplier, prefill and decode dequantization FLOP per weight) per row; (1, 0, 0) for
+def quant_costs(scheme, eager: np.ndarray, params: PhysicsParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(per-layer overhead multiplier, prefill and decode dequantization FLOP per weight) per row; (1, 0, 0) for
     unquantized rows and served engines. ``scheme`` None: no row is quantized."""
     n = len(eager)
-    oh = np.ones(n)
-    flop_pf = np.zeros(n)
-    flop_dc = np.zeros(n)
+    oh, flop_pf, flop_dc = np.ones(n), np.zeros(n), np.zeros(n)
     if scheme is None:
         return oh, flop_pf, flop_dc
+    scheme = np.asarray(scheme, dtype=object)
     for name in QUANT_SCHEMES:
         m = (scheme == name) & eager
         oh[m] = getattr(params, f"{name}_overhead_x")
@@ -159,43 +153,68 @@ def quant_costs(scheme: np.ndarray, eager: np.ndarray, params: PhysicsParams) ->
     return oh, flop_pf, flop_dc
 
 
-def phase_times(n_tot, n_act, bpp, gpus, batch, t_in, t_out, peak_tflops, fp32_tflops, bandwidth_gb_s, eager,
-                params: PhysicsParams, scheme=None) -> dict[str, np.ndarray]:
-    """Times of one step of each phase (s) and their busy shares.
+def step_overhead_s(layers, gpus, batch, engine, q_oh, moe_x, eager, params: PhysicsParams) -> np.ndarray:
+    """Fixed time of one forward step (s): per-layer launches (x quantized-kernel multiplier; x MoE slowdown in
+    eager frameworks), the step's own time, per-sequence scheduling, and collectives ``comm_s x L x log2 g``."""
+    layer = params.engine_array("layer_s", engine) * layers * q_oh * np.where(eager, moe_x, 1.0)
+    comm = params.engine_array("comm_s", engine) * layers * np.log2(np.maximum(gpus, 1.0))
+    return layer + params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * batch + comm
 
-    Prefill: one forward over the batch's prompts; decode: one step producing one token for every request
-    in the batch, at the mean context ``t_in + t_out / 2``. Time = fixed per-layer overhead + compute time at
-    ``compute_eff`` of peak (FP32 peak for 4-byte weights) + memory time at ``memory_eff`` of bandwidth, split
-    across ``gpus``, times the quantized-kernel and eager-MoE slowdowns. Efficiencies and overhead come from
-    the *eager* or *served* regime per row.
 
-    Returns ``prefill_s`` (forward time), ``decode_step_s`` (one step), and busy shares for the power model.
+def busy_s(compute_s: np.ndarray, memory_s: np.ndarray, p: float) -> np.ndarray:
+    """Busy time of a step whose compute and memory traffic overlap (s): ``(c^p + m^p)^(1/p)``."""
+    hi = np.maximum(compute_s, memory_s)
+    lo = np.minimum(compute_s, memory_s)
+    return hi * (1.0 + (lo / np.maximum(hi, 1e-30)) ** p) ** (1.0 / p)
+
+
+def collective_s(s: S.Shapes, gpus: np.ndarray, tokens: np.ndarray, link_bytes_s: np.ndarray) -> np.ndarray:
+    """Time of a step's GPU-to-GPU traffic (s): ring all-reduces of every token's activations, two per layer,
+    ``2 x L x tokens x hidden x 2 B x 2 (g - 1) / g`` over the link (expert-parallel all-to-all moves a like
+    volume); 0 on one GPU. Counted at idle power: the tensor cores wait."""
+    g = np.maximum(gpus, 1.0)
+    volume = COLLECTIVES_PER_LAYER * s.layers * tokens * s.hidden * ACT_BYTES * 2.0 * (g - 1.0) / g
+    return np.where(g > 1.0, volume / np.maximum(link_bytes_s, 1.0), 0.0)
+
+
+def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
+    """Times of one step of each phase (s) and their compute- / memory-busy shares.
+
+    Prefill: one forward over the batch's ``b`` prompts; decode: one step producing a token for every request of
+    the batch at the mean context ``t_in + t_out / 2``. Time = fixed overhead + compute at ``compute_eff`` of
+    the peak of the weights' format + memory traffic (weights touched + KV cache read) at ``memory_eff`` of
+    bandwidth, split across ``gpus``; MoE compute and traffic x ``moe_x``.
     """
-    layers = n_layers(n_tot)
-    d = d_model(n_act, layers)
-    c_eff = np.where(eager, params.eager_compute_eff, params.served_compute_eff)
-    m_eff = np.where(eager, params.eager_memory_eff, params.served_memory_eff)
-    peak_each = np.where(bpp >= 4.0, fp32_tflops, peak_tflops)
-    peak = gpus * peak_each * 1e12 * c_eff
-    bw = gpus * bandwidth_gb_s * 1e9 * m_eff
-    scheme = None if scheme is None else np.asarray(scheme, dtype=object)
-    q_oh, q_flop_pf, q_flop_dc = quant_costs(scheme, np.broadcast_to(eager, np.shape(np.atleast_1d(n_tot))), params)
-    moe = n_act < 0.95 * n_tot
-    slow = np.where(eager & moe, params.moe_eager_slowdown, 1.0)
-    overhead = (np.where(eager, params.eager_overhead_s, params.served_overhead_s) * layers * q_oh
-                + np.where(eager, params.eager_step_s, params.served_step_s + params.served_seq_s * batch)) * slow
-    weights_per_peak = n_tot * 1e9 / peak * slow   # dequantization is per forward step, independent of tokens
+    s = pf["shape"]
+    engine, gpus, b = pf["engine"], pf["gpus"], pf["batch"]
+    t_in, t_out = pf["t_in"], pf["t_out"]
+    eager = engine == 0
+    c_eff = params.engine_array("compute_eff", engine)
+    m_eff = params.engine_array("memory_eff", engine)
+    low = pf["low_precision"] if "low_precision" in pf else np.zeros(len(engine), dtype=bool)
+    peak = gpus * pf["peak_tflops"] * 1e12 * c_eff / np.where(low, params.low_precision_x, 1.0)
+    bw = gpus * pf["bandwidth_gb_s"] * 1e9 * m_eff
+    moe = s.route_share < 1.0
+    moe_x = np.where(moe, params.engine_array("moe_x", engine)
+                     * (1.0 + params.moe_spread * np.log2(np.maximum(gpus, 1.0))), 1.0)
+    q_oh, q_flop_pf, q_flop_dc = quant_costs(pf.get("scheme"), eager, params)
+    overhead = step_overhead_s(s.layers, gpus, b, engine, q_oh, moe_x, eager, params)
+    dequant_s = pf["n_tot"] * 1e9 / peak   # per weight, once per forward step (independent of tokens)
 
-    w_bytes = weight_bytes_read(n_tot, n_act, bpp, batch * np.maximum(t_in, 1.0))
-    pf_c = (batch * prefill_flops(n_act, t_in, layers, d) / peak) * slow + q_flop_pf * weights_per_peak
-    pf_m = w_bytes / bw * slow
-    prefill_s = overhead + pf_c + pf_m
+    ax = params.attention_x
+    pf_flops = b * (2.0 * pf["n_act"] * 1e9 * t_in + ax * S.attention_prefill_flops(s, t_in))
+    pf_c = pf_flops / peak * moe_x + q_flop_pf * dequant_s
+    pf_m = weights_read_b(s, b * np.maximum(t_in, 1.0)) * 1e9 * pf["bpp"] / bw * moe_x
+    link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", engine)
+    pf_x = collective_s(s, gpus, b * np.maximum(t_in, 1.0), link)
+    prefill_s = overhead + busy_s(pf_c, pf_m, params.overlap_p) + pf_x
 
     context = t_in + np.maximum(t_out, 1.0) / 2.0
-    dc_c = (batch * decode_flops_per_token(n_act, context, layers, d) / peak) * slow + q_flop_dc * weights_per_peak
-    dc_m = (weight_bytes_read(n_tot, n_act, bpp, batch)
-            + batch * kv_bytes_per_token(layers, d) * context) / bw * slow
-    decode_s = overhead + dc_c + dc_m
+    dc_flops = b * (2.0 * pf["n_act"] * 1e9 + ax * S.attention_decode_flops(s, context))
+    dc_c = dc_flops / peak * moe_x + q_flop_dc * dequant_s
+    dc_bytes = weights_read_b(s, b) * 1e9 * pf["bpp"] + ax * b * D.KV_BYTES * S.kv_elements_read(s, context)
+    dc_m = dc_bytes / bw * moe_x
+    decode_s = overhead + busy_s(dc_c, dc_m, params.overlap_p) + collective_s(s, gpus, b, link)
     return {
         "prefill_s": prefill_s, "decode_step_s": decode_s,
         "prefill_compute_share": pf_c / prefill_s, "prefill_memory_share": pf_m / prefill_s,
@@ -203,22 +222,24 @@ def phase_times(n_tot, n_act, bpp, gpus, batch, t_in, t_out, peak_tflops, fp32_t
     }
 
 
-def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, params: PhysicsParams) -> np.ndarray:
-    """GPU power draw as a fraction of TDP from how busy compute and memory are (clipped to 0.1-1)."""
-    f = params.power_base + params.power_compute * compute_share + params.power_memory * memory_share
-    return np.clip(f, 0.1, 1.0)
+def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, generation: np.ndarray,
+                   params: PhysicsParams) -> np.ndarray:
+    """GPU power as a fraction of TDP: ``scale_gen x (idle + compute x c + memory x m)``, clipped to 0.05-1."""
+    scales = np.array([*(getattr(params, f"power_scale_{g}") for g in GENERATIONS), params.power_scale_other])
+    scale = scales[np.where(generation < 0, len(GENERATIONS), generation)]
+    f = scale * (params.power_idle + params.power_compute * compute_share + params.power_memory * memory_share)
+    return np.clip(f, 0.05, 1.0)
 
 
-def request_energy_j(times: dict[str, np.ndarray], gpus, batch, t_out, tdp_w, params: PhysicsParams) -> dict[str, np.ndarray]:
-    """Per-request GPU energy of each phase (J) and the request's share of GPU time (GPU-s).
-
-    A request is charged ``1 / batch`` of the energy of every step it took part in:
-    prefill ``gpus x P x t_prefill / b``, decode ``gpus x P x t_step x t_out / b``.
-    """
-    p_pf = power_fraction(times["prefill_compute_share"], times["prefill_memory_share"], params) * tdp_w
-    p_dc = power_fraction(times["decode_compute_share"], times["decode_memory_share"], params) * tdp_w
-    pf_time = gpus * times["prefill_s"] / batch
-    dc_time = gpus * times["decode_step_s"] * np.maximum(t_out, 0.0) / batch
+def request_energy_j(times: dict[str, np.ndarray], pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
+    """Per-request GPU energy of each phase (J), mean GPU power (W per GPU) and the request's share of GPU time
+    (GPU-s). A request is charged ``1 / b`` of every step it took part in: prefill ``g x P x t_prefill / b``,
+    decode ``g x P x t_step x t_out / b``."""
+    gen, tdp = pf["generation"], pf["tdp_w"]
+    p_pf = power_fraction(times["prefill_compute_share"], times["prefill_memory_share"], gen, params) * tdp
+    p_dc = power_fraction(times["decode_compute_share"], times["decode_memory_share"], gen, params) * tdp
+    pf_time = pf["gpus"] * times["prefill_s"] / pf["batch"]
+    dc_time = pf["gpus"] * times["decode_step_s"] * np.maximum(pf["t_out"], 0.0) / pf["batch"]
     return {
         "prefill_energy_j": p_pf * pf_time, "decode_energy_j": p_dc * dc_time,
         "prefill_power_w": p_pf, "decode_power_w": p_dc,
@@ -229,17 +250,11 @@ def request_energy_j(times: dict[str, np.ndarray], gpus, batch, t_out, tdp_w, pa
 def gpu_required_count(n_tot: np.ndarray, bpp: np.ndarray, gpu_memory_gb: np.ndarray,
                        kv_cache_gb: np.ndarray | float = 0.0, power_of_two: bool = True) -> np.ndarray:
     """Fewest GPUs holding the weights (x WEIGHT_HEADROOM) plus the batch's KV cache in GPU_MEMORY_USABLE of
-    each GPU's memory, rounded up to a power of two (tensor parallelism splits attention heads evenly, as
-    EcoLogits does). MoE: total params (every expert must be resident)."""
-    need_gb = n_tot * bpp * WEIGHT_HEADROOM + kv_cache_gb
-    usable = gpu_memory_gb * GPU_MEMORY_USABLE
+    each GPU's memory, rounded up to a power of two (tensor / expert parallelism splits heads and experts
+    evenly, as EcoLogits does). MoE: total params (every expert must be resident)."""
+    need_gb = n_tot * bpp * D.WEIGHT_HEADROOM + kv_cache_gb
+    usable = gpu_memory_gb * D.GPU_MEMORY_USABLE
     count = np.maximum(np.ceil(need_gb / usable), 1.0)
     if power_of_two:
         count = 2.0 ** np.ceil(np.log2(count))
     return count
-
-
-def kv_cache_gb(n_tot: np.ndarray, n_act: np.ndarray, batch: np.ndarray, context: np.ndarray) -> np.ndarray:
-    """KV cache of a batch at a context length (GB)."""
-    layers = n_layers(n_tot)
-    return batch * context * kv_bytes_per_token(layers, d_model(n_act, layers)) / 1e9

@@ -1,7 +1,8 @@
 """``seal train``: fit the energy model on the store's benchmark runs and write the versioned artifact.
 
 Deterministic: the same store gives the same artifact except ``trained_at``. The interval table comes from
-held-out residuals: random K-fold (``interpolation``), leave-one-GPU-out (``transferred-gpu``) and train
+held-out residuals per engine: leave-one-family-out (``interpolation``: a model family the data never saw, the
+usual case; random K-fold where a source has too few families), leave-one-GPU-out (``transferred-gpu``) and train
 <= 111 B / test above (``extrapolated-size``; phases without rows above 111 B use the <= 30 B split).
 """
 from __future__ import annotations
@@ -14,8 +15,7 @@ import pandas as pd
 
 from seal.estimator.artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION, DEFAULT_ARTIFACT, write_artifact
 
-SHIPPED_FAMILY = "physics+ridge"  # chosen on the extrapolation splits among JSON-serialisable families (README)
-INTERVAL_SPLITS = {"interpolation": ("random-5fold",), "transferred-gpu": ("leave-one-gpu-out",),
+INTERVAL_SPLITS = {"interpolation": ("leave-one-family-out", "random-5fold"), "transferred-gpu": ("leave-one-gpu-out",),
                    "extrapolated-size": ("size>111B", "size>30B")}
 
 
@@ -44,19 +44,19 @@ def _provenance(db_path: Path, runs: pd.DataFrame) -> dict:
     }
 
 
-REGIME_SOURCE = {"eager": "llm-perf", "served": "mlenergy-v2"}
 TRANSFER_MIN_WIDENING = 1.5
 
 
-def interval_table(runs: pd.DataFrame, family: str = SHIPPED_FAMILY) -> dict[str, dict[str, dict[str, list[float]]]]:
-    """80 % interval quantiles of log(measured / predicted) per regime (eager batch-1 / served batched),
-    situation and phase, from held-out residuals of that regime's rows."""
+def interval_table(runs: pd.DataFrame, family: str = "physics") -> dict[str, dict[str, dict[str, list[float]]]]:
+    """80 % interval quantiles of log(measured / predicted) per engine (transformers / vllm-2024 / vllm: the
+    rows of LLM-Perf / ML.ENERGY v2 / v3), situation and phase, from held-out residuals of that engine's rows."""
+    from seal.estimator.defaults import DEFAULT_INTERVALS, ENGINE_SOURCES, MIN_GPU_ROWS
     from seal.estimator.validate import held_out_predictions, interval_quantiles
 
     oof_cache: dict[str, pd.DataFrame] = {}
     fit_cache: dict = {}
     out: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for regime, source in REGIME_SOURCE.items():
+    for regime, source in ENGINE_SOURCES.items():
         table: dict[str, dict[str, list[float]]] = {}
         for situation, splits in INTERVAL_SPLITS.items():
             table[situation] = {}
@@ -72,13 +72,15 @@ def interval_table(runs: pd.DataFrame, family: str = SHIPPED_FAMILY) -> dict[str
                         n_regime = int((runs["source"] == source).sum())
                         sizes = oof[mine].groupby("group").size()
                         mine &= ~oof["group"].isin(sizes[sizes > 0.5 * n_regime].index)
+                        # and groups of a handful of rows (a few quantized runs of a GPU are no transfer test)
+                        mine &= ~oof["group"].isin(sizes[sizes < MIN_GPU_ROWS].index)
                     r = oof.loc[mine, f"log_residual_{phase}"].to_numpy() if len(oof) else np.array([])
+                    r = r[np.isfinite(r)]
                     if np.isfinite(r).sum() >= 10:
                         table[situation][phase] = interval_quantiles(r)
                         break
-                else:  # no rows of this kind: the request interval of the situation, else interpolation
-                    table[situation][phase] = table[situation].get("request") or \
-                        table.get("interpolation", {}).get(phase) or [-0.5, 0.5]
+                else:  # no rows of this kind: the request interval of the situation, else the documented fallback
+                    table[situation][phase] = table[situation].get("request") or list(DEFAULT_INTERVALS[situation][phase])
         # a served request splits into phases like the request; transfer / extrapolation are never narrower than
         # TRANSFER_MIN_WIDENING x the interpolation interval (few GPUs / sizes to calibrate them on)
         for situation in ("transferred-gpu", "extrapolated-size"):
@@ -94,9 +96,7 @@ def latency_log_sd(runs: pd.DataFrame, model) -> float:
     """Spread (sd of log measured / estimated) of the latency path on batch-1 rows with measured latencies:
     energy estimated as the model's power draw x the measured prefill / decode time."""
     from seal.data.gpus import load_gpus
-    from seal.estimator.model import runs_physics_frame
-
-    s = model.predict_physics(runs_physics_frame(runs, load_gpus()))
+    s = model.predict_physics(model.runs_frame(runs, load_gpus()))
     res = []
     for phase, col in (("prefill", "prefill_latency_s"), ("decode", "decode_latency_s")):
         if col not in runs:
@@ -115,10 +115,13 @@ def _validation_rows(table: pd.DataFrame) -> dict:
     return {"rows": clean.to_dict("records"), "columns": list(table.columns)}
 
 
-def train(db_path: str | Path, out_path: str | Path | None = None, family: str = SHIPPED_FAMILY) -> Path:
-    """Fit on ``db_path``'s ``benchmark_runs`` and write the artifact (default the shipped one). Returns its path."""
+def train(db_path: str | Path, out_path: str | Path | None = None, family: str | None = None) -> Path:
+    """Fit on ``db_path``'s ``benchmark_runs`` and write the artifact (default the shipped one). Returns its path.
+
+    ``family`` None: the serialisable family with the lowest mean held-out error on the extrapolation splits
+    (:func:`seal.estimator.validate.choose_family`), from the validation the artifact also stores."""
     from seal.errors import SealError
-    from seal.estimator.validate import _family_model, load_runs, validate
+    from seal.estimator.validate import choose_family, family_model, load_runs, validate
 
     db_path = Path(db_path)
     if not db_path.is_file():
@@ -126,13 +129,15 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str =
     runs = load_runs(db_path)
     if len(runs) < 20:
         raise SealError(f"The store {db_path} has only {len(runs)} usable benchmark runs; run `seal data pull`.")
-    model = _family_model(family).fit(runs)
+    table = validate(db_path, runs=runs, sensitivity=False)
+    family = family or choose_family(table)
+    model = family_model(family).fit(runs)
     payload = {
         "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION, "family": family,
         "model": model.to_dict(), "intervals": interval_table(runs, family),
         "latency_log_sd": latency_log_sd(runs, model),
         "provenance": _provenance(db_path, runs),
-        "validation": _validation_rows(validate(db_path)),
+        "validation": _validation_rows(table),
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     return write_artifact(payload, out_path or DEFAULT_ARTIFACT)

@@ -110,9 +110,11 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
         if col in frame:
             v = frame[col].to_numpy(dtype=float, na_value=np.nan)
             flag(v <= 0, lambda idx, c=col, v=v: [f"{c} must be positive (got {v[i]:g})" for i in idx])
+            if col == "batch_size":
+                flag((v > 0) & (v < 1), lambda idx, v=v: [f"batch_size must be at least 1 (got {v[i]:g})" for i in idx])
             flag(v > (MAX_PARAMS_B if col.endswith("params_b") else MAX_GPUS_OR_BATCH),
                  lambda idx, c=col, v=v: [f"{c} is {v[i]:g}, far above any real value" for i in idx])
-    for col in ("gpus", "batch_size"):
+    for col in ("gpus",):   # batch_size is a mean concurrency: fractions are real (vLLM's metrics)
         if col in frame:
             v = frame[col].to_numpy(dtype=float, na_value=np.nan)
             flag(np.isfinite(v) & (v != np.round(v)),

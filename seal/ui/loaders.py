@@ -14,7 +14,11 @@ import pandas as pd
 import streamlit as st
 
 AUTO = "Auto (default serving set-up)"
-PRECISIONS: tuple[str, ...] = ("bfloat16", "float16", "float32", "fp8", "int8", "int4")
+PRECISIONS: tuple[str, ...] = ("bfloat16", "float16", "float32", "fp8", "int8", "mxfp4", "nvfp4", "awq", "gptq",
+                                "int4", "nf4")
+ENGINES: tuple[str, ...] = ("vllm", "vllm-2024", "transformers")
+ENGINE_LABELS: dict[str, str] = {"default": "default (vLLM; transformers at batch 1)", "vllm": "vLLM (current, 2025-26)",
+                                 "vllm-2024": "vLLM 2024 (0.4-0.5)", "transformers": "transformers (eager, batch-1 style)"}
 BATCH_SIZES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
@@ -273,7 +277,15 @@ def validation(stamp: tuple[str, float]) -> pd.DataFrame:
         from seal.estimator.validate import validate
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"The validation module is not available ({exc.__class__.__name__}: {exc}).") from exc
-    return pd.DataFrame(validate(db_path=Path(stamp[0])))
+    return pd.DataFrame(validate(db_path=Path(stamp[0]), sensitivity=False))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def disclosures() -> pd.DataFrame:
+    """SEAL beside operators' published per-prompt figures (:func:`seal.carbon.disclosures.disclosure_comparison`)."""
+    from seal.carbon.disclosures import disclosure_comparison
+
+    return disclosure_comparison()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
