@@ -273,10 +273,10 @@ def test_configuration_plans_are_memoised_per_model_and_follow_its_fitted_state(
     first = estimate_energy(frame, model=model)
     assert len(mine()) == 1
     again = estimate_energy(frame.iloc[[1, 0, 2]], model=model).iloc[[1, 0, 2]]   # configurations in other order
-    assert len(mine()) == 2   # the configurations' order is part of the key
+    assert len(mine()) == 1   # the configurations' order of appearance is not part of the key
     pd.testing.assert_frame_equal(first, again)
     pd.testing.assert_frame_equal(first, estimate_energy(frame, model=model))
-    assert len(mine()) == 2
+    assert len(mine()) == 1
 
     wider = copy.deepcopy(model.intervals_)
     for table in wider.values():

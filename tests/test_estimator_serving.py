@@ -163,3 +163,14 @@ def test_cli_engine_precision_and_fractional_batch(capsys):
     assert row["engine"] == "vllm" and row["precision"] == "mxfp4" and row["batch_size"] == 31.99
     assert main(["estimate", "Hello", "--model", "gpt-oss-120b", "--engine", "nope"]) != 0
     assert "Unknown engine 'nope'" in capsys.readouterr().err
+
+
+def test_disclosures_table_states_assumptions_and_lands_near_the_energy_figures():
+    from seal.carbon.disclosures import DISCLOSURES, disclosure_comparison
+
+    t = disclosure_comparison()
+    assert len(t) == sum(len(d.figures) for d in DISCLOSURES)
+    assert (t["seal"] > 0).all() and (t["seal_low"] <= t["seal"]).all() and (t["seal"] <= t["seal_high"]).all()
+    assert t["assumptions"].str.len().gt(100).all() and t["source"].str.len().gt(10).all()
+    energy = t[t["quantity"] == "energy_wh"]
+    assert len(energy) == 2 and energy["ratio"].between(0.5, 2.0).all(), energy[["disclosure", "ratio"]]

@@ -291,6 +291,16 @@ def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return key.astype(np.intp), configs
 
 
+def canonical_order(cfg: np.ndarray, configs: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """The configurations sorted by their values (row codes renumbered to match), so that every batch of a log
+    holding the same configurations, in whatever order they first appear, meets the same memoised plan."""
+    keys = [tuple(repr(None if pd.isna(v) else v) for v in row) for row in configs.itertuples(index=False)]
+    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[cfg], configs.iloc[order].reset_index(drop=True)
+
+
 def request_physics_frame(per_config: dict, cfg: np.ndarray, gpus: np.ndarray,
                           t_in: np.ndarray, t_out: np.ndarray) -> dict:
     """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) from the configurations' one:
@@ -519,8 +529,13 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         return out
     # Everything but the token counts (and latency) is a property of the request's configuration: resolve
     # sizes, serving set-up and flags once per distinct configuration (the plan), then broadcast with `cfg`.
-    cfg, configs = configurations(out)
-    plan = config_plan(configs, model, db_path)
+    cfg, first_seen = configurations(out)
+    cfg, configs = canonical_order(cfg, first_seen)
+    try:
+        plan = config_plan(configs, model, db_path)
+    except SealError:
+        _build_plan(first_seen, model, db_path)   # raise naming the input's first bad value, not the sorted first
+        raise
     size = plan.size
     counts_in, counts_out = _num(out, "input_tokens"), _num(out, "output_tokens")
     t_in, t_out = _tokens(counts_in), _tokens(counts_out)

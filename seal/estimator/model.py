@@ -265,8 +265,9 @@ class EnergyModel:
         lo = np.log([PARAM_BOUNDS[n][0] for n in names])
         hi = np.log([PARAM_BOUNDS[n][1] for n in names])
         x0 = np.clip(np.log(list(PhysicsParams().to_dict().values())), lo + 1e-9, hi - 1e-9)
-        prior_w = np.array([D.GENERATION_PRIOR_WEIGHT if n.startswith("power_scale_") else D.PRIOR_WEIGHT
-                            for n in names])
+        eager_names = ("transformers_", *(f"{q}_" for q in physics.QUANT_SCHEMES))
+        prior_w = np.array([D.GENERATION_PRIOR_WEIGHT if n.startswith("power_scale_") else
+                            D.EAGER_PRIOR_WEIGHT if n.startswith(eager_names) else D.PRIOR_WEIGHT for n in names])
         t_out = pf["t_out"]
         w_e, w_t, w_p = (D.FIT_WEIGHTS[k] for k in ("energy", "time", "power"))
         m_lat = {k: np.isfinite(t[k]) & (t[k] > 0) & split for k in ("prefill_latency_s", "decode_latency_s")}
