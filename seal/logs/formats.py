@@ -198,7 +198,8 @@ LANGFUSE = Format(
 # normalised column -> accepted column names (case-insensitive), first present wins
 TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "request_id": ("request_id", "id", "requestid", "custom_id", "call_id"),
-    "model": ("model", "model_name", "model_id", "llm", "engine"),
+    "model": ("model", "model_name", "model_id", "llm"),
+    "engine": ("engine", "serving_engine", "inference_engine"),   # the serving stack (vllm, transformers ...)
     "params_b": ("params_b",),
     "active_params_b": ("active_params_b",),
     "precision": ("precision", "dtype"),
