@@ -16,11 +16,11 @@ import pandas as pd
 from seal.errors import SealError
 
 # Columns a scenario may set on every request, and the carbon-stage options it may set.
-COLUMN_KEYS: tuple[str, ...] = ("model", "gpu", "gpus", "batch_size", "region", "precision")
+COLUMN_KEYS: tuple[str, ...] = ("model", "gpu", "gpus", "engine", "batch_size", "region", "precision")
 OPTION_KEYS: tuple[str, ...] = ("pue",)
 SCENARIO_KEYS: tuple[str, ...] = COLUMN_KEYS + OPTION_KEYS
 # Changing any of these makes a logged latency meaningless (it was measured on the old set-up).
-SERVING_KEYS: tuple[str, ...] = ("model", "gpu", "gpus", "batch_size", "precision")
+SERVING_KEYS: tuple[str, ...] = ("model", "gpu", "gpus", "engine", "batch_size", "precision")
 TOKEN_COLUMNS: tuple[str, ...] = ("input_tokens", "output_tokens", "token_source")
 
 # Default sensitivity ranges: assumption -> (label, scenario change) for the low and the high setting.
@@ -28,7 +28,9 @@ TOKEN_COLUMNS: tuple[str, ...] = ("input_tokens", "output_tokens", "token_source
 DEFAULT_VARIATIONS: dict[str, tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     "Region (grid)": (("Sweden", {"region": "SWE"}), ("India", {"region": "IND"})),
     "PUE": (("1.1", {"pue": 1.1}), ("1.6", {"pue": 1.6})),
-    "Batch size": (("64", {"batch_size": 64}), ("1", {"batch_size": 1})),
+    # batch 1 on the same serving engine (an eager framework at batch 1 is the "Serving engine" row's change)
+    "Batch size": (("256", {"batch_size": 256}), ("1", {"batch_size": 1, "engine": "vllm"})),
+    "Serving engine": (("vLLM (2025-26)", {"engine": "vllm"}), ("vLLM 2024", {"engine": "vllm-2024"})),
     "GPU": (("H100-SXM", {"gpu": "H100-SXM"}), ("A10G", {"gpu": "A10G"})),
     "Precision": (("float16", {"precision": "float16"}), ("float32", {"precision": "float32"})),
     "Output tokens": (("× 0.5", {"output_tokens_factor": 0.5}), ("× 2", {"output_tokens_factor": 2.0})),

@@ -17,7 +17,7 @@ from seal.carbon import defaults as D
 from seal.carbon import impacts as I
 from seal.carbon.regions import region_codes
 from seal.errors import SealError
-from seal.logs.normalize import labels_column, with_columns
+from seal.frames import labels_column, with_columns
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
 
@@ -40,9 +40,9 @@ def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
     """Append warning ``code`` to the ``;``-joined ``warnings`` of rows where ``mask`` is true.
 
     Vectorised over the few distinct warning strings: each is updated once, and the column is rebuilt from codes
-    in Arrow (:func:`seal.logs.normalize.labels_column`), so the writer does not convert per-row Python strings.
+    in Arrow (:func:`seal.frames.labels_column`), so the writer does not convert per-row Python strings.
     """
-    from seal.logs.normalize import labels_column
+    from seal.frames import labels_column
 
     mask = np.asarray(mask, dtype=bool)
     warnings = pd.Series(warnings)

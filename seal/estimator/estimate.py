@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from seal.errors import SealError
+from seal.frames import add_codes, labels_column, with_columns
+from seal.frames import numeric_column as _num
 
 from seal.estimator import defaults as D
 from seal.estimator.defaults import (DEFAULT_BATCH_SIZE, DEFAULT_ENGINE, DEFAULT_ENGINE_BATCH1, DEFAULT_GPU,
                                      DEFAULT_INTERVALS, DEFAULT_PRECISION, DEFAULT_PRECISION_NO_BF16, INTERVAL_Z,
-                                     LATENCY_LOG_SD_DEFAULT_BATCH, LATENCY_LOG_SD_KNOWN_BATCH, MIN_GPU_ROWS)
+                                     LATENCY_LOG_SD_DEFAULT_BATCH, MIN_GPU_ROWS)
 
 ADDED_COLUMNS = ("gpu_model", "engine", "params_low_b", "params_high_b", "prefill_energy_low_j", "prefill_energy_high_j",
                  "decode_energy_low_j", "decode_energy_high_j")
@@ -37,12 +39,6 @@ def _map_unique(s: pd.Series, func, missing=None) -> np.ndarray:
 
 def _blank(s: pd.Series) -> np.ndarray:
     return _map_unique(s, lambda u: str(u).strip() == "", missing=True).astype(bool)
-
-
-def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
 
 
 def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
@@ -239,29 +235,6 @@ def _situation_bounds(model, phase: str, transferred: np.ndarray, extrapolated: 
         lo_rows = np.where(mask, base_lo - extra_lo, lo_rows)
         hi_rows = np.where(mask, base_hi + extra_hi, hi_rows)
     return lo_rows, hi_rows
-
-
-def _add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> pd.Series:
-    """Append coded warnings (``;``-joined, no duplicates, order kept) per row, vectorised: rows are keyed by
-    (existing text, bitmask of new codes) and each distinct key is joined once (a ``str`` column on
-    ``existing.index``)."""
-    from seal.errors import join_codes
-    from seal.logs.normalize import labels_column
-
-    codes = list(masks)
-    bits = np.zeros(len(existing), dtype=np.int64)
-    for i, code in enumerate(codes):
-        bits |= np.asarray(masks[code], dtype=bool).astype(np.int64) << i
-    ex_codes, ex_uniques = pd.factorize(existing, use_na_sentinel=True)
-    ex_texts = [*map(str, ex_uniques), ""]  # last: missing warnings
-    ex_codes = np.where(ex_codes < 0, len(ex_uniques), ex_codes)
-    key = ex_codes.astype(np.int64) * (1 << len(codes)) + bits
-    kcodes, kuniques = pd.factorize(key)
-    joined = np.empty(len(kuniques), dtype=object)
-    for j, k in enumerate(kuniques):
-        ex, b = divmod(int(k), 1 << len(codes))
-        joined[j] = join_codes(ex_texts[ex], *[c for i, c in enumerate(codes) if b >> i & 1])
-    return labels_column(joined, kcodes, existing.index)
 
 
 # Columns that, with the token counts, make up a request: all but the tokens (and latency) define its configuration.
@@ -496,6 +469,30 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
     )
 
 
+def latency_energy_j(mid: dict, gpus: np.ndarray, batch: np.ndarray, latency_s: np.ndarray,
+                     ttft_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Energy of each phase from a measured latency (J) and the request's GPU time (GPU-s): the modelled power of
+    each phase x the request's share ``G x latency / B`` of the GPU time, split by ``ttft_s`` where it is given
+    (and not longer than the latency), else by the model's own time split."""
+    has_lat = np.isfinite(latency_s) & (latency_s > 0)
+    has_ttft = np.isfinite(ttft_s) & (ttft_s >= 0) & (ttft_s <= latency_s)
+    pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
+    dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
+    share_pf = np.where(has_ttft, ttft_s / np.where(has_lat, latency_s, 1.0), pf_t / (pf_t + dc_t))
+    lat_time = gpus * np.where(has_lat, latency_s, 0.0) / batch
+    return mid["prefill_power_w"] * lat_time * share_pf, mid["decode_power_w"] * lat_time * (1.0 - share_pf), lat_time
+
+
+def blend_weights(log_low: np.ndarray, log_high: np.ndarray, sd_latency: np.ndarray,
+                  has_latency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse-variance weight of the latency-based estimate against the size-based one (its spread read off the
+    80 % interval ``[log_low, log_high]``), and the log-sd of the blend."""
+    sd_size = np.maximum((log_high - log_low) / (2 * INTERVAL_Z), 1e-3)
+    w_lat = np.where(has_latency, 1.0 / sd_latency ** 2, 0.0)
+    w_size = 1.0 / sd_size ** 2
+    return w_lat / (w_lat + w_size), 1.0 / np.sqrt(w_lat + w_size)
+
+
 def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
     """Add per-request GPU energy (J) with its 80 % interval to a prepared request frame.
 
@@ -515,7 +512,6 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         SealError: an unknown model without a size, an unknown GPU or precision, impossible counts.
     """
     from seal.estimator.artifact import shared_model
-    from seal.logs.normalize import labels_column, with_columns
 
     if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
         model = shared_model(model)
@@ -586,28 +582,16 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     basis_code = cfg
     latency_driven = np.zeros(len(out), dtype=bool)
     if has_lat.any():
-        gpus_n, batch = gpus, batch_cfg[cfg]
         r_lo, r_hi = (q[cfg] for q in plan.log_bounds["request"])
-        has_ttft = np.isfinite(ttft) & (ttft >= 0) & (ttft <= latency)
-        pred_pf_t = np.maximum(mid["prefill_gpu_time_s"], 1e-12)
-        pred_dc_t = np.maximum(mid["decode_gpu_time_s"], 1e-12)
-        share_pf = np.where(has_ttft, ttft / np.where(has_lat, latency, 1.0), pred_pf_t / (pred_pf_t + pred_dc_t))
-        lat_time = gpus_n * np.where(has_lat, latency, 0.0) / batch
-        e_lat_pf = mid["prefill_power_w"] * lat_time * share_pf
-        e_lat_dc = mid["decode_power_w"] * lat_time * (1.0 - share_pf)
+        e_lat_pf, e_lat_dc, lat_time = latency_energy_j(mid, gpus, batch_cfg[cfg], latency, ttft)
         e_lat = e_lat_pf + e_lat_dc
-        sd_size = np.maximum((r_hi - r_lo) / (2 * INTERVAL_Z), 1e-3)
-        sd_known = float(model.latency_log_sd_)
-        sd_lat = np.where(plan.default_setup[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, sd_known)
-        w_lat = np.where(has_lat, 1.0 / sd_lat ** 2, 0.0)
-        w_size = 1.0 / sd_size ** 2
-        frac = w_lat / (w_lat + w_size)
+        sd_lat = np.where(plan.default_setup[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, float(model.latency_log_sd_))
+        frac, sd_blend = blend_weights(r_lo, r_hi, sd_lat, has_lat)
         blended = np.exp((1 - frac) * np.log(np.maximum(total, 1e-12)) + frac * np.log(np.maximum(e_lat, 1e-12)))
         scale_pf = np.where(has_lat, blended / np.maximum(total, 1e-12), 1.0)
         # keep the latency's prefill/decode split where it drove the result
         pf_new = np.where(frac > 0.5, blended * e_lat_pf / np.maximum(e_lat, 1e-12), res["prefill_energy_j"] * scale_pf)
         dc_new = blended - pf_new
-        sd_blend = 1.0 / np.sqrt(w_lat + w_size)
         for phase, new in (("prefill", pf_new), ("decode", dc_new)):
             old = res[f"{phase}_energy_j"]
             ratio = np.where(has_lat, new / np.maximum(old, 1e-12), 1.0)
@@ -631,7 +615,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     sources_labels, sources_code = plan.sources_labels, cfg + n_cfg * latency_driven
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
-    warnings = _add_codes(existing, {
+    warnings = add_codes(existing, {
         "default-serving-setup": plan.default_setup[cfg],
         # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
         "model-arch-not-released": (ranged_cfg & plan.size_unpublished)[cfg],

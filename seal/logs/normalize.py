@@ -44,35 +44,6 @@ def empty_column(col: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index)
 
 
-def labels_column(labels: Any, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """``labels[codes]`` as a ``str`` column (missing labels stay missing), built in Arrow.
-
-    For text that is a property of a configuration or region (``gpu_model``, ``estimate_basis``, ``region_zone`` ...):
-    a C++ take from the few distinct labels. A per-row object array of Python strings cost ~4 ms per column per
-    131 k-row batch again when the writer converted it to Arrow (``make bench`` profile); this column is Arrow already.
-    """
-    import pyarrow as pa
-
-    texts = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in labels]
-    taken = pa.array(texts, type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
-    return pd.Series(pd.array(taken, dtype="str"), index=index, copy=False)
-
-
-def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
-    """A copy of ``frame`` with ``columns`` (arrays or Series on ``frame.index``) set: columns it has already are
-    replaced in place, new ones are appended in order — like ``frame[name] = values`` for each, but new columns join
-    in one concat (a ``__setitem__`` per column cost ~1 ms each per 131 k-row batch; ``make bench`` profile)."""
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    columns = {name: (values.array if isinstance(values, pd.Series) else values) for name, values in columns.items()}
-    for name, values in columns.items():
-        if name in out:
-            out[name] = values
-    new = {name: values for name, values in columns.items() if name not in frame}
-    if not new:
-        return out
-    return pd.concat([out, pd.DataFrame(new, index=out.index, copy=False)], axis=1)
-
-
 def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_tokens: bool = False) -> pd.Series:
     """Why each row is unusable (a short reason), or NA when it is fine. Numeric columns must already be numeric.
 

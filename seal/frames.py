@@ -1,0 +1,68 @@
+"""Frame helpers shared by the pipeline's stages (logs, estimator, carbon): label columns built in Arrow, columns
+set in one concat, coded warnings appended per row. A neutral module, so no stage imports another for them."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seal.errors import join_codes
+
+
+def numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """``frame[col]`` as floats (NaN where missing or not a number; all NaN when the column is absent)."""
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+
+
+def labels_column(labels: Any, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``labels[codes]`` as a ``str`` column (missing labels stay missing), built in Arrow.
+
+    For text that is a property of a configuration or region (``gpu_model``, ``estimate_basis``, ``region_zone`` ...):
+    a C++ take from the few distinct labels. A per-row object array of Python strings cost ~4 ms per column per
+    131 k-row batch again when the writer converted it to Arrow (``make bench`` profile); this column is Arrow already.
+    """
+    import pyarrow as pa
+
+    texts = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in labels]
+    taken = pa.array(texts, type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
+    return pd.Series(pd.array(taken, dtype="str"), index=index, copy=False)
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` (arrays or Series on ``frame.index``) set: columns it has already are
+    replaced in place, new ones are appended in order — like ``frame[name] = values`` for each, but new columns join
+    in one concat (a ``__setitem__`` per column cost ~1 ms each per 131 k-row batch; ``make bench`` profile)."""
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    columns = {name: (values.array if isinstance(values, pd.Series) else values) for name, values in columns.items()}
+    for name, values in columns.items():
+        if name in out:
+            out[name] = values
+    new = {name: values for name, values in columns.items() if name not in frame}
+    if not new:
+        return out
+    return pd.concat([out, pd.DataFrame(new, index=out.index, copy=False)], axis=1)
+
+
+def add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> pd.Series:
+    """Append coded warnings (``;``-joined, no duplicates, order kept) per row, vectorised: rows are keyed by
+    (existing text, bitmask of new codes) and each distinct key is joined once (a ``str`` column on
+    ``existing.index``)."""
+    codes = list(masks)
+    bits = np.zeros(len(existing), dtype=np.int64)
+    for i, code in enumerate(codes):
+        bits |= np.asarray(masks[code], dtype=bool).astype(np.int64) << i
+    ex_codes, ex_uniques = pd.factorize(existing, use_na_sentinel=True)
+    ex_texts = [*map(str, ex_uniques), ""]  # last: missing warnings
+    ex_codes = np.where(ex_codes < 0, len(ex_uniques), ex_codes)
+    key = ex_codes.astype(np.int64) * (1 << len(codes)) + bits
+    kcodes, kuniques = pd.factorize(key)
+    joined = np.empty(len(kuniques), dtype=object)
+    for j, k in enumerate(kuniques):
+        ex, b = divmod(int(k), 1 << len(codes))
+        joined[j] = join_codes(ex_texts[ex], *[c for i, c in enumerate(codes) if b >> i & 1])
+    return labels_column(joined, kcodes, existing.index)
+
+
