@@ -123,7 +123,8 @@ def test_estimate_logs_and_whatif_in_chromium(app_url, tmp_path, record_property
             rows = list(csv.DictReader((tmp_path / "seal-estimate.csv").open(encoding="utf-8")))
             assert len(rows) == 2 and {r["model"] for r in rows} == {MODEL}
             assert {float(r["output_tokens"]) for r in rows} == {300.0}  # the form's defaults reached the pipeline
-            assert {float(r["batch_size"]) for r in rows} == {8.0}
+            assert {float(r["batch_size"]) for r in rows} == {64.0}  # the form's default is the package's
+            assert {r["engine"] for r in rows} == {"vllm"}
 
             # Logs: upload a tiny synthetic log and see its chart
             page.get_by_role("link", name="Logs").click()
