@@ -28,7 +28,7 @@ PARAM_BOUNDS: dict[str, tuple[float, float]] = {
     **{f"{p}_{k}": b for p in physics.ENGINE_PREFIX.values() for k, b in _ENGINE_BOUNDS.items()},
     **{f"{q}_overhead_x": (0.2, 30.0) for q in physics.QUANT_SCHEMES},
     **{f"{q}_{ph}_dequant_flop": (0.1, 1e5) for q in physics.QUANT_SCHEMES for ph in ("prefill", "decode")},
-    "overlap_p": (1.0, 8.0), "low_precision_x": (1.0, 2.0), "moe_spread": (1e-3, 2.0), "attention_x": (0.5, 10.0), "power_idle": (0.02, 0.8), "power_compute": (1e-3, 1.5), "power_memory": (1e-3, 1.5),
+    "low_precision_x": (1.0, 2.0), "moe_spread": (1e-3, 2.0), "attention_x": (0.5, 10.0), "power_idle": (0.02, 0.8), "power_compute": (1e-3, 1.5), "power_memory": (1e-3, 1.5),
     **{f"power_scale_{g}": (0.5, 2.0) for g in (*physics.GENERATIONS, "other")},
 }
 CORRECTION_FEATURES = ("log_params", "log_active_share", "log_batch", "log_tokens", "log_gpus")

@@ -54,8 +54,8 @@ class PhysicsParams:
     conversion, smaller tiles: they reach ~peak / 1.5, not the datasheet's 2x of BF16).
     ``moe_spread``: extra MoE time per doubling of the GPUs the experts are spread over (expert-parallel load
     imbalance: a step waits for the busiest GPU) — MoE time x ``(1 + moe_spread x log2 g)``.
-    ``overlap_p``: compute and memory traffic overlap: their busy time is the p-norm ``(c^p + m^p)^(1/p)``
-    (p = 1: no overlap, a sum; large p: the slower one alone, a roofline).
+    Compute and memory traffic overlap: their busy time is the 2-norm ``sqrt(c^2 + m^2)`` (the p of a p-norm fitted
+    2.03 when left free; fixed at 2, which ``np.hypot`` computes without per-row powers).
     Power per GPU = TDP x scale(generation) x (idle + compute x compute-busy share + memory x memory-busy share),
     clipped to [0.05, 1] of TDP: time spent in fixed overheads and collectives draws only the idle part.
     """
@@ -96,7 +96,6 @@ class PhysicsParams:
     torchao_overhead_x: float = 1.5
     torchao_prefill_dequant_flop: float = 20.0
     torchao_decode_dequant_flop: float = 20.0
-    overlap_p: float = 2.0
     low_precision_x: float = 1.5
     moe_spread: float = 0.1
     attention_x: float = 1.5
@@ -111,9 +110,12 @@ class PhysicsParams:
     def to_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
 
-    def engine_array(self, field: str, engine: np.ndarray) -> np.ndarray:
-        """``{engine}_{field}`` per row (``engine``: codes into :data:`seal.estimator.defaults.ENGINES`)."""
+    def engine_array(self, field: str, engine: np.ndarray) -> np.ndarray | float:
+        """``{engine}_{field}`` per row (``engine``: codes into :data:`seal.estimator.defaults.ENGINES`); a scalar
+        when every row has the same engine (the usual batch: no per-row gather)."""
         values = np.array([getattr(self, f"{ENGINE_PREFIX[e]}_{field}") for e in D.ENGINES])
+        if len(engine) and engine.min() == engine.max():
+            return float(values[engine[0]])
         return values[engine]
 
 
@@ -130,10 +132,11 @@ def weights_read_b(s: S.Shapes, tokens: np.ndarray) -> np.ndarray:
     """Weights (billions) one forward step reads when it carries ``tokens`` tokens: every dense weight, and of
     the routed experts those at least one token picks: ``E_w x (1 - (1 - k/E)^tokens)``. The read is shared by
     all the step's tokens."""
-    tokens = np.maximum(tokens, 1.0)
-    touched = np.ones(np.shape(tokens))
     moe = s.route_share < 1.0
-    touched[moe] = 1.0 - (1.0 - s.route_share[moe]) ** tokens[moe]  # the power only where needed (costly per row)
+    if not moe.any():   # dense models only: every weight, every step
+        return s.dense_params_b + s.expert_params_b
+    # one vectorised power over every row (a dense row's share 1 gives 1 - 0^n = 1): cheaper than gathering MoE rows
+    touched = 1.0 - (1.0 - s.route_share) ** np.maximum(tokens, 1.0)
     return s.dense_params_b + s.expert_params_b * touched
 
 
@@ -141,9 +144,9 @@ def quant_costs(scheme, eager: np.ndarray, params: PhysicsParams) -> tuple[np.nd
     """(per-layer overhead multiplier, prefill and decode dequantization FLOP per weight) per row; (1, 0, 0) for
     unquantized rows and served engines. ``scheme`` None: no row is quantized."""
     n = len(eager)
-    oh, flop_pf, flop_dc = np.ones(n), np.zeros(n), np.zeros(n)
     if scheme is None:
-        return oh, flop_pf, flop_dc
+        return 1.0, 0.0, 0.0
+    oh, flop_pf, flop_dc = np.ones(n), np.zeros(n), np.zeros(n)
     scheme = np.asarray(scheme, dtype=object)
     for name in QUANT_SCHEMES:
         m = (scheme == name) & eager
@@ -161,17 +164,18 @@ def step_overhead_s(layers, gpus, batch, engine, q_oh, moe_x, eager, params: Phy
     return layer + params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * batch + comm
 
 
-def busy_s(compute_s: np.ndarray, memory_s: np.ndarray, p: float) -> np.ndarray:
-    """Busy time of a step whose compute and memory traffic overlap (s): ``(c^p + m^p)^(1/p)``."""
-    hi = np.maximum(compute_s, memory_s)
-    lo = np.minimum(compute_s, memory_s)
-    return hi * (1.0 + (lo / np.maximum(hi, 1e-30)) ** p) ** (1.0 / p)
+def busy_s(compute_s: np.ndarray, memory_s: np.ndarray) -> np.ndarray:
+    """Busy time of a step whose compute and memory traffic overlap (s): ``sqrt(c^2 + m^2)`` — between the
+    slower of the two (a roofline) and their sum (no overlap)."""
+    return np.hypot(compute_s, memory_s)
 
 
 def collective_s(s: S.Shapes, gpus: np.ndarray, tokens: np.ndarray, link_bytes_s: np.ndarray) -> np.ndarray:
     """Time of a step's GPU-to-GPU traffic (s): ring all-reduces of every token's activations, two per layer,
     ``2 x L x tokens x hidden x 2 B x 2 (g - 1) / g`` over the link (expert-parallel all-to-all moves a like
     volume); 0 on one GPU. Counted at idle power: the tensor cores wait."""
+    if not (gpus > 1.0).any():
+        return 0.0
     g = np.maximum(gpus, 1.0)
     volume = COLLECTIVES_PER_LAYER * s.layers * tokens * s.hidden * ACT_BYTES * 2.0 * (g - 1.0) / g
     return np.where(g > 1.0, volume / np.maximum(link_bytes_s, 1.0), 0.0)
@@ -207,14 +211,14 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     pf_m = weights_read_b(s, b * np.maximum(t_in, 1.0)) * 1e9 * pf["bpp"] / bw * moe_x
     link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", engine)
     pf_x = collective_s(s, gpus, b * np.maximum(t_in, 1.0), link)
-    prefill_s = overhead + busy_s(pf_c, pf_m, params.overlap_p) + pf_x
+    prefill_s = overhead + busy_s(pf_c, pf_m) + pf_x
 
     context = t_in + np.maximum(t_out, 1.0) / 2.0
     dc_flops = b * (2.0 * pf["n_act"] * 1e9 + ax * S.attention_decode_flops(s, context))
     dc_c = dc_flops / peak * moe_x + q_flop_dc * dequant_s
     dc_bytes = weights_read_b(s, b) * 1e9 * pf["bpp"] + ax * b * D.KV_BYTES * S.kv_elements_read(s, context)
     dc_m = dc_bytes / bw * moe_x
-    decode_s = overhead + busy_s(dc_c, dc_m, params.overlap_p) + collective_s(s, gpus, b, link)
+    decode_s = overhead + busy_s(dc_c, dc_m) + collective_s(s, gpus, b, link)
     return {
         "prefill_s": prefill_s, "decode_step_s": decode_s,
         "prefill_compute_share": pf_c / prefill_s, "prefill_memory_share": pf_m / prefill_s,
@@ -226,7 +230,10 @@ def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, generati
                    params: PhysicsParams) -> np.ndarray:
     """GPU power as a fraction of TDP: ``scale_gen x (idle + compute x c + memory x m)``, clipped to 0.05-1."""
     scales = np.array([*(getattr(params, f"power_scale_{g}") for g in GENERATIONS), params.power_scale_other])
-    scale = scales[np.where(generation < 0, len(GENERATIONS), generation)]
+    if len(generation) and generation.min() == generation.max():
+        scale = float(scales[len(GENERATIONS) if generation[0] < 0 else generation[0]])
+    else:
+        scale = scales[np.where(generation < 0, len(GENERATIONS), generation)]
     f = scale * (params.power_idle + params.power_compute * compute_share + params.power_memory * memory_share)
     return np.clip(f, 0.05, 1.0)
 

@@ -181,6 +181,8 @@ def architecture_sizes(models: pd.Series, path: str | None = None) -> pd.DataFra
 # ---------------------------------------------------------------- per-token quantities of a shape
 def kv_elements_read(s: Shapes, context: np.ndarray) -> np.ndarray:
     """KV-cache elements one decode token reads at a context length (all layers; windows capped)."""
+    if not s.window_layers.any():   # no windowed layer in the batch: skip the per-row minimum
+        return s.kv_width * s.full_layers * context
     return s.kv_width * (s.full_layers * context + s.window_layers * np.minimum(context, s.window_tokens))
 
 
@@ -192,11 +194,15 @@ def kv_bytes_per_token(s: Shapes) -> np.ndarray:
 
 def attention_decode_flops(s: Shapes, context: np.ndarray) -> np.ndarray:
     """Attention FLOPs of one decode token at a context length (FLOP)."""
+    if not s.window_layers.any():
+        return s.attn_flop_width * s.full_layers * context
     return s.attn_flop_width * (s.full_layers * context + s.window_layers * np.minimum(context, s.window_tokens))
 
 
 def attention_prefill_flops(s: Shapes, t_in: np.ndarray) -> np.ndarray:
     """Causal attention FLOPs of a prompt of ``t_in`` tokens (FLOP): ``width x T^2 / 2`` per full layer,
     ``width x (T w - w^2 / 2)`` per windowed layer."""
+    if not s.window_layers.any():
+        return s.attn_flop_width * s.full_layers * t_in ** 2 / 2.0
     w = np.minimum(t_in, s.window_tokens)
     return s.attn_flop_width * (s.full_layers * t_in ** 2 / 2.0 + s.window_layers * (t_in * w - w ** 2 / 2.0))
