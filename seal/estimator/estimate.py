@@ -278,10 +278,8 @@ def request_physics_frame(per_config: dict, cfg: np.ndarray, gpus: np.ndarray,
                           t_in: np.ndarray, t_out: np.ndarray) -> dict:
     """The physics frame of requests (:func:`seal.estimator.model.physics_frame`) from the configurations' one:
     config columns (and shapes) broadcast with ``cfg``, per-request GPU count and token counts (>= 0)."""
-    from seal.estimator.model import take_rows
-
-    columns = take_rows(per_config, cfg)
-    columns.update(gpus=np.asarray(gpus, dtype=float), t_in=t_in, t_out=t_out)
+    columns = dict(per_config)   # configuration-level arrays, gathered inside the physics (see physics.phase_times)
+    columns.update(rows=np.asarray(cfg), gpus=np.asarray(gpus, dtype=float), t_in=t_in, t_out=t_out)
     return columns
 
 

@@ -130,8 +130,19 @@ def simulate(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     return {**times, **physics.request_energy_j(times, pf, params)}
 
 
+def per_row(pf: dict) -> dict:
+    """A physics frame with every configuration-level array gathered to its rows (``pf["rows"]`` removed)."""
+    rows = pf.get("rows")
+    if rows is None:
+        return pf
+    out = take_rows({k: v for k, v in pf.items() if k not in ("rows", "gpus", "t_in", "t_out")}, rows)
+    out.update(gpus=pf["gpus"], t_in=pf["t_in"], t_out=pf["t_out"])
+    return out
+
+
 def correction_features(pf: dict) -> np.ndarray:
     """Features of the ridge correction (:data:`CORRECTION_FEATURES`)."""
+    pf = per_row(pf)
     n_tot = np.maximum(pf["n_tot"], 1e-3)
     return np.column_stack([
         np.log(n_tot), np.log(np.clip(pf["n_act"] / n_tot, 1e-3, 1.0)), np.log(pf["batch"]),
@@ -332,12 +343,13 @@ class EnergyModel:
     # ------------------------------------------------------------ predict
     def correction_factor(self, pf: dict) -> np.ndarray:
         """Multiplicative correction of both phases' energy per row (1 for eager rows or no correction)."""
-        k = np.ones(len(pf["n_tot"]))
         if self.correction != "ridge" or not self.coef_:
-            return k
+            return np.ones(len(pf["t_in"]))
+        k = np.ones(len(pf["t_in"]))
         X = correction_features(pf)
+        engine = per_row(pf)["engine"]
         for eng, coef in self.coef_.items():
-            m = pf["engine"] == D.ENGINES.index(eng)
+            m = engine == D.ENGINES.index(eng)
             if not m.any():
                 continue
             rng = self.feature_range_[eng]

@@ -181,44 +181,88 @@ def collective_s(s: S.Shapes, gpus: np.ndarray, tokens: np.ndarray, link_bytes_s
     return np.where(g > 1.0, volume / np.maximum(link_bytes_s, 1.0), 0.0)
 
 
+def _gather(pf: dict):
+    """``at(a)``: a configuration-level array at every row (``pf["rows"]``: row -> configuration), or the array
+    itself when the frame is per row already (``rows`` absent)."""
+    rows = pf.get("rows")
+    if rows is None:
+        return lambda a: a
+    return lambda a: a[rows] if isinstance(a, np.ndarray) else a
+
+
 def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     """Times of one step of each phase (s) and their compute- / memory-busy shares.
 
     Prefill: one forward over the batch's ``b`` prompts; decode: one step producing a token for every request of
     the batch at the mean context ``t_in + t_out / 2``. Time = fixed overhead + compute at ``compute_eff`` of
     the peak of the weights' format + memory traffic (weights touched + KV cache read) at ``memory_eff`` of
-    bandwidth, split across ``gpus``; MoE compute and traffic x ``moe_x``.
+    bandwidth, split across ``gpus``, overlapping as ``hypot``; MoE compute and traffic x ``moe_x``; plus the
+    step's GPU-to-GPU collectives.
+
+    ``pf`` may hold the configuration-level quantities once per configuration with ``pf["rows"]`` mapping each
+    request to its configuration (``gpus``, ``t_in``, ``t_out`` are per request): everything that does not
+    depend on the request is then computed once per configuration and only token terms run per request.
     """
+    at = _gather(pf)
     s = pf["shape"]
-    engine, gpus, b = pf["engine"], pf["gpus"], pf["batch"]
-    t_in, t_out = pf["t_in"], pf["t_out"]
+    engine, b = pf["engine"], pf["batch"]
+    g, t_in, t_out = pf["gpus"], pf["t_in"], pf["t_out"]
     eager = engine == 0
-    c_eff = params.engine_array("compute_eff", engine)
-    m_eff = params.engine_array("memory_eff", engine)
-    low = pf["low_precision"] if "low_precision" in pf else np.zeros(len(engine), dtype=bool)
-    peak = gpus * pf["peak_tflops"] * 1e12 * c_eff / np.where(low, params.low_precision_x, 1.0)
-    bw = gpus * pf["bandwidth_gb_s"] * 1e9 * m_eff
     moe = s.route_share < 1.0
-    moe_x = np.where(moe, params.engine_array("moe_x", engine)
-                     * (1.0 + params.moe_spread * np.log2(np.maximum(gpus, 1.0))), 1.0)
-    q_oh, q_flop_pf, q_flop_dc = quant_costs(pf.get("scheme"), eager, params)
-    overhead = step_overhead_s(s.layers, gpus, b, engine, q_oh, moe_x, eager, params)
-    dequant_s = pf["n_tot"] * 1e9 / peak   # per weight, once per forward step (independent of tokens)
-
+    low = pf["low_precision"] if "low_precision" in pf else np.zeros(len(engine), dtype=bool)
     ax = params.attention_x
-    pf_flops = b * (2.0 * pf["n_act"] * 1e9 * t_in + ax * S.attention_prefill_flops(s, t_in))
-    pf_c = pf_flops / peak * moe_x + q_flop_pf * dequant_s
-    pf_m = weights_read_b(s, b * np.maximum(t_in, 1.0)) * 1e9 * pf["bpp"] / bw * moe_x
+    # ---- per configuration
+    inv_peak = np.where(low, params.low_precision_x, 1.0) / (pf["peak_tflops"] * 1e12
+                                                              * params.engine_array("compute_eff", engine))
+    inv_bw = 1.0 / (pf["bandwidth_gb_s"] * 1e9 * params.engine_array("memory_eff", engine))
+    moe_base = np.where(moe, params.engine_array("moe_x", engine), 1.0)
+    q_oh, q_flop_pf, q_flop_dc = quant_costs(pf.get("scheme"), eager, params)
+    layer = params.engine_array("layer_s", engine) * s.layers * q_oh
+    fixed = params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * b
+    comm_l = params.engine_array("comm_s", engine) * s.layers
+    flop_tok = b * 2.0 * pf["n_act"] * 1e9
+    att = ax * b * s.attn_flop_width
+    kv = ax * b * D.KV_BYTES * s.kv_width
+    w_bytes = 1e9 * pf["bpp"]
+    dc_weights = weights_read_b(s, b) * w_bytes
     link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", engine)
-    pf_x = collective_s(s, gpus, b * np.maximum(t_in, 1.0), link)
-    prefill_s = overhead + busy_s(pf_c, pf_m) + pf_x
-
+    coll = COLLECTIVES_PER_LAYER * s.layers * s.hidden * ACT_BYTES * 2.0 / np.maximum(link, 1.0)
+    deq_pf = q_flop_pf * pf["n_tot"] * 1e9 * inv_peak
+    deq_dc = q_flop_dc * pf["n_tot"] * 1e9 * inv_peak
+    # ---- per request
+    multi = bool((g > 1.0).any())
+    lg = np.log2(np.maximum(g, 1.0)) if multi else 0.0
+    moe_x = at(moe_base) * (np.where(at(moe), 1.0 + params.moe_spread * lg, 1.0) if multi else 1.0)
+    eager_moe = eager & moe
+    overhead = (at(layer) * (np.where(at(eager_moe), moe_x, 1.0) if eager_moe.any() else 1.0)
+                + at(fixed) + (at(comm_l) * lg if multi else 0.0))
+    cf = moe_x * at(inv_peak) / g
+    mf = moe_x * at(inv_bw) / g
+    share_g = (g - 1.0) / g if multi else 0.0
+    windows = bool(s.window_layers.any())
+    tok_pf = at(b) * np.maximum(t_in, 1.0)
+    att_pf = at(att * s.full_layers) * t_in ** 2 / 2.0
     context = t_in + np.maximum(t_out, 1.0) / 2.0
-    dc_flops = b * (2.0 * pf["n_act"] * 1e9 + ax * S.attention_decode_flops(s, context))
-    dc_c = dc_flops / peak * moe_x + q_flop_dc * dequant_s
-    dc_bytes = weights_read_b(s, b) * 1e9 * pf["bpp"] + ax * b * D.KV_BYTES * S.kv_elements_read(s, context)
-    dc_m = dc_bytes / bw * moe_x
-    decode_s = overhead + busy_s(dc_c, dc_m) + collective_s(s, gpus, b, link)
+    att_dc = at(att * s.full_layers) * context
+    kv_dc = at(kv * s.full_layers) * context
+    if windows:
+        wt = at(s.window_tokens)
+        w_pf = np.minimum(t_in, wt)
+        w_dc = np.minimum(context, wt)
+        att_pf = att_pf + at(att * s.window_layers) * (t_in * w_pf - w_pf ** 2 / 2.0)
+        att_dc = att_dc + at(att * s.window_layers) * w_dc
+        kv_dc = kv_dc + at(kv * s.window_layers) * w_dc
+    pf_c = cf * (at(flop_tok) * t_in + att_pf) + at(deq_pf) / g
+    if moe.any():
+        pf_weights = weights_read_b(s.take(pf["rows"]) if pf.get("rows") is not None else s, tok_pf) * at(w_bytes)
+    else:
+        pf_weights = at((s.dense_params_b + s.expert_params_b) * w_bytes)
+    pf_m = pf_weights * mf
+    prefill_s = overhead + np.hypot(pf_c, pf_m) + (at(coll) * tok_pf * share_g if multi else 0.0)
+
+    dc_c = cf * (at(flop_tok) + att_dc) + at(deq_dc) / g
+    dc_m = (at(dc_weights) + kv_dc) * mf
+    decode_s = overhead + np.hypot(dc_c, dc_m) + (at(coll * b) * share_g if multi else 0.0)
     return {
         "prefill_s": prefill_s, "decode_step_s": decode_s,
         "prefill_compute_share": pf_c / prefill_s, "prefill_memory_share": pf_m / prefill_s,
@@ -226,27 +270,34 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     }
 
 
-def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, generation: np.ndarray,
+def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, scale: np.ndarray | float,
                    params: PhysicsParams) -> np.ndarray:
     """GPU power as a fraction of TDP: ``scale_gen x (idle + compute x c + memory x m)``, clipped to 0.05-1."""
-    scales = np.array([*(getattr(params, f"power_scale_{g}") for g in GENERATIONS), params.power_scale_other])
-    if len(generation) and generation.min() == generation.max():
-        scale = float(scales[len(GENERATIONS) if generation[0] < 0 else generation[0]])
-    else:
-        scale = scales[np.where(generation < 0, len(GENERATIONS), generation)]
     f = scale * (params.power_idle + params.power_compute * compute_share + params.power_memory * memory_share)
     return np.clip(f, 0.05, 1.0)
+
+
+def generation_scale(generation: np.ndarray, params: PhysicsParams) -> np.ndarray | float:
+    """The fitted power scale of each GPU generation code (-1: another generation)."""
+    scales = np.array([*(getattr(params, f"power_scale_{g}") for g in GENERATIONS), params.power_scale_other])
+    if len(generation) and generation.min() == generation.max():
+        return float(scales[len(GENERATIONS) if generation[0] < 0 else generation[0]])
+    return scales[np.where(generation < 0, len(GENERATIONS), generation)]
 
 
 def request_energy_j(times: dict[str, np.ndarray], pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     """Per-request GPU energy of each phase (J), mean GPU power (W per GPU) and the request's share of GPU time
     (GPU-s). A request is charged ``1 / b`` of every step it took part in: prefill ``g x P x t_prefill / b``,
     decode ``g x P x t_step x t_out / b``."""
-    gen, tdp = pf["generation"], pf["tdp_w"]
-    p_pf = power_fraction(times["prefill_compute_share"], times["prefill_memory_share"], gen, params) * tdp
-    p_dc = power_fraction(times["decode_compute_share"], times["decode_memory_share"], gen, params) * tdp
-    pf_time = pf["gpus"] * times["prefill_s"] / pf["batch"]
-    dc_time = pf["gpus"] * times["decode_step_s"] * np.maximum(pf["t_out"], 0.0) / pf["batch"]
+    at = _gather(pf)
+    scale = generation_scale(pf["generation"], params)
+    scale = at(scale) if isinstance(scale, np.ndarray) else scale
+    tdp = at(pf["tdp_w"])
+    p_pf = power_fraction(times["prefill_compute_share"], times["prefill_memory_share"], scale, params) * tdp
+    p_dc = power_fraction(times["decode_compute_share"], times["decode_memory_share"], scale, params) * tdp
+    per_b = pf["gpus"] / at(pf["batch"])
+    pf_time = per_b * times["prefill_s"]
+    dc_time = per_b * times["decode_step_s"] * np.maximum(pf["t_out"], 0.0)
     return {
         "prefill_energy_j": p_pf * pf_time, "decode_energy_j": p_dc * dc_time,
         "prefill_power_w": p_pf, "decode_power_w": p_dc,
