@@ -32,6 +32,7 @@ WARNINGS: dict[str, str] = {
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
     "default-engine": "No serving engine given: current vLLM was assumed (eager transformers where batch_size is 1).",
     "engine-approximated": "This serving engine has no benchmark measurements: it was costed as current vLLM.",
+    "native-precision": "No precision given: the model's weights were costed in the low-precision format they are published in (e.g. MXFP4, FP8).",
     "shape-from-size": "The model's layer shape is not in SEAL's architecture table: layers, width and KV heads were inferred from its size.",
 }
 

@@ -69,7 +69,8 @@ PRECISION_ALIASES: dict[str, str] = {
     "fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16",
     "float8": "fp8", "fp8-e4m3": "fp8", "fp8_e4m3": "fp8", "e4m3": "fp8", "float8_e4m3fn": "fp8", "w8a8": "fp8",
     "w8a8-fp8": "fp8", "fp8_e5m2": "fp8-e5m2", "e5m2": "fp8-e5m2",
-    "8bit": "int8", "w8a8-int8": "int8", "int8-w8a8": "int8",
+    "fp8-e4m3fn": "fp8", "float8-e4m3fn": "fp8", "fp8-dynamic": "fp8", "fp8-static": "fp8", "float8-e4m3": "fp8",
+    "float8-e5m2": "fp8-e5m2", "8bit": "int8", "w8a8-int8": "int8", "int8-w8a8": "int8",
     "mx-fp4": "mxfp4", "mxfp4-e2m1": "mxfp4", "fp4": "nvfp4", "nv-fp4": "nvfp4",
     "4bit": "int4", "w4a16": "int4", "awq-int4": "awq", "gptq-int4": "gptq", "bnb4": "nf4", "bnb-nf4": "nf4",
 }

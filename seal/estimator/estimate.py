@@ -79,6 +79,20 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
                 cat.iloc[rows, cat.columns.get_loc("catalogue_source")] = "model_architectures"
                 cat.iloc[rows, cat.columns.get_loc("open_weights")] = True
                 bad = ~cat["found"].to_numpy(dtype=bool) | cat["params_b"].isna().to_numpy()
+        # an MoE whose catalogue entry has no active count (Open LLM Leaderboard rows): the published table's
+        # active share, not "all parameters active"
+        no_active = cat["active_params_b"].isna().to_numpy() & ~bad
+        if no_active.any():
+            arch = architecture_sizes(models[need][no_active])
+            share = (arch["active_params_b"] / arch["params_b"]).to_numpy()
+            has = np.isfinite(share) & (share < 1.0)
+            if has.any():
+                cat = cat.copy()
+                rows = np.flatnonzero(no_active)[has]
+                for col, total in (("active_params_b", "params_b"), ("active_params_low_b", "params_low_b"),
+                                   ("active_params_high_b", "params_high_b")):
+                    base = cat[total].fillna(cat["params_b"]).to_numpy(dtype=float)[rows]
+                    cat.iloc[rows, cat.columns.get_loc(col)] = base * share[has]
         if bad.any():
             names = pd.unique(models[need][bad].astype(str))[:5]
             raise SealError(
@@ -140,10 +154,10 @@ def resolve_precision(prec_in: pd.Series) -> np.ndarray:
     """Canonical precision names (:data:`seal.estimator.defaults.PRECISIONS`; aliases accepted, blank stays
     blank). Raises SealError naming an unknown one and listing the accepted."""
     def one(u) -> str:
-        key = str(u).strip().lower().replace(" ", "")
+        key = "-".join(str(u).strip().lower().replace("_", " ").split())
         if not key:
             return ""
-        key = D.PRECISION_ALIASES.get(key, key)
+        key = D.PRECISION_ALIASES.get(key, D.PRECISION_ALIASES.get(key.replace("-", "_"), key))
         if key not in D.PRECISIONS:
             raise SealError(f"Unknown precision {str(u)!r}; accepted: {', '.join(D.PRECISIONS)} "
                             f"(aliases: {', '.join(D.PRECISION_ALIASES)}).")
@@ -176,6 +190,14 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
                                                            batch, ~batch_default)
     prec = resolve_precision(frame["precision"] if "precision" in frame else none)
     prec_default = prec == ""
+    # no precision given: a model published only in a low-precision format (gpt-oss in MXFP4, DeepSeek-V3 in FP8)
+    # is served in it; others in the default 16-bit format
+    from seal.estimator.shapes import native_precisions
+
+    native = native_precisions(frame["model"]) if "model" in frame else np.full(n, "", dtype=object)
+    use_native = prec_default & np.isin(native, ["fp8", "mxfp4", "nvfp4"])
+    prec = np.where(use_native, native, prec).astype(object)
+    prec_default = prec_default & ~use_native
     no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
                           missing=False).astype(bool)
     prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
@@ -194,22 +216,31 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
                          "precision": obj(prec), "compute": obj(compute),
                          "bytes_per_param": bpp, "quant_scheme": obj(scheme), "memory_gb": memory,
                          "user_gpus": gpus, "default_setup": gpu_default | batch_default,
-                         "default_engine": engine_default, "engine_approximated": engine_approx},
+                         "default_engine": engine_default, "engine_approximated": engine_approx,
+                         "native_precision": use_native},
                         index=frame.index)
 
 
 def gpu_counts(user_gpus: np.ndarray, params_high_b: np.ndarray, bytes_per_param: np.ndarray,
-               memory_gb: np.ndarray, kv_bytes_per_token_b: np.ndarray, batch: np.ndarray,
-               context_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               memory_gb: np.ndarray, kv_sequence_bytes: np.ndarray, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """GPUs per request: the user's count, else the fewest that hold the weights of the largest size in the
     model's range plus the batch's KV cache at this request's context (power of two). Also returns where the
     user's count is below that need (the weights and cache cannot fit: warning ``gpus-below-memory``)."""
     from seal.estimator import physics
 
-    kv_gb = batch * np.maximum(context_tokens, 0.0) * kv_bytes_per_token_b / 1e9
+    kv_gb = batch * kv_sequence_bytes / 1e9
     need = physics.gpu_required_count(params_high_b, bytes_per_param, memory_gb, kv_gb)
     given = ~np.isnan(user_gpus)
     return np.where(given, user_gpus, need), given & (user_gpus * memory_gb < params_high_b * bytes_per_param)
+
+
+def kv_sequence_bytes(plan, cfg: np.ndarray, context: np.ndarray) -> np.ndarray:
+    """KV-cache bytes of each request's sequence at its context (windowed layers hold at most their window)."""
+    context = np.maximum(context, 0.0)
+    full = plan.kv_full_bytes[cfg] * context
+    if not plan.kv_window_bytes.any():
+        return full
+    return full + plan.kv_window_bytes[cfg] * np.minimum(context, plan.kv_window_tokens[cfg])
 
 
 def _tokens(counts: np.ndarray) -> np.ndarray:
@@ -329,7 +360,8 @@ class ConfigPlan:
     the requests' token counts; arrays are per configuration and read-only.
 
     size: total / active params and their range (billions); batch; engine (codes into defaults.ENGINES);
-    user_gpus (NaN: not given); bytes_per_param; memory_gb (per GPU); kv_per_token (bytes, largest size);
+    user_gpus (NaN: not given); bytes_per_param; memory_gb (per GPU); kv_full_bytes / kv_window_bytes /
+    kv_window_tokens (KV-cache bytes per token of full-attention / windowed layers, and the window, largest size);
     flags (default_setup, default_engine, engine_approximated, shape_from_size, size_unpublished, size_from_name,
     ranged, differs_low / differs_high, transferred, extrapolated); gpu_model; engine_name; precision;
     physics (size-range end -> physics frame); log_bounds / exp_bounds (phase -> interval quantiles);
@@ -342,10 +374,13 @@ class ConfigPlan:
     user_gpus: np.ndarray
     bytes_per_param: np.ndarray
     memory_gb: np.ndarray
-    kv_per_token: np.ndarray
+    kv_full_bytes: np.ndarray
+    kv_window_bytes: np.ndarray
+    kv_window_tokens: np.ndarray
     default_setup: np.ndarray
     default_engine: np.ndarray
     engine_approximated: np.ndarray
+    native_precision: np.ndarray
     shape_from_size: np.ndarray
     gpu_model: np.ndarray
     engine_name: np.ndarray
@@ -407,7 +442,7 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
     """The plan of :func:`config_plan`, computed."""
     from seal.data.gpus import load_gpus
     from seal.estimator.model import physics_frame
-    from seal.estimator.shapes import kv_bytes_per_token, lookup_shapes
+    from seal.estimator.shapes import lookup_shapes
 
     gpus_table = load_gpus()
     sizes = resolve_sizes(configs, db_path=db_path)
@@ -448,10 +483,14 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
     return ConfigPlan(
         size=size, batch=setup["batch_size"].to_numpy(), engine=engine,
         user_gpus=setup["user_gpus"].to_numpy(), bytes_per_param=setup["bytes_per_param"].to_numpy(),
-        memory_gb=setup["memory_gb"].to_numpy(), kv_per_token=kv_bytes_per_token(high_shape),
+        memory_gb=setup["memory_gb"].to_numpy(),
+        kv_full_bytes=D.KV_BYTES * high_shape.kv_width * high_shape.full_layers,
+        kv_window_bytes=D.KV_BYTES * high_shape.kv_width * high_shape.window_layers,
+        kv_window_tokens=high_shape.window_tokens,
         default_setup=setup["default_setup"].to_numpy(dtype=bool),
         default_engine=setup["default_engine"].to_numpy(dtype=bool),
         engine_approximated=setup["engine_approximated"].to_numpy(dtype=bool),
+        native_precision=setup["native_precision"].to_numpy(dtype=bool),
         shape_from_size=~physics_at["mid"]["shape"].published,
         gpu_model=gpu_model, engine_name=engine_name, precision=setup["precision"].to_numpy(dtype=object),
         physics=physics_at,
@@ -537,7 +576,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     batch_cfg = plan.batch
     gpus, too_few_gpus = gpu_counts(plan.user_gpus[cfg], size["params_high_b"][cfg],
                                     plan.bytes_per_param[cfg], plan.memory_gb[cfg],
-                                    plan.kv_per_token[cfg], batch_cfg[cfg], context)
+                                    kv_sequence_bytes(plan, cfg, context), batch_cfg[cfg])
 
     def run(end: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Physics + correction for the requests ``rows`` (all when None) at the ``end`` of the size range."""
@@ -625,6 +664,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "default-engine": plan.default_engine[cfg],
         "engine-approximated": plan.engine_approximated[cfg],
         "shape-from-size": plan.shape_from_size[cfg],
+        "native-precision": plan.native_precision[cfg],
     })
 
     columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}

@@ -172,14 +172,27 @@ def runs_physics_frame(runs: pd.DataFrame, gpus_table: pd.DataFrame,
                        np.where(prec.eq("float32").to_numpy(), "fp32",
                                 np.where(prec.eq("float16").to_numpy(), "fp16", "bf16")))
     bpp = np.where(bits.notna(), bits / 8.0, 2.0)
+    # sizes as the estimator resolves them for a request: the published shape table's exact counts where the
+    # run's own come from a source's rounded figure or the name (ML.ENERGY v3 states 30 / 3 B for a 30.5 / 3.3 B model)
+    params = runs["params_b"].astype(float).to_numpy().copy()
+    active = runs["active_params_b"].astype(float).to_numpy().copy()
+    arch = S.architecture_sizes(runs["model_id"].astype(object).reset_index(drop=True))
+    trusted = runs["params_source"].astype("string").eq("catalogue").to_numpy(dtype=bool, na_value=False) \
+        if "params_source" in runs else np.zeros(len(runs), dtype=bool)
+    use = arch["params_b"].notna().to_numpy() & ~trusted
+    params[use] = arch["params_b"].to_numpy()[use]
+    active[use] = arch["active_params_b"].to_numpy()[use]
+    # data-parallel replicas (ML.ENERGY v3 DP > 1): each serves its share of the batch on its share of the GPUs
+    dp = runs["data_parallel"].astype(float).fillna(1.0).clip(lower=1.0).to_numpy() if "data_parallel" in runs \
+        else np.ones(len(runs))
     engine = runs["engine"].astype("string").fillna("transformers") if "engine" in runs else \
         pd.Series("transformers", index=runs.index)
     frame = pd.DataFrame({
         "model": runs["model_id"].astype(object),
-        "params_b": runs["params_b"].astype(float), "active_params_b": runs["active_params_b"].astype(float),
+        "params_b": params, "active_params_b": active,
         "bytes_per_param": bpp, "quant_scheme": scheme, "compute": compute, "engine": engine.to_numpy(dtype=object),
-        "gpu": runs["gpu"], "gpus": runs["gpu_count"].astype(float).fillna(1.0),
-        "batch_size": runs["batch_size"].astype(float).fillna(1.0),
+        "gpu": runs["gpu"], "gpus": runs["gpu_count"].astype(float).fillna(1.0).to_numpy() / dp,
+        "batch_size": np.maximum(runs["batch_size"].astype(float).fillna(1.0).to_numpy() / dp, 1.0),
         "input_tokens": run_input_tokens(runs, task_input_tokens, v2_input_tokens),
         "output_tokens": runs["output_tokens"].astype(float),
     }, index=runs.index)

@@ -25,7 +25,7 @@ ENGINE_FIELDS = ("compute_eff", "memory_eff", "link_eff", "layer_s", "step_s", "
 ACT_BYTES = 2.0        # bytes per activation element exchanged between GPUs (bf16)
 COLLECTIVES_PER_LAYER = 2.0   # tensor parallel: one all-reduce after attention, one after the MLP (Megatron)
 # GPU generations with a fitted power scale (others use 1: the global curve).
-GENERATIONS = ("ampere", "hopper", "blackwell")
+GENERATIONS = ("turing", "ampere", "hopper", "blackwell")
 # Quantization schemes with fitted eager-kernel costs (transformers only; served engines use fused kernels).
 QUANT_SCHEMES = ("bnb8", "bnb4", "gptq", "torchao")
 FRAME_COLUMNS = ("n_tot", "n_act", "bpp", "gpus", "batch", "t_in", "t_out", "peak_tflops", "bandwidth_gb_s",
@@ -102,6 +102,7 @@ class PhysicsParams:
     power_idle: float = 0.2
     power_compute: float = 0.7
     power_memory: float = 0.5
+    power_scale_turing: float = 1.0
     power_scale_ampere: float = 1.0
     power_scale_hopper: float = 1.0
     power_scale_blackwell: float = 1.0
@@ -222,6 +223,7 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     comm_l = params.engine_array("comm_s", engine) * s.layers
     flop_tok = b * 2.0 * pf["n_act"] * 1e9
     att = ax * b * s.attn_flop_width
+    att_p = ax * b * s.attn_prefill_width
     kv = ax * b * D.KV_BYTES * s.kv_width
     w_bytes = 1e9 * pf["bpp"]
     dc_weights = weights_read_b(s, b) * w_bytes
@@ -241,7 +243,7 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     share_g = (g - 1.0) / g if multi else 0.0
     windows = bool(s.window_layers.any())
     tok_pf = at(b) * np.maximum(t_in, 1.0)
-    att_pf = at(att * s.full_layers) * t_in ** 2 / 2.0
+    att_pf = at(att_p * s.full_layers) * t_in ** 2 / 2.0
     context = t_in + np.maximum(t_out, 1.0) / 2.0
     att_dc = at(att * s.full_layers) * context
     kv_dc = at(kv * s.full_layers) * context
@@ -249,7 +251,7 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
         wt = at(s.window_tokens)
         w_pf = np.minimum(t_in, wt)
         w_dc = np.minimum(context, wt)
-        att_pf = att_pf + at(att * s.window_layers) * (t_in * w_pf - w_pf ** 2 / 2.0)
+        att_pf = att_pf + at(att_p * s.window_layers) * (t_in * w_pf - w_pf ** 2 / 2.0)
         att_dc = att_dc + at(att * s.window_layers) * w_dc
         kv_dc = kv_dc + at(kv * s.window_layers) * w_dc
     pf_c = cf * (at(flop_tok) * t_in + att_pf) + at(deq_pf) / g

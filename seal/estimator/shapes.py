@@ -21,9 +21,10 @@ from seal.estimator import defaults as D
 
 ARCH_CSV = Path(__file__).resolve().parents[2] / "data" / "model_architectures.csv"
 # Name suffixes that do not change a model's shape (post-training variants, quantized builds, dates).
+# A major version (DeepSeek-V3, -v2) names another model and is kept; minor ones (-v0.3) and dates (-2507) are not.
 _SHAPE_SUFFIX = re.compile(r"(?:-instruct|-chat|-it|-hf|-base|-thinking|-reasoning|-fp8|-fp8-dynamic|-awq|-gptq"
                            r"|-gptq-int4|-gptq-int8|-int4|-int8|-w8a8|-w4a16|-bf16|-fp16|-mxfp4|-nvfp4|-gguf"
-                           r"|-\d{4}|-v\d+(?:\.\d+)*|:latest)$")
+                           r"|-\d{4}|-v\d+\.\d+|:latest)$")
 
 
 def shape_key(name: str) -> str:
@@ -43,7 +44,8 @@ class Shapes:
     """Per-configuration architecture arrays (float).
 
     layers: transformer blocks; hidden: model width (activations exchanged between GPUs per token); attn_flop_width: FLOP per layer per token per context token of attention
-    (4 x heads x head_dim; MLA in absorbed form 2 x heads x (2 rank + rope)); kv_width: KV-cache elements per token
+    (4 x heads x head_dim; MLA decode in absorbed form 2 x heads x (2 rank + rope)); attn_prefill_width: the same for
+    prefill (MLA prefill runs un-absorbed: 2 x heads x (qk head dim + v head dim)); kv_width: KV-cache elements per token
     per attention layer (2 x kv_heads x head_dim; MLA: rank + rope); full_layers / window_layers: attention layers
     with a growing / a windowed cache; window_tokens: the window (inf: none); dense_params_b / expert_params_b:
     weights every token reads / routed-expert weights (billions); route_share: experts per token / routed experts
@@ -53,6 +55,7 @@ class Shapes:
     layers: np.ndarray
     hidden: np.ndarray
     attn_flop_width: np.ndarray
+    attn_prefill_width: np.ndarray
     kv_width: np.ndarray
     full_layers: np.ndarray
     window_layers: np.ndarray
@@ -82,12 +85,21 @@ def load_architectures(path: str | None = None) -> pd.DataFrame:
 @functools.lru_cache(maxsize=2)
 def _index(path: str | None = None) -> dict[str, int]:
     table = load_architectures(path)
+    names = [[n.strip() for n in [mid, *str(aliases).split("|")] if n.strip()]
+             for mid, aliases in zip(table["model_id"], table["aliases"].fillna(""))]
+    # exact spellings first; then loose keys, only where they point to one row (v0.1 and v0.3 of a model share
+    # "mistral-7b": that key would pick one of two shapes, so it is left out and the exact names decide)
     index: dict[str, int] = {}
-    for i, (mid, aliases) in enumerate(zip(table["model_id"], table["aliases"].fillna(""))):
-        for name in [mid, *str(aliases).split("|")]:
-            if name.strip():
-                index.setdefault(name.strip().lower(), i)
-                index.setdefault(shape_key(name), i)
+    for i, row in enumerate(names):
+        for name in row:
+            index.setdefault(name.lower(), i)
+    loose: dict[str, set[int]] = {}
+    for i, row in enumerate(names):
+        for name in row:
+            loose.setdefault(shape_key(name), set()).add(i)
+    for key, rows in loose.items():
+        if len(rows) == 1 and key not in index:
+            index[key] = next(iter(rows))
     return index
 
 
@@ -113,7 +125,7 @@ def shape_from_size(n_tot: np.ndarray, n_act: np.ndarray) -> Shapes:
     d = np.sqrt(n_act * 1e9 / (D.DENSE_PARAMS_PER_LAYER_D2 * layers))
     share = n_act / n_tot
     moe = share < 0.95
-    return Shapes(layers=layers, hidden=d, attn_flop_width=4.0 * d, kv_width=2.0 * d / D.KV_GQA_RATIO, full_layers=layers,
+    return Shapes(layers=layers, hidden=d, attn_flop_width=4.0 * d, attn_prefill_width=4.0 * d, kv_width=2.0 * d / D.KV_GQA_RATIO, full_layers=layers,
                   window_layers=np.zeros_like(layers), window_tokens=np.full_like(layers, np.inf),
                   dense_params_b=np.where(moe, 0.0, n_tot), expert_params_b=np.where(moe, n_tot, 0.0),
                   route_share=np.where(moe, share, 1.0), published=np.zeros(len(layers), dtype=bool))
@@ -127,6 +139,8 @@ def shapes_from_rows(rows: pd.DataFrame, n_tot: np.ndarray) -> Shapes:
     rank, rope = f("kv_lora_rank"), f("qk_rope_head_dim")
     mla = rank > 0
     attn_flop_width = np.where(mla, 2.0 * heads * (2.0 * rank + rope), 4.0 * heads * head_dim)
+    # MLA prefill: queries / keys of head_dim + rope, values of head_dim (DeepSeek-V3: 2 x 128 x (192 + 128))
+    attn_prefill_width = np.where(mla, 2.0 * heads * (2.0 * head_dim + rope), attn_flop_width)
     kv_width = np.where(mla, rank + rope, 2.0 * kv_heads * head_dim)
     linear = f("linear_attention_layers")
     window = f("sliding_window_layers")
@@ -139,7 +153,8 @@ def shapes_from_rows(rows: pd.DataFrame, n_tot: np.ndarray) -> Shapes:
     expert_b = np.minimum(expert_b, 0.98 * n_tot)
     share = np.where(experts > 0, k / np.maximum(experts, 1.0), 1.0)
     _ = shared  # shared experts are read by every token: they sit in the dense part (total - routed)
-    return Shapes(layers=layers, hidden=f("hidden_size"), attn_flop_width=attn_flop_width, kv_width=kv_width, full_layers=full,
+    return Shapes(layers=layers, hidden=f("hidden_size"), attn_flop_width=attn_flop_width,
+                  attn_prefill_width=attn_prefill_width, kv_width=kv_width, full_layers=full,
                   window_layers=window, window_tokens=window_tokens, dense_params_b=n_tot - expert_b,
                   expert_params_b=expert_b, route_share=share, published=np.ones(len(layers), dtype=bool))
 
@@ -165,6 +180,14 @@ def lookup_shapes(models: pd.Series | None, n_tot: np.ndarray, n_act: np.ndarray
     return Shapes(**merged)
 
 
+def native_precisions(models: pd.Series, path: str | None = None) -> np.ndarray:
+    """The published weight format per name (``""`` where the table has no row)."""
+    pos = find_architecture(models, path)
+    table = load_architectures(path)
+    values = np.append(table["native_precision"].fillna("").astype(str).str.lower().to_numpy(dtype=object), "")
+    return values[np.where(pos >= 0, pos, len(table))]
+
+
 def architecture_sizes(models: pd.Series, path: str | None = None) -> pd.DataFrame:
     """Total / active params (billions) of the shape table's row per name (NaN where none): a model the catalogue
     lacks but the shape table holds still has a size."""
@@ -186,10 +209,10 @@ def kv_elements_read(s: Shapes, context: np.ndarray) -> np.ndarray:
     return s.kv_width * (s.full_layers * context + s.window_layers * np.minimum(context, s.window_tokens))
 
 
-def kv_bytes_per_token(s: Shapes) -> np.ndarray:
-    """KV-cache bytes one token of context holds (full-attention layers; windowed layers counted fully: the
-    memory bound of a long context is set by the full layers, short ones are small either way)."""
-    return D.KV_BYTES * s.kv_width * (s.full_layers + s.window_layers)
+def kv_cache_bytes(s: Shapes, context: np.ndarray) -> np.ndarray:
+    """KV-cache bytes of one sequence at a context length (windowed layers hold at most their window; linear /
+    SSM layers none)."""
+    return D.KV_BYTES * kv_elements_read(s, context)
 
 
 def attention_decode_flops(s: Shapes, context: np.ndarray) -> np.ndarray:
@@ -203,6 +226,6 @@ def attention_prefill_flops(s: Shapes, t_in: np.ndarray) -> np.ndarray:
     """Causal attention FLOPs of a prompt of ``t_in`` tokens (FLOP): ``width x T^2 / 2`` per full layer,
     ``width x (T w - w^2 / 2)`` per windowed layer."""
     if not s.window_layers.any():
-        return s.attn_flop_width * s.full_layers * t_in ** 2 / 2.0
+        return s.attn_prefill_width * s.full_layers * t_in ** 2 / 2.0
     w = np.minimum(t_in, s.window_tokens)
-    return s.attn_flop_width * (s.full_layers * t_in ** 2 / 2.0 + s.window_layers * (t_in * w - w ** 2 / 2.0))
+    return s.attn_prefill_width * (s.full_layers * t_in ** 2 / 2.0 + s.window_layers * (t_in * w - w ** 2 / 2.0))
