@@ -174,3 +174,25 @@ def test_disclosures_table_states_assumptions_and_lands_near_the_energy_figures(
     assert t["assumptions"].str.len().gt(100).all() and t["source"].str.len().gt(10).all()
     energy = t[t["quantity"] == "energy_wh"]
     assert len(energy) == 2 and energy["ratio"].between(0.5, 2.0).all(), energy[["disclosure", "ratio"]]
+
+
+def test_review_cases_names_sizes_and_native_formats():
+    # loose name keys never pick one of two shapes; major versions are different models
+    t = S.load_architectures()
+    pick = lambda n: t["model_id"].iloc[S.find_architecture(pd.Series([n]))[0]]  # noqa: E731
+    assert pick("deepseek-ai/DeepSeek-V3.1") == "deepseek-ai/DeepSeek-V3"
+    assert pick("mistral:7b") == "mistralai/Mistral-7B-Instruct-v0.3"
+    v31 = one(model="deepseek-ai/DeepSeek-V3.1", gpu="H200", batch_size=64)
+    assert v31.params_b == pytest.approx(671.0) and v31.precision == "fp8" and "native-precision" in v31.warnings
+    oss = one(model="gpt-oss-120b", gpu="H100", batch_size=64)
+    assert oss.precision == "mxfp4" and oss.gpus == 1
+    # an MoE the catalogue lists without an active count takes the published active share
+    phi = one(model="microsoft/Phi-3.5-MoE-instruct", gpu="H100", batch_size=64)
+    assert phi.active_params_b < 0.25 * phi.params_b
+
+
+def test_windowed_layers_hold_at_most_their_window_in_the_gpu_count():
+    long = {"input_tokens": 100_000, "output_tokens": 100, "batch_size": 64, "gpu": "H100", "precision": "bfloat16"}
+    gemma = one(model="google/gemma-3-27b-it", **long)      # 52 of 62 layers see a 1024-token window
+    dense = one(params_b=27.0, **long)                       # size rules: every layer holds the whole context
+    assert gemma.gpus < dense.gpus
