@@ -196,3 +196,15 @@ def test_windowed_layers_hold_at_most_their_window_in_the_gpu_count():
     gemma = one(model="google/gemma-3-27b-it", **long)      # 52 of 62 layers see a 1024-token window
     dense = one(params_b=27.0, **long)                       # size rules: every layer holds the whole context
     assert gemma.gpus < dense.gpus
+
+
+def test_shipped_validation_keeps_its_column_order_and_every_split():
+    from seal.ui.loaders import shipped_validation
+
+    table = shipped_validation()
+    assert list(table.columns[:4]) == ["family", "split", "source", "target"]
+    shipped = table[(table["family"] == "physics") & (table["target"] == "request")]
+    assert {"random-5fold", "leave-one-family-out", "leave-one-gpu-out", "size>30B", "size>111B",
+            "leave-one-gpu-out[B200]", "leave-one-gpu-out[H100-SXM]"} <= set(shipped["split"])
+    assert {"mlenergy-v3", "mlenergy-v2", "llm-perf", "all"} <= set(shipped["source"])
+    assert {"power", "time"} <= set(table["target"])

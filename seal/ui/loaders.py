@@ -265,9 +265,14 @@ def shipped_validation() -> pd.DataFrame | None:
     except Exception:  # noqa: BLE001 - no artifact: the page offers to run the validation instead
         return None
     table = payload.get("validation")
+    columns = None
     if isinstance(table, dict) and "rows" in table:
-        table = table["rows"]
-    return pd.DataFrame(table) if table else None
+        table, columns = table["rows"], table.get("columns")
+    if not table:
+        return None
+    frame = pd.DataFrame(table)
+    # the artifact's JSON keys are sorted: restore the validation's own column order (split, source, target first)
+    return frame[[c for c in columns if c in frame]] if columns else frame
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
