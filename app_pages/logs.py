@@ -28,7 +28,7 @@ def _assumptions() -> dict[str, Any]:
             st.error(str(exc))
             return {}
         codes = regions["region"].tolist()
-        c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
         labels = dict(zip(models["model"], models["label"]))
         model = c1.selectbox("Model (when the log has none)", ["(from the log)", *models["model"]],
                              format_func=lambda m: labels.get(m, m), key="logs_model")
@@ -39,8 +39,12 @@ def _assumptions() -> dict[str, Any]:
                               format_func=lambda r: region_labels.get(r, r), key="logs_region")
         batch = c4.selectbox("Batch size", loaders.BATCH_SIZES, key="logs_batch",
                              **initial("logs_batch", index=loaders.BATCH_SIZES.index(64)))
+        engine = c5.selectbox("Serving engine", ["default", *loaders.ENGINES], key="logs_engine",
+                              format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
+                              help="For requests whose log does not name one (an `engine` column wins).")
     return {"model": None if model == "(from the log)" else model,
-            "gpu": None if gpu == loaders.AUTO else gpu, "region": region, "batch_size": int(batch)}
+            "gpu": None if gpu == loaders.AUTO else gpu, "region": region, "batch_size": int(batch),
+            "engine": None if engine == "default" else engine}
 
 
 def _load(upload, defaults: dict[str, Any]) -> None:
@@ -135,6 +139,7 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
     d = inputs.get("defaults") or {}
     st.session_state["logs_model"] = d.get("model") or "(from the log)"
     st.session_state["logs_gpu"] = d.get("gpu") or loaders.AUTO
+    st.session_state["logs_engine"] = d.get("engine") or "default"
     for key, name in (("logs_region", "region"), ("logs_batch", "batch_size")):
         if d.get(name) is not None:
             st.session_state[key] = d[name]

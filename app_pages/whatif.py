@@ -25,8 +25,8 @@ def _base_defaults() -> dict[str, Any]:
     run = st.session_state.get("estimate_run")
     inputs = run["inputs"] if run else {}
     return {"model": inputs.get("model"), "gpu": inputs.get("gpu"), "gpus": inputs.get("gpus"),
-            "batch_size": inputs.get("batch_size") or 8, "region": inputs.get("region") or "WOR",
-            "pue": inputs.get("pue"), "precision": inputs.get("precision")}
+            "batch_size": inputs.get("batch_size") or 64, "region": inputs.get("region") or "WOR",
+            "pue": inputs.get("pue"), "precision": inputs.get("precision"), "engine": inputs.get("engine")}
 
 
 def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -47,7 +47,7 @@ def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, An
     if base["region"] not in codes:
         base["region"] = "WOR"
     variants = [{}, {"region": "SWE" if "SWE" in codes else base["region"]},
-                {"batch_size": 64}, {"gpu": "H100-SXM"}, {"precision": "int8"}]
+                {"batch_size": 256}, {"gpu": "H100-SXM"}, {"precision": "fp8"}]
     return page, [{**base, **change} for change in variants]
 
 
@@ -66,7 +66,8 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
         ss[f"wi_{i}_model"] = s.get("model")
         ss[f"wi_{i}_gpu"] = s.get("gpu") or loaders.AUTO
         ss[f"wi_{i}_gpus"] = int(s.get("gpus") or 0)
-        ss[f"wi_{i}_batch_size"] = int(s.get("batch_size") or 8)
+        ss[f"wi_{i}_batch_size"] = int(s.get("batch_size") or 64)
+        ss[f"wi_{i}_engine"] = s.get("engine") or "default"
         ss[f"wi_{i}_region"] = s.get("region") or "WOR"
         ss[f"wi_{i}_pue"] = float(s.get("pue") or 0.0)
         ss[f"wi_{i}_precision"] = s.get("precision") or "default"
@@ -103,9 +104,15 @@ def _scenario_inputs(i: int, col, models: pd.DataFrame, gpus: pd.DataFrame, regi
         precision = st.selectbox("Precision", precision_options, key=f"wi_{i}_precision",
                                  **initial(f"wi_{i}_precision",
                                            index=index(precision_options, default["precision"] or "default")))
+        engine_options = ["default", *loaders.ENGINES]
+        engine = st.selectbox("Serving engine", engine_options, key=f"wi_{i}_engine",
+                              format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
+                              **initial(f"wi_{i}_engine",
+                                        index=index(engine_options, default.get("engine") or "default")))
     return {"model": model, "gpu": None if gpu == loaders.AUTO else gpu, "gpus": int(count) or None,
             "batch_size": int(batch), "region": region, "pue": float(pue) or None,
-            "precision": None if precision == "default" else precision}
+            "precision": None if precision == "default" else precision,
+            "engine": None if engine == "default" else engine}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

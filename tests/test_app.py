@@ -359,9 +359,9 @@ def test_whatif_scenario_file_round_trip():
     at = _app("app_pages/whatif.py")
     inputs = {"source": "prompts", "prompts": ["Hello there."], "output_tokens": 50,
               "scenarios": [{"model": MODEL, "gpu": None, "gpus": None, "batch_size": 16, "region": "FRA",
-                             "pue": 1.2, "precision": None},
+                             "pue": 1.2, "precision": None, "engine": None},
                             {"model": MODEL, "gpu": "A100-SXM4-80GB", "gpus": 2, "batch_size": 4, "region": "DEU",
-                             "pue": None, "precision": "float16"}]}
+                             "pue": None, "precision": "float16", "engine": "vllm-2024"}]}
     at.file_uploader(key="wi_scenario_file").set_value(("w.json", scenario_to_json("What-if", inputs), "application/json"))
     at.run()
     assert not _errors(at), _errors(at)

@@ -341,7 +341,7 @@ def check_choices(inputs: dict[str, Any]) -> None:
     from seal.errors import SealError
 
     offered = {"model": lambda: set(models()["model"]), "gpu": lambda: set(gpus()["gpu"]),
-               "region": lambda: set(regions()["region"])}
+               "region": lambda: set(regions()["region"]), "engine": lambda: set(ENGINES)}
     for key, options in offered.items():
         value = inputs.get(key)
         if value not in (None, "") and value not in options():
