@@ -157,31 +157,6 @@ def quant_costs(scheme, eager: np.ndarray, params: PhysicsParams) -> tuple[np.nd
     return oh, flop_pf, flop_dc
 
 
-def step_overhead_s(layers, gpus, batch, engine, q_oh, moe_x, eager, params: PhysicsParams) -> np.ndarray:
-    """Fixed time of one forward step (s): per-layer launches (x quantized-kernel multiplier; x MoE slowdown in
-    eager frameworks), the step's own time, per-sequence scheduling, and collectives ``comm_s x L x log2 g``."""
-    layer = params.engine_array("layer_s", engine) * layers * q_oh * np.where(eager, moe_x, 1.0)
-    comm = params.engine_array("comm_s", engine) * layers * np.log2(np.maximum(gpus, 1.0))
-    return layer + params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * batch + comm
-
-
-def busy_s(compute_s: np.ndarray, memory_s: np.ndarray) -> np.ndarray:
-    """Busy time of a step whose compute and memory traffic overlap (s): ``sqrt(c^2 + m^2)`` — between the
-    slower of the two (a roofline) and their sum (no overlap)."""
-    return np.hypot(compute_s, memory_s)
-
-
-def collective_s(s: S.Shapes, gpus: np.ndarray, tokens: np.ndarray, link_bytes_s: np.ndarray) -> np.ndarray:
-    """Time of a step's GPU-to-GPU traffic (s): ring all-reduces of every token's activations, two per layer,
-    ``2 x L x tokens x hidden x 2 B x 2 (g - 1) / g`` over the link (expert-parallel all-to-all moves a like
-    volume); 0 on one GPU. Counted at idle power: the tensor cores wait."""
-    if not (gpus > 1.0).any():
-        return 0.0
-    g = np.maximum(gpus, 1.0)
-    volume = COLLECTIVES_PER_LAYER * s.layers * tokens * s.hidden * ACT_BYTES * 2.0 * (g - 1.0) / g
-    return np.where(g > 1.0, volume / np.maximum(link_bytes_s, 1.0), 0.0)
-
-
 def _gather(pf: dict):
     """``at(a)``: a configuration-level array at every row (``pf["rows"]``: row -> configuration), or the array
     itself when the frame is per row already (``rows`` absent)."""
@@ -199,6 +174,19 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     the peak of the weights' format + memory traffic (weights touched + KV cache read) at ``memory_eff`` of
     bandwidth, split across ``gpus``, overlapping as ``hypot``; MoE compute and traffic x ``moe_x``; plus the
     step's GPU-to-GPU collectives.
+
+    Per step, with ``n`` tokens in it (prefill ``b x t_in``, decode ``b``) on ``g`` GPUs:
+
+    - compute [s] = ``moe_x x FLOPs / (g x peak x compute_eff)``; FLOPs: prefill ``b (2 N_act t_in + a x A_p(t_in))``,
+      decode ``b (2 N_act + a x A_d(c))`` with causal attention ``A_p = w_p (full t^2/2 + window (t w - w^2/2))`` and
+      ``A_d = w (full c + window min(c, w))`` (``a`` = attention_x);
+    - memory [s] = ``moe_x x bytes / (g x bandwidth x memory_eff)``; bytes: weights touched
+      (:func:`weights_read_b`) x bytes/weight, plus for decode ``a x b x KV_BYTES x kv_width (full c + window
+      min(c, w))``;
+    - collectives [s] = ``2 L n hidden x 2 B x 2 (g-1)/g / (link x link_eff)``;
+    - overhead [s] = ``layer_s L (x quantized-kernel x, x moe_x in eager frameworks) + step_s + seq_s b +
+      comm_s L log2 g``;
+    - step = overhead + ``hypot(compute, memory)`` + collectives (compute and memory overlap as a 2-norm).
 
     ``pf`` may hold the configuration-level quantities once per configuration with ``pf["rows"]`` mapping each
     request to its configuration (``gpus``, ``t_in``, ``t_out`` are per request): everything that does not

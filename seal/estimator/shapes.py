@@ -207,25 +207,3 @@ def kv_elements_read(s: Shapes, context: np.ndarray) -> np.ndarray:
     if not s.window_layers.any():   # no windowed layer in the batch: skip the per-row minimum
         return s.kv_width * s.full_layers * context
     return s.kv_width * (s.full_layers * context + s.window_layers * np.minimum(context, s.window_tokens))
-
-
-def kv_cache_bytes(s: Shapes, context: np.ndarray) -> np.ndarray:
-    """KV-cache bytes of one sequence at a context length (windowed layers hold at most their window; linear /
-    SSM layers none)."""
-    return D.KV_BYTES * kv_elements_read(s, context)
-
-
-def attention_decode_flops(s: Shapes, context: np.ndarray) -> np.ndarray:
-    """Attention FLOPs of one decode token at a context length (FLOP)."""
-    if not s.window_layers.any():
-        return s.attn_flop_width * s.full_layers * context
-    return s.attn_flop_width * (s.full_layers * context + s.window_layers * np.minimum(context, s.window_tokens))
-
-
-def attention_prefill_flops(s: Shapes, t_in: np.ndarray) -> np.ndarray:
-    """Causal attention FLOPs of a prompt of ``t_in`` tokens (FLOP): ``width x T^2 / 2`` per full layer,
-    ``width x (T w - w^2 / 2)`` per windowed layer."""
-    if not s.window_layers.any():
-        return s.attn_prefill_width * s.full_layers * t_in ** 2 / 2.0
-    w = np.minimum(t_in, s.window_tokens)
-    return s.attn_prefill_width * (s.full_layers * t_in ** 2 / 2.0 + s.window_layers * (t_in * w - w ** 2 / 2.0))
