@@ -120,11 +120,11 @@ _table("Carbon stage", _carbon_defaults, key="meth_carbon_defaults")
 _table("Estimator constants and the default serving set-up (when the request does not say)", _estimator_defaults,
        key="meth_est_defaults")
 _table("Fitted physics constants (shipped artifact)", _fitted_constants, key="meth_fitted")
-_table("Published model shapes (data/model_architectures.csv)", _shapes,
+_table("Published model shapes (seal/data/facts/model_architectures.csv)", _shapes,
        ["model_id", "family", "params_b", "active_params_b", "layers", "hidden_size", "attention_heads", "kv_heads",
         "experts_total", "experts_per_token", "sliding_window_layers", "kv_lora_rank", "native_precision", "source"],
        key="meth_shapes")
-_table("GPUs (datasheet facts, data/gpus.csv)", loaders.gpus,
+_table("GPUs (datasheet facts, seal/data/facts/gpus.csv)", loaders.gpus,
        ["gpu", "vendor", "architecture", "memory_gb", "memory_bandwidth_gb_s", "interconnect_gb_s",
         "bf16_dense_tflops", "fp8_dense_tflops", "fp4_dense_tflops", "tdp_w", "release_year",
         "embodied_kg_co2e", "source"], key="meth_gpus")
@@ -136,7 +136,7 @@ def _cloud():
     return load_cloud_regions()
 
 
-_table("Cloud regions (data/cloud_regions.csv)", _cloud,
+_table("Cloud regions (seal/data/facts/cloud_regions.csv)", _cloud,
        ["provider", "region", "location", "grid_zone", "pue", "pue_low", "pue_high", "wue_l_per_kwh", "source"],
        key="meth_cloud")
 
@@ -162,7 +162,7 @@ def _sources():
 
 _table("Sources, versions and licences", _sources, key="meth_sources")
 st.caption("Raw benchmark files are never shipped with SEAL: `seal data pull` downloads them from their public "
-           "locations (with sha256 recorded). The fitted model in data/artifacts is SEAL's own artifact.")
+           "locations (with sha256 recorded). The fitted model in seal/estimator/artifacts is SEAL's own artifact.")
 
 if "Limits" in sections:
     st.header("Limits")

@@ -12,7 +12,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "params_b",         # total parameters, billions (overrides the catalogue)
     "active_params_b",  # active parameters per token, billions (MoE; defaults to params_b)
     "precision",        # float32 | bfloat16 | float16 | fp8 | int8 | int4 ...
-    "gpu",              # GPU type, any alias in data/gpus.csv
+    "gpu",              # GPU type, any alias in seal/data/facts/gpus.csv
     "gpus",             # GPU count serving the model (default: fewest that hold weights + KV headroom)
     "engine",           # serving stack: transformers | vllm-2024 | vllm (default vllm; transformers at batch 1)
     "batch_size",       # mean number of requests served concurrently (a float >= 1, as vLLM reports it)

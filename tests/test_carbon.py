@@ -52,7 +52,7 @@ def test_each_layer_hand_computed():
     # idle: 0.1 x (1000 + 300)
     assert out["idle_energy_j"] == pytest.approx(130.0)
     assert out["it_energy_j"] == pytest.approx(1430.0)
-    # Azure Sweden Central PUE 1.16 (data/cloud_regions.csv)
+    # Azure Sweden Central PUE 1.16 (seal/data/facts/cloud_regions.csv)
     assert out["pue"] == pytest.approx(1.16)
     assert out["facility_energy_j"] == pytest.approx(1430.0 * 1.16)
     assert out["grid_intensity_g_per_kwh"] == pytest.approx(mix("SWE"))
@@ -72,7 +72,7 @@ def test_each_layer_hand_computed():
 def test_interval_hand_computed_with_region_pue_range():
     out = add_carbon(frame(), idle_overhead=0.1).iloc[0]
     embodied = out["embodied_g_co2e"]
-    # low: 800 J accelerator, PUE low 1.12; high: 1300 J, PUE high 1.25 (Azure rows of data/cloud_regions.csv)
+    # low: 800 J accelerator, PUE low 1.12; high: 1300 J, PUE high 1.25 (Azure rows of seal/data/facts/cloud_regions.csv)
     low_it, high_it = (800 + 300) * 1.1, (1300 + 300) * 1.1
     assert out["total_low_g_co2e"] == pytest.approx(low_it * 1.12 / 3.6e6 * mix("SWE") + embodied)
     assert out["total_high_g_co2e"] == pytest.approx(high_it * 1.25 / 3.6e6 * mix("SWE") + embodied)

@@ -22,7 +22,7 @@ def test_gpt_oss_in_mxfp4_with_a_measured_mean_concurrency():
     assert 0 < r.gpu_energy_low_j < r.gpu_energy_j < r.gpu_energy_high_j
     assert r.gpus == 1   # 117 B x 4.25 bits fits one 80 GB GPU; in bfloat16 it would not
     assert one(model="gpt-oss-120b", precision="bfloat16", batch_size=31.99, gpu="H100").gpus == 4
-    assert "shape-from-size" not in r.warnings   # gpt-oss has a row in data/model_architectures.csv
+    assert "shape-from-size" not in r.warnings   # gpt-oss has a row in seal/data/facts/model_architectures.csv
     # a fraction between two whole batches lands between their estimates
     lo, hi = (one(model="gpt-oss-120b", precision="mxfp4", batch_size=b, gpu="H100").gpu_energy_j for b in (31, 32))
     assert min(lo, hi) <= r.gpu_energy_j <= max(lo, hi)

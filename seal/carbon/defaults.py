@@ -3,7 +3,7 @@
 Every constant is a plain module-level name passed into the layer functions of :mod:`seal.carbon.impacts` as an
 overridable default (``add_carbon(..., host_power_w=..., idle_overhead=..., pue=...)``), in the manner of
 EcoLogits' ``impacts/llm.py``. :func:`defaults_table` lists them for the UI's "show your working" panel.
-Per-region data-centre figures (provider PUE / WUE) live in ``data/cloud_regions.csv`` with a source per row.
+Per-region data-centre figures (provider PUE / WUE) live in ``seal/data/facts/cloud_regions.csv`` with a source per row.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ DEFAULT_PUE_HIGH = 1.63
 DEFAULT_WUE_L_PER_KWH = 1.8
 
 # --- Embodied carbon (manufacturing), EcoLogits 0.11.3 ecologits/impacts/llm.py -----------------------------------
-GPU_EMBODIED_KG_CO2E = 273.0     # kg CO2e per GPU (GPU_EMBODIED_IMPACT_GWP); used when data/gpus.csv has no figure
+GPU_EMBODIED_KG_CO2E = 273.0     # kg CO2e per GPU (GPU_EMBODIED_IMPACT_GWP); used when seal/data/facts/gpus.csv has no figure
 SERVER_EMBODIED_KG_CO2E = 5700.0  # kg CO2e per 8-GPU server without its GPUs (SERVER_EMBODIED_IMPACT_GWP,
 #                                   BoaviztAPI for AWS p5.48xlarge)
 GPU_LIFETIME_YEARS = 3.0          # years (HARDWARE_LIFESPAN = 3 years; NVIDIA HGX H100 product carbon footprint)
@@ -82,7 +82,7 @@ def defaults_table() -> pd.DataFrame:
         ("wue_l_per_kwh (country region)", DEFAULT_WUE_L_PER_KWH, "L/kWh",
          "Shehabi et al. 2016, LBNL-1005775 (US data-centre average)"),
         ("gpu_embodied_kg_co2e (fallback)", GPU_EMBODIED_KG_CO2E, "kg CO2e per GPU",
-         "EcoLogits 0.11.3 GPU_EMBODIED_IMPACT_GWP; data/gpus.csv embodied_kg_co2e first"),
+         "EcoLogits 0.11.3 GPU_EMBODIED_IMPACT_GWP; seal/data/facts/gpus.csv embodied_kg_co2e first"),
         ("server_embodied_kg_co2e", SERVER_EMBODIED_KG_CO2E, "kg CO2e per server",
          "EcoLogits 0.11.3 SERVER_EMBODIED_IMPACT_GWP (BoaviztAPI, AWS p5.48xlarge)"),
         ("gpu_lifetime_years", GPU_LIFETIME_YEARS, "years", "EcoLogits 0.11.3 HARDWARE_LIFESPAN"),

@@ -124,12 +124,9 @@ def fetch_uk_latest(timeout_s: float = D.LIVE_TIMEOUT_S) -> tuple[pd.Timestamp, 
 def _store_path() -> Path | None:
     path = os.environ.get("SEAL_DB")
     if not path:
-        try:
-            from seal.data.store import default_db_path  # type: ignore[attr-defined]
+        from seal.data.store import default_db_path
 
-            path = str(default_db_path())
-        except Exception:
-            path = str(Path(__file__).resolve().parents[2] / "data" / "seal.duckdb")
+        path = str(default_db_path())
     p = Path(path)
     return p if p.is_file() else None
 

@@ -2,7 +2,7 @@
 
 Accepted spellings: ISO 3166 alpha-2 / alpha-3 codes and country names (``FR``, ``FRA``, ``France``), ``WOR`` (world
 average), and cloud regions ``provider:region`` with provider ``aws``, ``gcp`` or ``azure``
-(``aws:us-east-1``, ``gcp:europe-west1``, ``azure:swedencentral``; ``data/cloud_regions.csv``).
+(``aws:us-east-1``, ``gcp:europe-west1``, ``azure:swedencentral``; ``seal/data/facts/cloud_regions.csv``).
 Annual grid intensities (g CO2e/kWh) and off-site water (L/kWh) come from the EcoLogits package's electricity mixes,
 read from the installed package without importing it.
 """
@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal.data import facts
+
 from seal.carbon import defaults as D
 from seal.errors import SealError
 
-CLOUD_REGIONS_CSV = Path(__file__).resolve().parents[2] / "data" / "cloud_regions.csv"
+CLOUD_REGIONS_CSV = facts.path("cloud_regions.csv")
 
 PROVIDER_ALIASES = {
     "aws": "aws", "amazon": "aws",
@@ -80,7 +82,7 @@ def _cloud_regions(path: str) -> pd.DataFrame:
 
 
 def load_cloud_regions(path: str | Path | None = None) -> pd.DataFrame:
-    """The cloud-region facts table (``data/cloud_regions.csv``), one row per provider region (a copy)."""
+    """The cloud-region facts table (``seal/data/facts/cloud_regions.csv``), one row per provider region (a copy)."""
     return _cloud_regions(str(path or CLOUD_REGIONS_CSV)).reset_index(drop=True).drop(columns="key")
 
 

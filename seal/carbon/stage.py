@@ -63,7 +63,7 @@ def add_code(warnings: pd.Series, mask, code: str) -> pd.Series:
 
 
 def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
-    """kg CO2e per GPU from data/gpus.csv (``embodied_kg_co2e``); NaN where no figure is published."""
+    """kg CO2e per GPU from seal/data/facts/gpus.csv (``embodied_kg_co2e``); NaN where no figure is published."""
     out = np.full(len(frame), np.nan)
     col = "gpu_model" if "gpu_model" in frame else ("gpu" if "gpu" in frame else None)
     if col is None:

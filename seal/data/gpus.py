@@ -1,4 +1,4 @@
-"""The GPU facts table (``data/gpus.csv``) and GPU-name resolution.
+"""The GPU facts table (``seal/data/facts/gpus.csv``) and GPU-name resolution.
 
 Every row is written from the vendor's datasheet (``source`` column). Units live in the column names:
 ``memory_gb``, ``memory_bandwidth_gb_s``, ``bf16_dense_tflops`` (dense tensor throughput; FP16 for GPUs without
@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seal.data import facts
+
 from seal.errors import SealError
 
-GPUS_CSV = Path(__file__).resolve().parents[2] / "data" / "gpus.csv"
+GPUS_CSV = facts.path("gpus.csv")
 
 NUMERIC_COLUMNS = ("memory_gb", "memory_bandwidth_gb_s", "interconnect_gb_s", "bf16_dense_tflops", "fp32_tflops", "fp8_dense_tflops",
                    "fp4_dense_tflops", "tdp_w", "release_year",
@@ -56,12 +58,12 @@ def _alias_map(path: str) -> dict[str, str]:
 
 
 def accepted_gpu_names(path: str | Path | None = None) -> list[str]:
-    """Canonical GPU names (each also accepts the aliases listed in ``data/gpus.csv``)."""
+    """Canonical GPU names (each also accepts the aliases listed in ``seal/data/facts/gpus.csv``)."""
     return list(_load(str(path or GPUS_CSV))["gpu"])
 
 
 def resolve_gpu(names: pd.Series | str, path: str | Path | None = None) -> pd.Series | str:
-    """Resolve GPU names or aliases (case-insensitive) to canonical names of ``data/gpus.csv``.
+    """Resolve GPU names or aliases (case-insensitive) to canonical names of ``seal/data/facts/gpus.csv``.
 
     A string returns a string; a Series returns a Series (same index) where missing values stay missing.
 
@@ -83,7 +85,7 @@ def resolve_gpu(names: pd.Series | str, path: str | Path | None = None) -> pd.Se
         gpu = mapping.get(key) or mapping.get(key.removeprefix("nvidia "))
         if gpu is None:
             raise SealError(
-                f"Unknown GPU {raw!r}; accepted: {', '.join(accepted_gpu_names(path))} (or an alias listed in data/gpus.csv)."
+                f"Unknown GPU {raw!r}; accepted: {', '.join(accepted_gpu_names(path))} (or an alias listed in seal/data/facts/gpus.csv)."
             )
         resolved[i] = gpu
     out = pd.Series(resolved[codes], index=series.index, dtype=object)

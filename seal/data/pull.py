@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from seal.data import catalogue, ingest, store
+from seal.data import catalogue, facts, ingest, store
 from seal.data.download import BACKOFF_S, RETRIES, Fetched, fetch_source, resolve_mirror
 from seal.data.schema import BENCHMARK_RUNS, GRID_ZONES, INGEST_LOG
 from seal.data.sources import REPO_DATA, SOURCES, Source, select
 from seal.errors import DataSourceError
 
 DEFAULT_CACHE = REPO_DATA / "cache"
-GPUS_CSV = REPO_DATA / "gpus.csv"
-CLOUD_REGIONS_CSV = REPO_DATA / "cloud_regions.csv"
+GPUS_CSV = facts.path("gpus.csv")
+CLOUD_REGIONS_CSV = facts.path("cloud_regions.csv")
 OPEN_LLM_TABLE = "open_llm_leaderboard"  # parsed leaderboard rows, kept so later pulls can rebuild `models`
 
 
@@ -75,8 +75,8 @@ def _offline(open_llm: pd.DataFrame | None, when: datetime) -> tuple[dict[str, p
         if frame is not None:
             tables[table] = frame
             raw = path.read_bytes()
-            log.append(_log_row(name, f"data/{path.name}", raw, len(frame), SOURCES[name].version,
-                                f"data/{path.name}", when=when))
+            log.append(_log_row(name, f"seal/data/facts/{path.name}", raw, len(frame), SOURCES[name].version,
+                                f"seal/data/facts/{path.name}", when=when))
     return tables, log
 
 
@@ -196,7 +196,7 @@ def _build(db_path: Path, parsed: dict[str, dict], logs: list[dict], previous: d
 
 # ------------------------------------------------------------------ entry points
 def init(db_path: str | Path | None = None) -> Path:
-    """Build the store from offline sources only (EcoLogits package, data/gpus.csv, data/cloud_regions.csv).
+    """Build the store from offline sources only (EcoLogits package, seal/data/facts/gpus.csv, seal/data/facts/cloud_regions.csv).
 
     Downloaded tables of an existing store are kept. No network.
     """

@@ -25,7 +25,7 @@ BENCHMARK_RUNS: dict[str, str] = {
     "attn_implementation": "VARCHAR",
     "backend": "VARCHAR",              # pytorch | onnxruntime | vllm
     "device": "VARCHAR",               # cuda | cpu
-    "gpu": "VARCHAR",                  # canonical GPU name from data/gpus.csv (NULL for CPU runs)
+    "gpu": "VARCHAR",                  # canonical GPU name from seal/data/facts/gpus.csv (NULL for CPU runs)
     "gpu_raw": "VARCHAR",              # as written by the source
     "gpu_count": "INTEGER",
     "batch_size": "DOUBLE",            # mean concurrent requests (ML.ENERGY: Avg BS)

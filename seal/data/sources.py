@@ -141,11 +141,11 @@ SOURCES: dict[str, Source] = {
                         "estimates) and electricity mixes per country.",
             offline=True),
         Source(
-            name="seal-gpus", version="data/gpus.csv", licence="project (sourced per row)",
-            base_url="data/gpus.csv", description="GPU datasheet facts written by the project.", offline=True),
+            name="seal-gpus", version="seal/data/facts/gpus.csv", licence="project (sourced per row)",
+            base_url="seal/data/facts/gpus.csv", description="GPU datasheet facts written by the project.", offline=True),
         Source(
-            name="seal-cloud-regions", version="data/cloud_regions.csv", licence="project (sourced per row)",
-            base_url="data/cloud_regions.csv", description="Cloud regions -> grid zone, PUE, WUE.", offline=True),
+            name="seal-cloud-regions", version="seal/data/facts/cloud_regions.csv", licence="project (sourced per row)",
+            base_url="seal/data/facts/cloud_regions.csv", description="Cloud regions -> grid zone, PUE, WUE.", offline=True),
     )
 }
 

@@ -1,4 +1,4 @@
-"""The fitted model artifact: a small versioned JSON file (``data/artifacts/energy_model.json``).
+"""The fitted model artifact: a small versioned JSON file (``seal/estimator/artifacts/energy_model.json``).
 
 Contents: the :class:`~seal.estimator.model.EnergyModel` constants, the 80 % interval table calibrated on
 held-out residuals (per situation and phase), and the training data's provenance (sources, versions, sha256,
@@ -7,12 +7,14 @@ row counts, code version). ``trained_at`` is the only field that changes when th
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
 from pathlib import Path
 
 ARTIFACT_FORMAT = "seal-energy-model"
 ARTIFACT_VERSION = 2   # 2: engines (transformers / vllm-2024 / vllm), shapes, power and time fitted apart
-DEFAULT_ARTIFACT = Path(__file__).resolve().parents[2] / "data" / "artifacts" / "energy_model.json"
+# package data (read with importlib.resources, so a wheel install finds it); `seal train` rewrites it in place
+DEFAULT_ARTIFACT = Path(str(importlib.resources.files("seal.estimator").joinpath("artifacts", "energy_model.json")))
 
 
 def write_artifact(payload: dict, path: str | Path) -> Path:

@@ -78,7 +78,7 @@ NATIVE_16BIT = ("float32", "bfloat16", "float16")
 
 # ---------------------------------------------------------------- shape rules (models without a published shape)
 # Assumptions read off the published configs of Llama 2/3, Qwen 2 and Mistral models; the fitted efficiencies
-# absorb their error; `data/model_architectures.csv` replaces them where a model has a row.
+# absorb their error; `seal/data/facts/model_architectures.csv` replaces them where a model has a row.
 LAYERS_COEF = 20.0        # layers ~= LAYERS_COEF * params_B ** LAYERS_EXP
 LAYERS_EXP = 0.30
 DENSE_PARAMS_PER_LAYER_D2 = 12.0   # params ~= 12 * layers * d_model ** 2 (attention 4 d^2 + MLP 8 d^2)

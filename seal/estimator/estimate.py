@@ -537,7 +537,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         frame: the frame from :func:`seal.logs.normalize.prepare_requests` (columns of
             :data:`seal.columns.INPUT_COLUMNS`; token counts filled; model/gpu/... may be missing).
         model: a fitted :class:`seal.estimator.model.EnergyModel` (with ``intervals_``), or an artifact path;
-            default the shipped artifact ``data/artifacts/energy_model.json``.
+            default the shipped artifact ``seal/estimator/artifacts/energy_model.json``.
         db_path: store for the model catalogue (default: the store if present, else EcoLogits' catalogue).
 
     Returns:

@@ -1,4 +1,4 @@
-"""Model shapes: the published architecture of a model (``data/model_architectures.csv``), else rules from its size.
+"""Model shapes: the published architecture of a model (``seal/data/facts/model_architectures.csv``), else rules from its size.
 
 A shape gives the physics what a parameter count cannot: layers, attention width, KV-cache width (grouped-query
 heads, multi-head latent attention), sliding-window and linear-attention layers, and the mixture-of-experts
@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from seal.data import facts
+
 from seal.estimator import defaults as D
 
-ARCH_CSV = Path(__file__).resolve().parents[2] / "data" / "model_architectures.csv"
+ARCH_CSV = facts.path("model_architectures.csv")
 # Name suffixes that do not change a model's shape (post-training variants, quantized builds, dates).
 # A major version (DeepSeek-V3, -v2) names another model and is kept; minor ones (-v0.3) and dates (-2507) are not.
 _SHAPE_SUFFIX = re.compile(r"(?:-instruct|-chat|-it|-hf|-base|-thinking|-reasoning|-fp8|-fp8-dynamic|-awq|-gptq"

@@ -88,7 +88,7 @@ def _model_label(r: Any) -> str:
 
 @st.cache_data(show_spinner=False)
 def gpus() -> pd.DataFrame:
-    """The GPU facts table (``data/gpus.csv``)."""
+    """The GPU facts table (``seal/data/facts/gpus.csv``)."""
     try:
         from seal.data.gpus import load_gpus
 
@@ -101,7 +101,7 @@ def gpus() -> pd.DataFrame:
 def regions() -> pd.DataFrame:
     """Regions for the picker: ``region`` (the code passed to ``seal.estimate``), ``label`` and
     ``grid_intensity_g_per_kwh`` (annual): the world average, every country with an electricity mix, and
-    every cloud region of ``data/cloud_regions.csv``."""
+    every cloud region of ``seal/data/facts/cloud_regions.csv``."""
     try:
         import seal.carbon as carbon
 
