@@ -71,11 +71,12 @@ _DEFAULT_FLAGS = ("model", "gpu", "gpus", "engine", "batch_size", "region", "inp
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     defaults = {k: getattr(args, k) for k in _DEFAULT_FLAGS if getattr(args, k) is not None}
-    if args.file:
+    files = _input_files(args)
+    if files:
         from seal.stream import estimate_file
 
-        summary = estimate_file(args.file, out=args.out, fmt=args.format, defaults=defaults,
-                                skip_bad=args.skip_bad, progress=not args.quiet)
+        summary = estimate_file(files if len(files) > 1 else files[0], out=args.out, fmt=args.format,
+                                defaults=defaults, skip_bad=args.skip_bad, progress=not args.quiet)
         print(summary, file=sys.stderr)
         return 0
     if not any(p.strip() for p in args.prompt):
@@ -90,6 +91,40 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), **defaults)
     write_frame(frame, out=args.out, fmt=args.format)   # format from --format, else --out's suffix, else json
     return 0
+
+
+def _input_files(args: argparse.Namespace) -> list[str]:
+    """The logs to read: every ``--file`` as written (literally: no glob or URL syntax), then the files each
+    ``--glob PATTERN`` matches (sorted; a pattern matching nothing is an error), duplicates dropped."""
+    import glob
+
+    files = list(args.file or [])
+    for pattern in args.glob or []:
+        hits = sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        if not hits:
+            from seal.errors import SealError
+
+            raise SealError(f"--glob {pattern!r} matches no file.")
+        files.extend(hits)
+    seen: set[str] = set()
+    return [f for f in files if not (f in seen or seen.add(f))]
+
+
+def _finite(kind: type, *, what: str = "a number"):
+    """An argparse type: ``kind(text)`` that refuses NaN and infinity in one sentence (ranges are checked by the
+    pipeline, which names what is accepted)."""
+    import math
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number; give {what}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,26 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("estimate", help="estimate energy and CO2e of prompts or a request log")
     p.add_argument("prompt", nargs="*", help="prompt text(s)")
-    p.add_argument("--file", help="request log or table (OpenAI, OTLP, LiteLLM, Langfuse, CSV, JSONL, Parquet)")
+    p.add_argument("--file", action="append", help="request log or table (OpenAI, OTLP, LiteLLM, Langfuse, CSV, JSONL, "
+                                                    "Parquet), read literally; repeat for several files")
+    p.add_argument("--glob", action="append", metavar="PATTERN",
+                   help="also read every file matching PATTERN (e.g. 'logs/*.jsonl'); each is named in the summary")
     p.add_argument("--out", help="output path (default: stdout)")
-    p.add_argument("--format", choices=["csv", "json", "parquet"], help="output format (default from --out, else json)")
+    p.add_argument("--format", choices=["csv", "json", "jsonl", "parquet"],
+                   help="output format (default from --out, else json)")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable rows, count and report them")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--model")
     p.add_argument("--gpu")
-    p.add_argument("--gpus", type=int, help="GPU count (whole; default: fewest that hold weights + KV cache)")
+    p.add_argument("--gpus", type=_finite(int, what="a whole GPU count"), help="GPU count (whole; default: fewest that hold weights + KV cache)")
     p.add_argument("--engine", help="serving stack: transformers, vllm-2024 or vllm (default vllm; transformers "
                                     "when --batch-size is 1)")
-    p.add_argument("--batch-size", type=float, help="mean concurrent requests, >= 1 (fractions accepted, e.g. 31.99)")
+    p.add_argument("--batch-size", type=_finite(float, what="a batch size"), help="mean concurrent requests, >= 1 (fractions accepted, e.g. 31.99)")
     p.add_argument("--region")
-    p.add_argument("--input-tokens", type=int)
-    p.add_argument("--output-tokens", type=int)
-    p.add_argument("--params-b", type=float)
-    p.add_argument("--active-params-b", type=float)
+    p.add_argument("--input-tokens", type=_finite(int, what="a whole number of tokens"))
+    p.add_argument("--output-tokens", type=_finite(int, what="a whole number of tokens"))
+    p.add_argument("--params-b", type=_finite(float, what="billions of parameters"))
+    p.add_argument("--active-params-b", type=_finite(float, what="billions of parameters"))
     p.add_argument("--precision", help="weights as served: bfloat16, float16, float32, fp8, int8, mxfp4, nvfp4, "
                                        "int4, awq, gptq, nf4 (default bfloat16)")
-    p.add_argument("--pue", type=float)
-    p.add_argument("--market-g-per-kwh", type=float, help="market-based emission factor, g CO2e/kWh (labelled)")
+    p.add_argument("--pue", type=_finite(float, what="a PUE"))
+    p.add_argument("--market-g-per-kwh", type=_finite(float, what="g CO2e/kWh"), help="market-based emission factor, g CO2e/kWh (labelled)")
     p.add_argument("--boundary", choices=["accelerator", "server", "it", "facility", "full"],
                    help="energy/carbon boundary (default full)")
     p.add_argument("--live-intensity", action="store_true", default=None,
@@ -150,10 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception, so ``finally`` blocks remove temporary output files before the process ends."""
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import signal
+
     from seal.errors import SealError
 
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
         return int(args.func(args) or 0)
     except SealError as exc:
@@ -162,6 +212,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seal: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("seal: terminated", file=sys.stderr)
+        return 143
+    except RecursionError:
+        print("seal: error: the input nests too deeply to read; give a request log.", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

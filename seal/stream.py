@@ -9,13 +9,15 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from contextlib import nullcontext
+from typing import Any, BinaryIO, Iterator, Sequence, TextIO
 
 import numpy as np
 import pandas as pd
 
 from seal.carbon.defaults import J_PER_KWH
 from seal.errors import SealError
+from seal.frames import neutralise_csv_table
 
 OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
 _SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
@@ -94,7 +96,8 @@ class FrameWriter:
     def write(self, frame: pd.DataFrame) -> None:
         frame = self._with_index(frame)
         if self.fmt == "csv":
-            table = self._arrow(frame)
+            # text cells that a spreadsheet would run as formulas get a leading apostrophe (OWASP)
+            table = neutralise_csv_table(self._arrow(frame))
             if self._csv is None:
                 import pyarrow.csv as pacsv
 
@@ -215,12 +218,29 @@ def _conform(table, schema):
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path | None = None, fmt: str | None = None) -> None:
-    """Write one frame to ``out`` (stdout when ``None``) as csv / json / jsonl / parquet (see :func:`output_format`)."""
-    writer = FrameWriter(out, fmt)
-    try:
-        writer.write(frame)
-    finally:
-        writer.close()
+    """Write one frame to ``out`` (stdout when ``None``) as csv / json / jsonl / parquet (see :func:`output_format`),
+    through a temporary file replaced atomically (:class:`seal.outfile.AtomicOutput`)."""
+    from seal.outfile import AtomicOutput, check_output
+
+    target = check_output(out) if out is not None else None
+    fmt = output_format(out, fmt)
+    if target is None:
+        writer = FrameWriter(None, fmt)
+        try:
+            writer.write(frame)
+        finally:
+            writer.close()
+        return
+    with AtomicOutput(target) as tmp:
+        try:
+            writer = FrameWriter(tmp.path, fmt)
+            try:
+                writer.write(frame)
+            finally:
+                writer.close()
+        except OSError as exc:
+            raise SealError(f"Could not write {out}: {exc.strerror or exc}; {tmp.kept_note()}.") from None
+        tmp.commit()
 
 
 def _drop_unscorable(frame: pd.DataFrame, defaults: dict[str, Any], report) -> pd.DataFrame:
@@ -247,14 +267,82 @@ def _total(frame: pd.DataFrame, *cols: str) -> tuple[float, str | None]:
     return 0.0, None
 
 
-def estimate_file(path: str | Path, *, out: str | Path | None = None, fmt: str | None = None,
-                  defaults: dict[str, Any] | None = None, skip_bad: bool = False, progress: bool = True,
-                  batch_rows: int | None = None) -> str:
-    """Estimate every request of the log at ``path`` and write the results to ``out`` (stdout when ``None``).
+class ScoredBatches:
+    """Iterator of scored batches of one log: ``for result in ScoredBatches(path, defaults): ...``.
+
+    Reads the log in batches (:func:`seal.logs.read.iter_request_batches`), drops and counts unscorable rows with
+    ``skip_bad``, scores each batch with :func:`seal.api.estimate`, and keeps running totals. Memory is bounded by
+    ``batch_rows``, whatever the file size. ``report`` (rows read, skipped, ignored, examples) is the reader's.
+    """
+
+    def __init__(self, path: str | Path | BinaryIO, defaults: dict[str, Any] | None = None, *,
+                 skip_bad: bool = False, progress: bool = False, batch_rows: int | None = None) -> None:
+        from seal.logs.read import iter_request_batches
+
+        self.path = path
+        self.name = Path(getattr(path, "name", None) or str(path)).name
+        self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
+        self.skip_bad = skip_bad
+        self._batches = iter_request_batches(path, batch_rows=batch_rows or STREAM_BATCH_ROWS, skip_bad=skip_bad,
+                                             progress=progress)
+        self.report = self._batches.report
+        self.rows = 0
+        self.energy_j = 0.0
+        self.co2e_g = 0.0
+        self.energy_col: str | None = None
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        import seal.api as api
+
+        for frame in self._batches:
+            if self.skip_bad:
+                frame = _drop_unscorable(frame, self.defaults, self.report)
+                if not len(frame):
+                    continue
+            try:
+                result = api.estimate(frame, **self.defaults)
+            except SealError as exc:
+                if str(exc).startswith(f"{frame.index.name or 'row'} "):   # names a row of the log
+                    raise SealError(f"{self.name}: {exc}") from None
+                raise
+            e, self.energy_col = _total(result, "facility_energy_j", "gpu_energy_j")
+            c, _ = _total(result, "total_g_co2e")
+            self.energy_j += e
+            self.co2e_g += c
+            self.rows += len(result)
+            yield result
+
+    def summary(self, seconds: float | None = None, out: str | Path | None = None) -> str:
+        """One line: rows scored, skipped, ignored, total energy (kWh) and CO2e (kg), seconds, where it went."""
+        report = self.report
+        what = {"facility_energy_j": "facility energy", "gpu_energy_j": "GPU energy"}.get(self.energy_col or "",
+                                                                                             "energy")
+        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        text = (f"{self.rows:,} requests scored from {self.name} ({report.source_format}){took}: "
+                f"{self.energy_j / J_PER_KWH:.4g} kWh {what}, {self.co2e_g / 1000:.4g} kg CO2e")
+        if report.skipped:
+            text += f"; {report.skipped:,} bad rows skipped (e.g. {report.examples[0]})"
+        else:
+            text += "; 0 rows skipped"
+        if report.ignored:
+            text += f"; {report.ignored:,} {report.ignored_what or 'non-request records'} ignored"
+        text += (f"; {self.rows + report.skipped + report.ignored:,} records read = {self.rows:,} scored + "
+                 f"{report.skipped:,} skipped + {report.ignored:,} ignored")
+        if out:
+            text += f"; wrote {out}"
+        return text
+
+
+def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | None = None,
+                  fmt: str | None = None, defaults: dict[str, Any] | None = None, skip_bad: bool = False,
+                  progress: bool = True, batch_rows: int | None = None) -> str:
+    """Estimate every request of the log(s) at ``path`` and write the results to ``out`` (stdout when ``None``).
 
     Args:
-        path: a request log in any format of :mod:`seal.logs.formats` (detected automatically).
-        out: output path; its suffix picks the format unless ``fmt`` is given.
+        path: a request log in any format of :mod:`seal.logs.formats` (detected automatically), read literally
+            (no glob or URL syntax), or a list of them: their rows go to one output with a ``file`` column.
+        out: output path; its suffix picks the format unless ``fmt`` is given. Written through a unique temporary
+            file and replaced atomically (:class:`seal.outfile.AtomicOutput`); never one of the inputs.
         fmt: csv | json | jsonl | parquet.
         defaults: keyword arguments for :func:`seal.api.estimate` (``model``, ``gpu``, ``region``, ``pue`` ...).
         skip_bad: skip bad rows (counted and reported in the summary) instead of stopping at the first one.
@@ -262,61 +350,51 @@ def estimate_file(path: str | Path, *, out: str | Path | None = None, fmt: str |
         batch_rows: rows per batch (default :data:`STREAM_BATCH_ROWS`).
 
     Returns:
-        A one-line summary: rows scored, rows skipped, total energy (kWh) and CO2e (kg), seconds.
+        A summary: per file, rows read = scored + skipped + ignored, total energy (kWh) and CO2e (kg), seconds.
 
     Raises:
-        seal.errors.SealError: unreadable file or bad row (naming its line) unless ``skip_bad``.
+        seal.errors.SealError: unreadable file or bad row (naming its line) unless ``skip_bad``; an unsafe ``out``.
     """
-    import seal.api as api
-    from seal.logs.read import iter_request_batches
+    from seal.outfile import AtomicOutput, check_output
 
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    if not paths:
+        raise SealError("Give at least one log file.")
     t0 = time.perf_counter()
-    defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
-    batches = iter_request_batches(path, batch_rows=batch_rows or STREAM_BATCH_ROWS, skip_bad=skip_bad,
-                                   progress=progress)
-    report = batches.report
-    # Write next to the target and rename at the end: a run stopped by a bad row never leaves a half file
-    # (and an existing output stays as it was).
-    partial = Path(str(out) + ".partial") if out else None
-    writer = FrameWriter(partial, output_format(out, fmt), background=True)
-    energy_j = co2e_g = 0.0
-    energy_col = None
-    finished = False
-    try:
-        for frame in batches:
-            if skip_bad:
-                frame = _drop_unscorable(frame, defaults, report)
-                if not len(frame):
-                    continue
+    target = check_output(out, paths) if out else None
+    fmt = output_format(out, fmt)
+    several = len(paths) > 1
+    summaries = []
+    with (AtomicOutput(target) if target else nullcontext()) as tmp:
+        writer = FrameWriter(tmp.path if tmp else None, fmt, background=True)
+        finished = False
+        try:
+            for one in paths:
+                t1 = time.perf_counter()
+                scored = ScoredBatches(one, defaults, skip_bad=skip_bad, progress=progress, batch_rows=batch_rows)
+                for result in scored:
+                    if several:
+                        result = result.assign(file=str(one))
+                    writer.write(result)
+                summaries.append(scored.summary(time.perf_counter() - t1))
+            finished = True
+        except SealError as exc:
+            if tmp is not None:
+                raise SealError(f"{str(exc).rstrip('.')}; {tmp.kept_note()}.") from None
+            raise
+        except OSError as exc:
+            where = f"; {tmp.kept_note()}" if tmp is not None else ""
+            raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}{where}.") from None
+        finally:
             try:
-                result = api.estimate(frame, **defaults)
-            except SealError as exc:
-                if str(exc).startswith(f"{frame.index.name or 'row'} "):   # names a row of the log
-                    raise SealError(f"{path}: {exc}") from None
-                raise
-            e, energy_col = _total(result, "facility_energy_j", "gpu_energy_j")
-            c, _ = _total(result, "total_g_co2e")
-            energy_j += e
-            co2e_g += c
-            writer.write(result)
-        finished = True
-    finally:
-        writer.close()
-        if partial is not None:
-            if finished:
-                partial.replace(out)
-            else:
-                partial.unlink(missing_ok=True)
-    seconds = time.perf_counter() - t0
-    what = {"facility_energy_j": "facility energy", "gpu_energy_j": "GPU energy"}.get(energy_col or "", "energy")
-    text = (f"{writer.rows:,} requests scored from {Path(path).name} ({report.source_format}) in {seconds:.1f} s: "
-            f"{energy_j / J_PER_KWH:.4g} kWh {what}, {co2e_g / 1000:.4g} kg CO2e")
-    if report.skipped:
-        text += f"; {report.skipped:,} bad rows skipped (e.g. {report.examples[0]})"
-    else:
-        text += "; 0 rows skipped"
-    if report.ignored:
-        text += f"; {report.ignored:,} {report.ignored_what or 'non-request records'} ignored"
-    if out:
-        text += f"; wrote {out}"
-    return text
+                writer.close()
+            except OSError as exc:
+                if finished:
+                    raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}"
+                                    + (f"; {tmp.kept_note()}." if tmp is not None else ".")) from None
+        if tmp is not None:
+            tmp.commit()
+    if not several:
+        return summaries[0] + (f"; wrote {out}" if out else "")
+    total = f"{writer.rows:,} requests scored from {len(paths)} files in {time.perf_counter() - t0:.1f} s"
+    return "\n".join([total + (f"; wrote {out}" if out else "") + ":", *("  " + line for line in summaries)])
