@@ -13,6 +13,7 @@ from seal.logs.formats import (FORMATS, LITELLM_COLUMNS, Detected, classify_reco
                                table_format)
 
 SAMPLE_BYTES = 1 << 20      # bytes read to detect the format
+MAX_JSON_DEPTH_HINT = 1000  # about where Python's json parser gives up (its recursion limit)
 SAMPLE_RECORDS = 200        # records classified to detect mixed formats
 
 ACCEPTED = ("OpenAI Chat Completions / Responses objects (JSON or JSONL), OpenAI Batch API output JSONL, "
@@ -20,7 +21,28 @@ ACCEPTED = ("OpenAI Chat Completions / Responses objects (JSON or JSONL), OpenAI
             "exports, or a CSV / JSONL / Parquet table with token columns or prompt text")
 
 
-def _records_in_sample(text: str, container: str) -> list:
+class _TooDeep(Exception):
+    """JSON nested past Python's recursion limit (kept apart from ``ValueError``, which means "not JSON")."""
+
+
+def _loads(text: str, path: Path):
+    """``json.loads`` that turns absurd nesting (``[[[[...`` ten thousand deep) into one sentence.
+
+    Raises:
+        ValueError: not JSON. seal.errors.SealError: nested too deeply for any request record.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _TooDeep() from None
+
+
+def _too_deep(path: Path) -> SealError:
+    return SealError(f"{path} nests JSON too deeply (over ~{MAX_JSON_DEPTH_HINT:,} levels); request records nest a "
+                     "few levels, so this is not a request log.")
+
+
+def _records_in_sample(text: str, container: str, path: Path = Path("log")) -> list:
     """Parsed records from the sample text (complete ones only)."""
     if container == "jsonl":
         out = []
@@ -30,12 +52,12 @@ def _records_in_sample(text: str, container: str) -> list:
                     out.append(ValueError)
                     continue
                 try:
-                    out.append(json.loads(line))
-                except ValueError:
+                    out.append(_loads(line, path))
+                except (ValueError, _TooDeep):   # a bad line: the scan reports it with its line number
                     out.append(ValueError)
         return out
     try:
-        doc = json.loads(text)
+        doc = _loads(text, path)
     except ValueError:
         return []
     return doc if isinstance(doc, list) else [doc]
@@ -44,20 +66,31 @@ def _records_in_sample(text: str, container: str) -> list:
 def _records_via_duckdb(path: Path, container: str) -> list:
     import duckdb
 
+    from seal.logs.read import literal_scan_path
+
     fmt = "array" if container == "json-array" else "unstructured"
+    scan, _folder = literal_scan_path(path)
     con = duckdb.connect()
     try:
         rows = con.execute(
             f"SELECT json FROM read_json_objects(?, format='{fmt}', maximum_object_size=268435456) LIMIT 20",
-            [str(path)]).fetchall()
+            [str(scan)]).fetchall()
     except duckdb.Error as exc:
         raise SealError(f"{path} is not valid JSON: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
-    return [json.loads(r[0]) for r in rows]
+    return [_loads(r[0], path) for r in rows]
 
 
 def detect(path: str | Path, *, strict: bool = True) -> Detected:
+    """Detect the container and record format of the log at ``path`` (see :func:`_detect`)."""
+    try:
+        return _detect(Path(path), strict=strict)
+    except _TooDeep:
+        raise _too_deep(Path(path)) from None
+
+
+def _detect(path: Path, *, strict: bool = True) -> Detected:
     """Detect the container and record format of the log at ``path``.
 
     ``strict=False`` (``--skip-bad``): records of another format in the sample do not stop detection; the first
@@ -69,8 +102,11 @@ def detect(path: str | Path, *, strict: bool = True) -> Detected:
     path = Path(path)
     if path.is_dir():
         raise SealError(f"{path} is a folder; give one log file (JSON, JSONL, CSV or Parquet).")
-    if not path.is_file():
+    if not path.exists():
         raise SealError(f"No such file: {path}.")
+    if not path.is_file():
+        raise SealError(f"{path} is not a regular file (a device, pipe or socket); give a log file saved on disk "
+                        "(JSON, JSONL, CSV or Parquet).")
     with open(path, "rb") as fh:
         head = fh.read(SAMPLE_BYTES)
     if not head.strip():
@@ -79,10 +115,13 @@ def detect(path: str | Path, *, strict: bool = True) -> Detected:
         import pyarrow.parquet as pq
 
         try:
-            columns = pq.ParquetFile(path).schema_arrow.names
+            schema = pq.ParquetFile(path).schema_arrow
         except Exception as exc:  # a corrupt footer
             raise SealError(f"{path} looks like Parquet but cannot be read: {exc}.") from None
-        return _table(path, "parquet", columns)
+        _check_unique(path, schema.names)
+        det = _table(path, "parquet", schema.names)
+        _check_flat(path, schema, det)
+        return det
     if head[:2] in (b"\x1f\x8b", b"PK"):
         raise SealError(f"{path} is compressed (gzip/zip); decompress it first. Accepted: {ACCEPTED}.")
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
@@ -99,20 +138,21 @@ def _json(path: Path, text: str, *, complete: bool, strict: bool = True) -> Dete
     container = None
     if lines:
         try:
-            first = json.loads(lines[0])
-            if isinstance(first, dict):
+            first = _loads(lines[0], path)
+            # one object per line, except a one-line {"data": [...]} export (Langfuse's API, compact)
+            if isinstance(first, dict) and not (len(lines) == 1 and isinstance(first.get("data"), list)):
                 container = "jsonl"
         except ValueError:
             pass
     if container is None:
         container = "json-array" if text.lstrip().startswith("[") else "json-object"
     if container == "jsonl":
-        records = _records_in_sample(text, "jsonl")
+        records = _records_in_sample(text, "jsonl", path)
     elif complete:
-        records = _records_in_sample(text, container)
+        records = _records_in_sample(text, container, path)
         if not records and text.strip():
             try:
-                json.loads(text)
+                _loads(text, path)
             except ValueError as exc:
                 raise SealError(f"{path} is not valid JSON: {exc}.") from None
     else:
@@ -168,6 +208,7 @@ def _csv(path: Path, text: str) -> Detected:
     except csv.Error:
         delim = ","
     columns = [c.strip().strip('"') for c in next(csv.reader([header], delimiter=delim))]
+    _check_unique(path, columns)
     if len(columns) < 2 and not ({c.lower() for c in columns} & {"prompt", "input_tokens"}):
         raise SealError(f"Unknown format: {path} is neither JSON, JSONL, Parquet nor a CSV with a header row. "
                         f"Accepted: {ACCEPTED}.")
@@ -175,3 +216,24 @@ def _csv(path: Path, text: str) -> Detected:
     det.columns = columns
     det.delimiter = delim
     return det
+
+
+def _check_unique(path: Path, columns: list[str]) -> None:
+    """A table whose header names one column twice is refused (which of the two would be the tokens?)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns, start=1):
+        if name in seen:
+            raise SealError(f"{path} has two columns named {name!r} (columns {seen[name]} and {i}); rename or drop "
+                            "one so each column name is unique.")
+        seen[name] = i
+
+
+def _check_flat(path: Path, schema, det: Detected) -> None:
+    """Columns SEAL reads must hold one value per row: a list, struct or map column is refused by name."""
+    import pyarrow as pa
+
+    used = set(det.fmt.schema or {}) or set(schema.names)
+    nested = [f.name for f in schema if f.name in used and pa.types.is_nested(f.type)]
+    if nested:
+        raise SealError(f"{path}: column {nested[0]!r} holds lists or records ({schema.field(nested[0]).type}); "
+                        "SEAL needs one number or text per row in its columns (tokens, model, timestamps).")

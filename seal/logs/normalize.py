@@ -138,7 +138,8 @@ def _to_numeric(frame: pd.DataFrame, col: str) -> None:
             frame[col] = s.astype(np.float64)
         return
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna() & ~_blank_safe(s)
+    # a written-out "nan" / "NaN" is a bad value (a real missing value is None / NaN / an empty cell)
+    bad = num.isna() & s.notna() & ~s.astype("str").str.strip().eq("")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise SealError(f"{_where(frame, frame.index[i])}: {col} is not a number ({s.iloc[i]!r}).")
@@ -226,6 +227,8 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaul
                 value = float(value)
             except (TypeError, ValueError):
                 raise SealError(f"{key} must be a number (got {value!r}).") from None
+            if not np.isfinite(value):
+                raise SealError(f"{key} must be a finite number (got {value!r}).")
         hit = _fill(out, key, value)
         if key == "input_tokens":
             in_src[hit[fidx]] = "user"

@@ -33,12 +33,14 @@ EXAMPLES_KEPT = 5                 # bad rows quoted in the report
 SKIP_HINT = " Fix the file, or pass --skip-bad (skip_bad=True) to skip bad rows; they are counted and reported."
 
 _MACROS = """
-CREATE OR REPLACE MACRO seal_epoch_ts(v) AS make_timestamp(CAST(CASE WHEN abs(v) >= 1e17 THEN v / 1000
-    WHEN abs(v) >= 1e14 THEN v WHEN abs(v) >= 1e11 THEN v * 1000 ELSE v * 1e6 END AS BIGINT))::TIMESTAMPTZ;
+CREATE OR REPLACE MACRO seal_epoch_ts(v) AS CASE WHEN isfinite(v) AND abs(v) < 1e19 THEN
+    try(make_timestamp(TRY_CAST(CASE WHEN abs(v) >= 1e17 THEN v / 1000 WHEN abs(v) >= 1e14 THEN v
+    WHEN abs(v) >= 1e11 THEN v * 1000 ELSE v * 1e6 END AS BIGINT))::TIMESTAMPTZ) END;
 CREATE OR REPLACE MACRO seal_ts(x) AS CASE WHEN x IS NULL OR trim(x::VARCHAR) = '' THEN NULL
     WHEN TRY_CAST(x::VARCHAR AS DOUBLE) IS NOT NULL THEN seal_epoch_ts(TRY_CAST(x::VARCHAR AS DOUBLE))
     ELSE TRY_CAST(x::VARCHAR AS TIMESTAMPTZ) END;
-CREATE OR REPLACE MACRO seal_ns_ts(x) AS make_timestamp(CAST(TRY_CAST(x AS HUGEINT) // 1000 AS BIGINT))::TIMESTAMPTZ;
+CREATE OR REPLACE MACRO seal_ns_ts(x) AS try(make_timestamp(TRY_CAST(TRY_CAST(x AS HUGEINT) // 1000 AS BIGINT))
+    ::TIMESTAMPTZ);
 CREATE OR REPLACE MACRO seal_seconds(a, b) AS epoch(seal_ts(b)) - epoch(seal_ts(a));
 CREATE OR REPLACE MACRO seal_attr(l, k) AS list_filter(l, lambda x: x.key = k)[1].v;
 """
@@ -215,6 +217,9 @@ class _Plan:
                 reasons.append(f"WHEN \"raw_{c}\" IS NOT NULL AND trim(\"raw_{c}\"::VARCHAR) <> '' AND "
                                f"TRY_CAST(\"raw_{c}\" AS DOUBLE) IS NULL THEN '{c} is not a number (' || "
                                f"left(\"raw_{c}\"::VARCHAR, 40) || ')'")
+                # 'nan', 'NaN', 'inf' cast to DOUBLE: a written-out non-number is a bad value, never "missing"
+                reasons.append(f"WHEN NOT isfinite(TRY_CAST(\"raw_{c}\" AS DOUBLE)) THEN '{c} is not a finite "
+                               f"number (' || left(\"raw_{c}\"::VARCHAR, 40) || ')'")
         if "timestamp" in fmt.fields:
             cols.append("seal_ts(\"raw_timestamp\") AS \"timestamp\"")
             reasons.append("WHEN \"raw_timestamp\" IS NOT NULL AND trim(\"raw_timestamp\"::VARCHAR) <> '' AND "
@@ -249,6 +254,7 @@ class RequestBatches:
         self.skip_bad = skip_bad
         self.progress = progress
         self.detected = detect(self.path, strict=not skip_bad)
+        self._scan_path, self._alias_dir = literal_scan_path(self.path)
         self.report = ReadReport(path=str(self.path), container=self.detected.container,
                                  source_format=self.detected.fmt.name, ignored_what=self.detected.fmt.ignored_what)
 
@@ -256,7 +262,7 @@ class RequestBatches:
         import duckdb
 
         t0 = time.perf_counter()
-        plan = _Plan(self.path, self.detected, self.skip_bad)
+        plan = _Plan(self._scan_path, self.detected, self.skip_bad)
         src_con = _connect()
         map_con = _connect() if plan.one_pass is None else None   # a one-pass read maps in the source query
         bar = None
@@ -301,6 +307,8 @@ class RequestBatches:
             if map_con is not None:
                 map_con.close()
             self.report.seconds = time.perf_counter() - t0
+        if getattr(self, "_quote_line", None) is not None:
+            self._count_swallowed(plan)
         if self.report.rows == 0:
             what = f" ({self.report.skipped:,} bad rows skipped)" if self.report.skipped else ""
             what += f" ({self.report.ignored:,} {self.report.ignored_what} ignored)" if self.report.ignored else ""
@@ -335,8 +343,22 @@ class RequestBatches:
         lines = np.array([int(r[0]) for r in rows], dtype=np.int64)
         why = np.array(["is not valid UTF-8 text" if "unicode" in str(r[1]).lower()
                         else f"cannot be read as CSV ({str(r[1])[:80]})" for r in rows], dtype=object)
+        quoted = [int(r[0]) for r in rows if "quote" in str(r[1]).lower()]
+        self._quote_line = quoted[0] if quoted else None
         self.report.add_bad(plan.label, lines, why)
         return lines
+
+    def _count_swallowed(self, plan: _Plan) -> None:
+        """Lines an unterminated quote swallowed (the reader skips from the quote to where a quote closes it, often
+        the end of the file) are counted as bad rows too, so rows read = scored + skipped + ignored still holds."""
+        data_lines = _count_lines(self.path) - (plan.first_line - 1)
+        accounted = self.report.rows + self.report.skipped + self.report.ignored
+        missing = data_lines - accounted
+        if missing > 0:
+            self.report.skipped += missing
+            if len(self.report.examples) < EXAMPLES_KEPT:
+                self.report.examples.append(f"{missing:,} lines after {plan.label} {self._quote_line}: swallowed by "
+                                            "the unterminated quote opened there")
 
     def _split(self, mapped, plan: _Plan) -> pd.DataFrame:
         df = mapped.to_pandas()
@@ -364,6 +386,35 @@ class RequestBatches:
             if col not in df:
                 df[col] = empty_column(col, df.index)
         return df[list(NORMALIZED_COLUMNS)]
+
+
+# characters DuckDB's readers give a meaning to in a file name (globs; ``scheme://`` for remote files)
+_SPECIAL_IN_PATH = re.compile(r"[*?\[\]{}]|://|^[a-zA-Z][a-zA-Z0-9+.-]+:")
+
+
+def literal_scan_path(path: Path):
+    """The path DuckDB should scan for the file ``path``, read literally: ``(path, None)`` when its name holds no
+    glob or URL syntax, else ``(alias, folder)``: a symlink named plainly in a private temporary folder, so
+    ``a[1].csv`` reads that file, not ``a1.csv``, and ``logs*.csv`` never merges files the user did not name.
+    The folder is removed when the returned object is garbage-collected (keep a reference while scanning)."""
+    if not _SPECIAL_IN_PATH.search(str(path)):
+        return path, None
+    import tempfile
+
+    folder = tempfile.TemporaryDirectory(prefix="seal-scan-")
+    alias = Path(folder.name) / ("log" + "".join(c for c in path.suffix if c.isalnum() or c == "."))
+    alias.symlink_to(path.resolve())
+    return alias, folder
+
+
+def _count_lines(path: Path, chunk_bytes: int = 1 << 24) -> int:
+    """Non-empty-terminated line count of a file, read in chunks (a last line without newline counts)."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 def _skip_lines(lines: np.ndarray, rejected: np.ndarray) -> np.ndarray:
