@@ -66,3 +66,48 @@ def add_codes(existing: pd.Series, masks: dict[str, np.ndarray]) -> pd.Series:
     return labels_column(joined, kcodes, existing.index)
 
 
+
+
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection": =, +, -, @, tab, CR).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+
+
+def neutralise_csv_table(table: "Any") -> "Any":
+    """An Arrow table whose text cells cannot run as spreadsheet formulas, as OWASP recommends.
+
+    A text cell starting with one of :data:`FORMULA_PREFIXES` gets a leading apostrophe (``=HYPERLINK(…)`` becomes
+    ``'=HYPERLINK(…)``), which spreadsheets show as text; numbers (negative ones included) are untouched, since only
+    text columns are looked at. CR and LF inside a cell are kept: the CSV writer quotes such cells.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for name, col in zip(table.column_names, table.columns):
+        kind = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            original = col.type
+            text = col.cast(kind) if pa.types.is_dictionary(original) else col
+            hit = pc.match_substring_regex(text, _FORMULA_PATTERN)
+            if pc.any(hit).as_py():
+                text = pc.if_else(hit, pc.binary_join_element_wise(pa.scalar("'", kind), text, pa.scalar("", kind)),
+                                  text)
+                col = text.cast(original) if pa.types.is_dictionary(original) else text
+        columns.append(col)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def neutralise_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas (see :func:`neutralise_csv_table`)."""
+    out = frame.copy(deep=False)
+    for name in out.columns:
+        col = out[name]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            text = col.astype("string")
+            hit = text.str.match(_FORMULA_PATTERN).fillna(False).to_numpy(dtype=bool)
+            if hit.any():
+                values = col.astype(object).to_numpy(copy=True)
+                values[hit] = ["'" + str(v) for v in values[hit]]
+                out[name] = values
+    return out
