@@ -233,3 +233,45 @@ def test_market_factor_wins_over_live(apis):
                      market_g_per_kwh=12.0).iloc[0]
     assert FakeApis.seen == []
     assert out["grid_intensity_g_per_kwh"] == 12.0 and out["warnings"] == "market-based-factor"
+
+
+class Elsewhere(http.server.BaseHTTPRequestHandler):
+    """Another host: records every header it is sent (what a redirect target would learn)."""
+
+    seen: list[dict] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        Elsewhere.seen.append(dict(self.headers))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"zone": "FR", "carbonIntensity": 1.0, "datetime": "2026-11-29T10:00:00.000Z"}')
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_never_forwards_the_token_to_another_host(apis, monkeypatch, status):
+    """The API answers with a redirect to another host: the client does not follow it (the token stays home) and the
+    estimate falls back to annual averages."""
+    Elsewhere.seen = []
+    with serve(Elsewhere) as other:
+        class Redirecting(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server API
+                FakeApis.seen.append({"token": self.headers.get("auth-token"), "raw": self.path})
+                self.send_response(status)
+                self.send_header("Location", f"{other.replace('127.0.0.1', 'localhost')}/steal{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        with serve(Redirecting) as redirecting:
+            monkeypatch.setenv(live.ENV_ELECTRICITYMAPS_URL, f"{redirecting}/em/v3")
+            live.clear_memory_cache()
+            out = add_carbon(log_frame(["FR"], [None]), live_intensity=True, electricitymaps_token=TOKEN).iloc[0]
+    assert FakeApis.seen and FakeApis.seen[0]["token"] == TOKEN       # sent to the API's own host only
+    assert Elsewhere.seen == []                                       # the redirect target never heard from us
+    assert not str(out["grid_intensity_source"]).startswith("live")   # fell back to the annual average

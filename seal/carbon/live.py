@@ -60,7 +60,12 @@ def _get_json(url: str, params: dict | None, token: str | None, timeout_s: float
     import requests
 
     headers = {"auth-token": token} if token else {}
-    response = requests.get(url, params=params, headers=headers, timeout=timeout_s)
+    # no redirects: requests strips ``Authorization`` on a cross-host redirect but forwards any other header, so
+    # following one could hand the token to whatever host the redirect names. A redirect is a failure (annual
+    # averages are used instead), as is any other unexpected answer.
+    response = requests.get(url, params=params, headers=headers, timeout=timeout_s, allow_redirects=False)
+    if response.is_redirect or response.is_permanent_redirect or 300 <= response.status_code < 400:
+        raise requests.HTTPError(f"refused redirect ({response.status_code}) from the intensity API")
     response.raise_for_status()
     return response.json()
 
