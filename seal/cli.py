@@ -129,14 +129,16 @@ def _finite(kind: type, *, what: str = "a number"):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seal", description="Energy and CO2e of LLM prompts.")
-    parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB or data/seal.duckdb)")
+    parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB, else seal.duckdb in $SEAL_HOME, "
+                                         "./data in a checkout, or ~/.local/share/seal)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="download sources and manage the store")
     dsub = data.add_subparsers(dest="data_command", required=True)
     p = dsub.add_parser("pull", help="download every source and rebuild the store")
     p.add_argument("--mirror", help="URL or directory laid out like ../shared/data (default: $SEAL_DATA_MIRROR or canonical)")
-    p.add_argument("--cache-dir", help="download cache (default: data/cache)")
+    p.add_argument("--cache-dir", help="download cache (default: cache/ in the data folder: $SEAL_HOME, ./data "
+                                       "in a checkout, else ~/.local/share/seal)")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_data_pull)

@@ -18,10 +18,9 @@ import pandas as pd
 from seal.data import catalogue, facts, ingest, store
 from seal.data.download import BACKOFF_S, RETRIES, Fetched, fetch_source, resolve_mirror
 from seal.data.schema import BENCHMARK_RUNS, GRID_ZONES, INGEST_LOG
-from seal.data.sources import REPO_DATA, SOURCES, Source, select
+from seal.data.sources import SOURCES, Source, select
 from seal.errors import DataSourceError
 
-DEFAULT_CACHE = REPO_DATA / "cache"
 GPUS_CSV = facts.path("gpus.csv")
 CLOUD_REGIONS_CSV = facts.path("cloud_regions.csv")
 OPEN_LLM_TABLE = "open_llm_leaderboard"  # parsed leaderboard rows, kept so later pulls can rebuild `models`
@@ -221,7 +220,7 @@ def pull(db_path: str | Path | None = None, mirror: str | Path | None = None, ca
         if not local.is_dir():
             raise DataSourceError(f"The mirror {where} is neither an http(s) URL nor an existing directory; give a "
                                   "URL or a directory laid out like ../shared/data.")
-    cache = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE
+    cache = Path(cache_dir) if cache_dir is not None else store.data_home() / "cache"
     parsed: dict[str, dict] = {}
     logs: list[dict] = []
     for source in select(sources):

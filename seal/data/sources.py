@@ -10,6 +10,7 @@ repository, never downloaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import importlib.resources
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,8 +22,8 @@ MLENERGY_RAW = f"https://raw.githubusercontent.com/{MLENERGY_REPO}/{MLENERGY_COM
 MLENERGY_V3_REPO = "ml-energy/leaderboard"
 MLENERGY_V3_COMMIT = "0cd52dab897c5d91a45f4d413038f3b8b4251b0f"
 MLENERGY_V3_RAW = f"https://raw.githubusercontent.com/{MLENERGY_V3_REPO}/{MLENERGY_V3_COMMIT}/public/data"
-MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
-REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+# the manifests ship as package data (read with importlib.resources: a real file for a regular install)
+MANIFEST_DIR = Path(str(importlib.resources.files("seal.data").joinpath("manifests")))
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,33 @@ import pandas as pd
 
 from seal.errors import SealError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DB = REPO_ROOT / "data" / "seal.duckdb"
 DB_ENV = "SEAL_DB"
+HOME_ENV = "SEAL_HOME"
+
+
+def data_home() -> Path:
+    """Where the store and the download cache live, in this order:
+
+    1. ``$SEAL_HOME``;
+    2. ``./data`` when the working folder is a SEAL checkout (``pyproject.toml`` beside a ``seal/`` package):
+       what ``make run`` / ``make test`` use;
+    3. the user's data folder, ``$XDG_DATA_HOME/seal`` (default ``~/.local/share/seal``): an installed package
+       never writes into ``site-packages``.
+    """
+    env = os.environ.get(HOME_ENV, "").strip()
+    if env:
+        return Path(env)
+    cwd = Path.cwd()
+    if (cwd / "pyproject.toml").is_file() and (cwd / "seal" / "__init__.py").is_file():
+        return cwd / "data"
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "seal"
 
 
 def default_db_path() -> Path:
-    """``$SEAL_DB`` or ``data/seal.duckdb`` in the project."""
+    """``$SEAL_DB``, else ``seal.duckdb`` in :func:`data_home`."""
     env = os.environ.get(DB_ENV, "").strip()
-    return Path(env) if env else DEFAULT_DB
+    return Path(env) if env else data_home() / "seal.duckdb"
 
 
 def _path(db_path: str | Path | None) -> Path:
