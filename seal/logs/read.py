@@ -188,8 +188,11 @@ class _Plan:
             )
         # one parse per line; lines that do not parse are classified afterwards (rare)
         return (
-            "SELECT _line, CASE WHEN r IS NULL THEN CASE WHEN line IS NULL OR trim(line) = '' THEN 'blank' "
-            "WHEN NOT json_valid(line) THEN 'invalid' ELSE 'not-object' END END AS _state, r FROM "
+            # json_transform turns an array line ('[1,2]') into a struct of NULLs, not NULL: a line that does not
+            # start with '{' is classified too (a string test, no second parse)
+            "SELECT _line, CASE WHEN r IS NULL OR left(ltrim(line), 1) <> '{' THEN CASE WHEN line IS NULL OR "
+            "trim(line) = '' THEN 'blank' WHEN NOT json_valid(line) THEN 'invalid' ELSE 'not-object' END END AS "
+            "_state, r FROM "
             f"(SELECT _line, line, try(json_transform(line, '{self.fmt.json_schema()}')) AS r FROM batch)",
             "r.",
         )
