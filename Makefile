@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.seal-installed
 TESTSTAMP := $(VENV)/.seal-test-installed
 STORE  ?= $(or $(SEAL_DB),data/seal.duckdb)
 
-.PHONY: install store run test browser bench clean
+.PHONY: install store run test browser java bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,16 @@ browser:
 	    || echo "warning: could not install chromium; the browser test will skip (fail under CI=true)"; \
 	else echo "note: chromium absent and apt-get not allowed; the browser test will skip (fail under CI=true)"; fi
 
-test: $(TESTSTAMP) store browser
+# Debian's Java 17 runtime for the Spark local-mode test, when absent and apt-get is allowed (root).
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's openjdk-17-jre-headless for the Spark test..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	    || echo "warning: could not install openjdk-17-jre-headless; the Spark test will skip (fail under CI=true)"; \
+	else echo "note: java absent and apt-get not allowed; the Spark test will skip (fail under CI=true)"; fi
+
+test: $(TESTSTAMP) store browser java
 	$(BIN)/python -m pytest -q
 
 bench: $(TESTSTAMP) store

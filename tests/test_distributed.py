@@ -1,5 +1,13 @@
-"""The distributed adapters score partitions exactly as one ``seal.estimate`` call would (Dask in local mode)."""
+"""The distributed adapters score partitions exactly as one ``seal.estimate`` call would: Dask with its local
+scheduler and a fake pipeline, then the shipped pipeline on a real ``distributed.LocalCluster`` of worker
+processes (``distributed`` absent: skipped, except under ``CI=true`` where it fails). Spark: tests/test_spark.py.
+"""
 from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -7,6 +15,8 @@ import pyarrow as pa
 import pytest
 
 from seal import api, distributed
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _fake_estimate(requests: pd.DataFrame, **defaults):
@@ -110,3 +120,73 @@ def test_real_pipeline_through_dask(tmp_path):
     assert len(back) == len(frame)
     np.testing.assert_allclose(np.sort(back["total_g_co2e"].to_numpy(float)),
                                np.sort(expected["total_g_co2e"].to_numpy(float)), rtol=1e-9)
+
+
+def _require_dask_cluster() -> None:
+    missing = [name for name in ("dask.dataframe", "distributed") if importlib.util.find_spec(name) is None]
+    if missing:
+        msg = f"{' and '.join(missing)} not installed (install the test extras: pip install -e '.[test]')"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def _assert_same(result: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same rows and columns; floats to 1e-9, integers, text and times exactly (NaN and None both missing)."""
+    assert list(result.columns) == list(expected.columns)
+    result = result.sort_values("request_id").reset_index(drop=True)
+    expected = expected.sort_values("request_id").reset_index(drop=True)
+    assert len(result) == len(expected)
+    for column in expected.columns:
+        want, got = expected[column], result[column]
+        if pd.api.types.is_datetime64_any_dtype(want):
+            assert got.dt.tz_convert("UTC").equals(want.dt.tz_convert("UTC")), column
+        elif pd.api.types.is_float_dtype(want):
+            np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-9, equal_nan=True,
+                                       err_msg=column)
+        elif pd.api.types.is_integer_dtype(want):
+            np.testing.assert_array_equal(got.to_numpy("int64"), want.to_numpy("int64"), err_msg=column)
+        else:
+            text = lambda series: [None if pd.isna(v) else str(v) for v in series]  # noqa: E731
+            assert text(got) == text(want), column
+    for column in ("gpu_energy_j", "total_g_co2e", "water_ml"):
+        assert (result[column] > 0).all(), column
+
+
+@pytest.mark.slow
+def test_real_pipeline_on_a_local_cluster(tmp_path):
+    """Worker processes of a real ``distributed.LocalCluster`` run the shipped pipeline partition by partition
+    (from memory and from a Parquet folder) and give what one ``seal.estimate`` call gives."""
+    _require_dask_cluster()
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    n = 240
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({
+        "request_id": np.arange(n, dtype="int64"),
+        "model": rng.choice(["meta-llama/Meta-Llama-3.1-8B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3",
+                             "Qwen/Qwen2.5-7B-Instruct", "gpt-4o-mini"], n),
+        "input_tokens": rng.integers(1, 4000, n),
+        "output_tokens": rng.integers(1, 800, n),
+        "gpu": rng.choice(["H100", "A100", "L4"], n),
+        "region": rng.choice(["FRA", "USA", "DEU", "aws:us-east-1", "WOR"], n),
+        "timestamp": pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 86_400, n), "s"),
+    })
+    defaults = {"pue": 1.2, "batch_size": 32}
+    expected = api.estimate(frame, **defaults)
+    folder = tmp_path / "requests"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(n), 3)):
+        frame.iloc[part].to_parquet(folder / f"part-{i}.parquet", index=False)
+
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                      host="127.0.0.1", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        assert len(set(client.run(os.getpid).values())) == 2  # two worker processes, not threads of this one
+        in_memory = distributed.estimate_dask(dd.from_pandas(frame, npartitions=4), **defaults)
+        assert in_memory.npartitions == 4
+        _assert_same(in_memory.compute(), expected)
+        from_files = distributed.estimate_dask(dd.read_parquet(str(folder)), **defaults)
+        _assert_same(from_files.compute(), expected)
+        # the estimates were computed in the workers (the pipeline was imported there), not in this process
+        assert any(client.run(lambda: "seal.estimator" in sys.modules).values())
