@@ -7,9 +7,16 @@ import streamlit as st
 
 from seal.ui import charts, loaders
 from seal.ui.export import html_report
+from seal.ui.format import plain
 from seal.ui.widgets import export_buttons, show_error
 
 PAGE = "Accuracy"
+NO_STORE = ("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
+            "(downloads the benchmarks), then come back.")
+NOT_PULLED = ("The benchmark sources are not pulled yet: this store holds only the offline sources that "
+              "`seal data init` adds, and no benchmark runs, so the validation cannot be re-run here and there "
+              "are no parity plots. Run `seal data pull` to download them (LLM-Perf, ML.ENERGY), then come back.")
+SHIPPED = " Below: the validation shipped with the fitted model."
 
 
 FRACTION_COLUMNS = ("mape", "median_ape", "bias", "coverage_80")  # fractions in seal.estimator.validate
@@ -27,6 +34,16 @@ def _percent_config(table: pd.DataFrame) -> dict:
     if "note" in table:
         config["note"] = st.column_config.TextColumn("note", width="large")
     return config
+
+
+def _has_benchmark_runs(stamp: tuple[str, float]) -> bool:
+    """Whether the store holds benchmark runs to validate on (a store made by ``seal data init`` alone has none)."""
+    if stamp[1] == 0.0:
+        return False
+    try:
+        return not loaders.store_table("benchmark_runs").empty
+    except loaders.Unavailable:
+        return False
 
 
 def _shipped_family() -> str | None:
@@ -94,12 +111,13 @@ st.markdown(
 
 stamp = loaders._store_stamp()
 table = loaders.shipped_validation()
+has_runs = _has_benchmark_runs(stamp)
 source_note = "stored in the shipped model artifact by `seal train`"
-if stamp[1] == 0.0 and table is None:
-    st.info("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
-            "(downloads the benchmarks), then come back.")
-    st.stop()
-if stamp[1] != 0.0:
+if not has_runs:
+    st.info((NO_STORE if stamp[1] == 0.0 else NOT_PULLED) + (SHIPPED if table is not None else ""))
+    if table is None:
+        st.stop()
+else:
     label = "Run the validation" if table is None else "Re-run the validation on this store"
     if st.button(label, type="primary" if table is None else "secondary", key="acc_run",
                  help="Fits the model on each split's training part; takes a little while, then stays cached.") \
@@ -108,7 +126,7 @@ if stamp[1] != 0.0:
             with st.spinner("Cross-validating on the store's benchmark runs…"):
                 table = loaders.validation(stamp)
             st.session_state["acc_ran"] = True
-            source_note = f"computed now on {stamp[0]}"
+            source_note = f"computed now on {plain(stamp[0])}"
         except Exception as exc:  # noqa: BLE001
             show_error(exc)
 if table is not None:
@@ -140,7 +158,7 @@ if table is not None:
         st.dataframe(shown_g, hide_index=True, column_config=_percent_config(shown_g), key="acc_gpu")
     fig_cov = _coverage_chart(table, family)
     if fig_cov is not None:
-        st.markdown(f"**Interval coverage** (shipped model: {family or 'unknown'})")
+        st.markdown(f"**Interval coverage** (shipped model: {plain(family or 'unknown')})")
         st.plotly_chart(fig_cov, key="acc_coverage")
 
     st.subheader("Against what operators disclose")
@@ -159,7 +177,7 @@ if table is not None:
     st.subheader("Parity: predicted against measured")
     fig_parity = None
     splits = [s for s in table.get("split", pd.Series(dtype=str)).astype(str).unique() if not s.startswith("paper")]
-    if splits and stamp[1]:
+    if splits and has_runs:
         chosen = st.selectbox("Split", splits, key="acc_split")
         try:
             with st.spinner("Held-out predictions for this split…"):
@@ -172,7 +190,7 @@ if table is not None:
                               key="acc_colour")
             fig_parity = charts.parity(par, "measured_j", "predicted_j", colour=colour)
             st.plotly_chart(fig_parity, key="acc_parity")
-            st.caption(f"{len(par)} held-out predictions ({par['family'].iloc[0] if 'family' in par else ''}). "
+            st.caption(f"{len(par)} held-out predictions ({plain(par['family'].iloc[0]) if 'family' in par else ''}). "
                        "Points on the dashed line are exact; a factor of 2 off is one grid step on these log axes.")
     else:
         st.info("Parity plots need the store's benchmark runs: run `seal data pull`.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
+from seal.ui.format import plain
 from seal.ui.tables import number_format
 from seal.ui.widgets import export_buttons
 
@@ -22,7 +23,7 @@ def _sources() -> None:
     try:
         status = loaders.store_status()
     except loaders.Unavailable as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     try:
         from seal.data.sources import SOURCES
@@ -40,9 +41,9 @@ def _sources() -> None:
                                 "rows": st.column_config.NumberColumn("rows", format="%d")})
     missing = status[(status["rows"] == 0)]["source"].tolist() if "rows" in status else []
     if missing:
-        st.info(f"Not loaded yet: {', '.join(missing)}. The app works offline with the shipped fitted model; to "
-                "explore the measurements, run `seal data pull` (downloads LLM-Perf, ML.ENERGY v2 and the Open LLM "
-                "Leaderboard table from their public locations, or from a mirror with `--mirror`).")
+        st.info(f"Not loaded yet: {plain(', '.join(map(str, missing)))}. The app works offline with the shipped "
+                "fitted model; to explore the measurements, run `seal data pull` (downloads LLM-Perf, ML.ENERGY v2 "
+                "and the Open LLM Leaderboard table from their public locations, or from a mirror with `--mirror`).")
     else:
         st.caption("Every downloaded source is loaded. `seal data pull` refreshes them; `seal data status` prints "
                    "this table.")
@@ -52,7 +53,7 @@ def _runs() -> pd.DataFrame | None:
     try:
         runs = loaders.store_table("benchmark_runs")
     except loaders.Unavailable as exc:
-        st.info(f"{exc} Run `seal data pull` to download the benchmark runs.")
+        st.info(f"{plain(exc)} Run `seal data pull` to download the benchmark runs.")
         return None
     if runs.empty:
         st.info("The store has no benchmark runs yet: run `seal data pull`.")

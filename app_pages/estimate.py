@@ -10,9 +10,10 @@ import streamlit as st
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
 from seal.ui.format import (ENERGY_UNITS, MASS_UNITS, WATER_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct,
-                            fmt_quantity, fmt_water)
+                            fmt_quantity, fmt_water, plain)
 from seal.ui.tables import display_table, number_format
-from seal.ui.widgets import export_buttons, initial, preload_charts, scenario_loader, show_error, warning_banners
+from seal.ui.widgets import (export_buttons, initial, labelled, preload_charts, scenario_loader, show_error,
+                             warning_banners)
 
 PAGE = "Estimate"
 SPLIT_MODES = {"line": "One prompt per line", "block": "Blocks separated by a blank line"}
@@ -66,7 +67,7 @@ def _inputs_form() -> tuple[dict[str, Any], list[str]] | None:
         gpus = loaders.gpus()
         regions = loaders.regions()
     except loaders.Unavailable as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
 
     model_names = models["model"].tolist()
@@ -171,7 +172,7 @@ def _equivalences(result: pd.DataFrame, tot: dict[str, float]) -> None:
     try:
         eq = loaders.equivalences(tot.get("total_g_co2e", 0.0), tot.get("facility_energy_j"))
     except loaders.Unavailable as exc:
-        st.info(str(exc))
+        st.info(plain(exc))
         return
     cols = st.columns(max(1, len(eq)))
     for col, row in zip(cols, eq.itertuples(index=False)):
@@ -185,7 +186,7 @@ def _equivalences(result: pd.DataFrame, tot: dict[str, float]) -> None:
         try:
             table = loaders.scale_up(aggregate.mean_per_request(result), float(per_day))
         except loaders.Unavailable as exc:
-            st.info(str(exc))
+            st.info(plain(exc))
             return
         units = {"total_g_co2e": ("CO2e", MASS_UNITS), "total_low_g_co2e": ("CO2e 80 % low", MASS_UNITS),
                  "total_high_g_co2e": ("CO2e 80 % high", MASS_UNITS),
@@ -272,23 +273,22 @@ def _results(run: dict[str, Any]) -> None:
         if "waterfall" in figs:
             st.plotly_chart(figs["waterfall"], key="est_waterfall")
         else:
-            st.info(figs["waterfall_error"])
+            st.info(plain(figs["waterfall_error"]))
 
     _equivalences(result, tot)
 
     with st.expander("What produced this estimate", expanded=True):
         warning_banners(result.get("warnings"), counts=True)
         basis = result.get("estimate_basis", pd.Series(dtype=str)).astype(str).value_counts()
-        st.markdown("- **Estimate basis:** " + ", ".join(f"{b} ({c})" for b, c in basis.items()))
+        labelled("Estimate basis", ", ".join(f"{b} ({c})" for b, c in basis.items()))
         if "sources" in result:
             srcs = sorted({s for v in result["sources"].dropna().astype(str) for s in v.split(";") if s})
-            st.markdown("- **Benchmark sources supporting it:** " + (", ".join(srcs) or "none (physics prior only)"))
+            labelled("Benchmark sources supporting it", ", ".join(srcs) or "none (physics prior only)")
         if "grid_intensity_source" in result:
             gi = result[["grid_intensity_g_per_kwh", "grid_intensity_source"]].drop_duplicates()
-            st.markdown("- **Grid intensity:** " + "; ".join(
-                f"{g:.0f} g/kWh ({s})" for g, s in gi.itertuples(index=False)))
+            labelled("Grid intensity", "; ".join(f"{g:.0f} g/kWh ({s})" for g, s in gi.itertuples(index=False)))
         for label, values in _setup_lines(result):
-            st.markdown(f"- **{label}:** {values}")
+            labelled(label, values)
         st.caption("Units: energy in J/Wh/kWh, CO2e in mg/g/kg, water in mL/L. See Methodology for the formulas.")
 
     inputs = run["inputs"]

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from seal.ui import loaders
+from seal.ui.format import plain
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "methodology.md"
 
@@ -52,7 +53,7 @@ def _formulas(module_name: str, title: str) -> None:
                 st.markdown(f"**`{name}`**")
                 st.caption(docstring.split("\n\n")[0] if docstring else "(no docstring)")
         except Exception as exc:  # noqa: BLE001 - one module failing to import must not break the page
-            st.info(f"{module_name} is not available ({exc.__class__.__name__}: {exc}).")
+            st.info(f"{module_name} is not available ({exc.__class__.__name__}: {plain(exc)}).")
 
 
 def _table(title: str, load, columns: list[str] | None = None, key: str = "") -> None:
@@ -60,7 +61,7 @@ def _table(title: str, load, columns: list[str] | None = None, key: str = "") ->
     try:
         frame = pd.DataFrame(load())
     except Exception as exc:  # noqa: BLE001
-        st.info(f"Not available ({exc.__class__.__name__}: {exc}).")
+        st.info(f"Not available ({exc.__class__.__name__}: {plain(exc)}).")
         return
     if columns:
         frame = frame[[c for c in columns if c in frame]]

@@ -10,7 +10,7 @@ import streamlit as st
 from seal import whatif
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
-from seal.ui.format import MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct
+from seal.ui.format import MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct, plain
 from seal.ui.widgets import export_buttons, initial, scenario_loader, show_error
 
 PAGE = "What-if"
@@ -217,7 +217,7 @@ def _results(run: dict[str, Any]) -> None:
     if res["skipped"]:
         with st.expander(f"{len(res['skipped'])} variation(s) could not be estimated"):
             for line in res["skipped"]:
-                st.markdown(f"- {line}")
+                st.markdown(f"- {plain(line)}")  # the reason quotes the requests (model names from a log)
 
     def report() -> bytes:
         figs = [("Totals by scenario", fig_totals)]
@@ -240,7 +240,7 @@ scenario_loader(PAGE, "wi_scenario", _apply_scenario)
 try:
     models, gpus, regions = loaders.models(), loaders.gpus(), loaders.regions()
 except loaders.Unavailable as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 page_defaults, scenario_defaults = _defaults(models, regions)
 
@@ -255,8 +255,8 @@ if source == "prompts":
     st.number_input("Expected output tokens", min_value=1, max_value=200_000, step=50, key="wi_output_tokens",
                     **initial("wi_output_tokens", value=page_defaults["wi_output_tokens"]))
 else:
-    st.caption(f"Using {logs_run['name']} ({len(logs_run['requests'])} requests). Scenario settings replace the "
-               "log's model, GPU, batch and region on every request; measured latencies are dropped when the "
+    st.caption(f"Using {plain(logs_run['name'])} ({len(logs_run['requests'])} requests). Scenario settings replace "
+               "the log's model, GPU, batch and region on every request; measured latencies are dropped when the "
                "serving set-up changes.")
 n = st.number_input("Number of scenarios", min_value=2, max_value=5, key="wi_n", **initial("wi_n", value=3))
 cols = st.columns(int(n))

@@ -2,10 +2,14 @@
 
 Each function takes a plain frame (result rows or an aggregate from :mod:`seal.ui.aggregate`) and returns a
 ``plotly.graph_objects.Figure``; axis units are chosen from the data's magnitude (:mod:`seal.ui.format`).
+
+Plotly renders a subset of HTML (``<a href>``, ``<b>``, ``<br>``, entities) in every text it draws, so each label
+that comes from the data (model, app, user, prompt, source names) goes through :func:`texts` / :func:`text` first.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,11 +51,22 @@ def style(fig: go.Figure, x_title: str | None = None, y_title: str | None = None
     return fig
 
 
+def text(value: object) -> str:
+    """A data label as Plotly should show it: ``<``, ``>`` and ``&`` escaped, so it is never markup."""
+    return html.escape(str(value), quote=False)
+
+
+def texts(values: Iterable[object]) -> list[str]:
+    """:func:`text` of each value (category labels, tick texts, hover texts)."""
+    return [text(v) for v in values]
+
+
 def _short(labels: Sequence[str], width: int = 40) -> list[str]:
+    """Numbered one-line labels cut to ``width`` characters, then escaped (never cut inside an entity)."""
     out = []
     for i, s in enumerate(labels, start=1):
         s = " ".join(str(s).split())
-        out.append(f"{i}. " + (s if len(s) <= width else s[: width - 1] + "…"))
+        out.append(f"{i}. " + text(s if len(s) <= width else s[: width - 1] + "…"))
     return out
 
 
@@ -90,7 +105,7 @@ def waterfall(layers: pd.DataFrame, label: str = "layer", value: str = "g_co2e",
     running = np.cumsum([0.0 if m == "total" else v for m, v in zip(measures, values)])
     unit, size = axis_unit(np.r_[values, running], units)
     fig = go.Figure(go.Waterfall(
-        x=layers[label].astype(str).tolist(), y=values / size, measure=measures,
+        x=texts(layers[label]), y=values / size, measure=measures,
         text=[fmt_quantity(v, units) for v in values], textposition="outside",
         increasing=dict(marker=dict(color=INCREASE)), decreasing=dict(marker=dict(color=DECREASE)),
         totals=dict(marker=dict(color=TOTAL)), connector=dict(line=dict(color="#888", width=1)),
@@ -112,7 +127,7 @@ def bars(frame: pd.DataFrame, x: str, y: str, x_title: str, units=MASS_UNITS, qu
         lo = pd.to_numeric(frame[low], errors="coerce").to_numpy(dtype=float)
         error = dict(type="data", symmetric=False, array=(hi_vals - vals) / size,
                      arrayminus=(vals - lo) / size, color="#444", thickness=1.2)
-    cats = frame[x].astype(str).tolist()
+    cats = texts(frame[x])
     kwargs = dict(marker_color=colour or PALETTE[0], name=quantity)
     if horizontal:
         fig = go.Figure(go.Bar(y=cats, x=vals / size, orientation="h", error_x=error,
@@ -174,8 +189,8 @@ def tornado(sens: pd.DataFrame, base_g: float) -> go.Figure:
     for side, colour in (("low", OKABE_ITO["bluish_green"]), ("high", OKABE_ITO["vermillion"])):
         vals = s[f"{side}_total_g_co2e"].to_numpy(dtype=float)
         fig.add_bar(
-            y=s["parameter"], x=(vals - base_g) / size, base=base_g / size, orientation="h",
-            name=f"{side} setting", marker_color=colour, text=s[f"{side}_label"].astype(str),
+            y=texts(s["parameter"]), x=(vals - base_g) / size, base=base_g / size, orientation="h",
+            name=f"{side} setting", marker_color=colour, text=texts(s[f"{side}_label"]),
             textposition="auto", customdata=vals / size,
             hovertemplate=f"%{{y}} = %{{text}}: %{{customdata:.3g}} {unit}<extra></extra>",
         )
@@ -195,12 +210,13 @@ def pareto(points: pd.DataFrame, x: str = "total_g_co2e", y: str = "quality", la
     fig = go.Figure()
     fig.add_scatter(x=p[x] / size, y=p[y], mode="markers", name="configuration",
                     marker=dict(color=OKABE_ITO["sky_blue"], size=9, line=dict(color="#333", width=0.5)),
-                    text=p[label], hovertemplate=f"%{{text}}<br>%{{x:.3g}} {unit}, quality %{{y:.1f}}<extra></extra>")
+                    text=texts(p[label]),
+                    hovertemplate=f"%{{text}}<br>%{{x:.3g}} {unit}, quality %{{y:.1f}}<extra></extra>")
     if front in p:
         f = p[p[front].astype(bool)].sort_values(x)
         fig.add_scatter(x=f[x] / size, y=f[y], mode="lines+markers+text", name="Pareto front",
                         line=dict(color=OKABE_ITO["vermillion"]), marker=dict(size=11, color=OKABE_ITO["vermillion"]),
-                        text=short[f.index], textposition=["top right"] + ["top left"] * (len(f) - 1),
+                        text=texts(short[f.index]), textposition=["top right"] + ["top left"] * (len(f) - 1),
                         hovertemplate=f"%{{text}}<br>%{{x:.3g}} {unit}, quality %{{y:.1f}}<extra></extra>")
     fig.update_xaxes(type="log", dtick="D2")
     return style(fig, x_title=f"Total CO2e ({unit}, log scale)", y_title=y_title, height=440)
@@ -221,7 +237,7 @@ def parity(frame: pd.DataFrame, measured: str, predicted: str, colour: str | Non
                        arrayminus=(g[predicted] - g[low]) / size, thickness=0.6, width=0,
                        color=PALETTE[i % len(PALETTE)])
         fig.add_scatter(x=g[measured] / size, y=g[predicted] / size, mode="markers", error_y=err,
-                        name=str(name) if name is not None else "runs",
+                        name=text(name) if name is not None else "runs",
                         marker=dict(color=PALETTE[i % len(PALETTE)], size=6, opacity=0.75),
                         hovertemplate=f"measured %{{x:.3g}} {unit}<br>predicted %{{y:.3g}} {unit}<extra></extra>")
     if len(f):
@@ -242,10 +258,10 @@ def scatter_size(frame: pd.DataFrame, x: str, y: str, colour: str, x_title: str,
     f = f[(f[x] > 0) & (f[y] > 0)]
     fig = go.Figure()
     for i, (name, g) in enumerate(f.groupby(colour, sort=True, dropna=False)):
-        fig.add_scatter(x=g[x], y=g[y], mode="markers", name=str(name),
+        fig.add_scatter(x=g[x], y=g[y], mode="markers", name=text(name),
                         marker=dict(color=PALETTE[i % len(PALETTE)], size=7, opacity=0.8,
                                     symbol=["circle", "square", "diamond", "triangle-up", "x", "cross"][i % 6]),
-                        text=g[hover] if hover and hover in g else None,
+                        text=texts(g[hover]) if hover and hover in g else None,
                         hovertemplate="%{text}<br>%{x:.3g}, %{y:.3g}<extra></extra>" if hover else None)
     fig.update_xaxes(type="log", dtick=1)
     fig.update_yaxes(type="log", dtick=1)
@@ -259,13 +275,14 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, colour: str, x_title: str,
     ``horizontal`` puts the categories on the y axis (for many or long category names)."""
     fig = go.Figure()
     for i, (name, g) in enumerate(frame.groupby(colour, sort=False)):
-        cats, vals = g[x].astype(str), g[y]
+        cats, vals = texts(g[x]), g[y]
+        # the trace name is shown through %{fullData.name}: data put into a template would be read as one
         if horizontal:
-            fig.add_bar(y=cats, x=vals, orientation="h", name=str(name), marker_color=PALETTE[i % len(PALETTE)],
-                        hovertemplate=f"{name} · %{{y}}: %{{x:.3g}}<extra></extra>")
+            fig.add_bar(y=cats, x=vals, orientation="h", name=text(name), marker_color=PALETTE[i % len(PALETTE)],
+                        hovertemplate="%{fullData.name} · %{y}: %{x:.3g}<extra></extra>")
         else:
-            fig.add_bar(x=cats, y=vals, name=str(name), marker_color=PALETTE[i % len(PALETTE)],
-                        hovertemplate=f"{name} · %{{x}}: %{{y:.3g}}<extra></extra>")
+            fig.add_bar(x=cats, y=vals, name=text(name), marker_color=PALETTE[i % len(PALETTE)],
+                        hovertemplate="%{fullData.name} · %{x}: %{y:.3g}<extra></extra>")
     line = dict(color=OKABE_ITO["vermillion"], dash="dash")
     if reference is not None and horizontal:
         fig.add_vline(x=reference, line=line, annotation_text=reference_label, annotation_position="top")

@@ -21,9 +21,26 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True).copy()
 
 
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and column names cannot run as spreadsheet formulas
+    (:func:`seal.frames.neutralise_csv_frame`); categorical text columns are included."""
+    from seal.frames import FORMULA_PREFIXES, neutralise_csv_frame
+
+    out = _plain(frame)
+    for name in out.columns[[isinstance(t, pd.CategoricalDtype) for t in out.dtypes]]:
+        out[name] = out[name].astype(object)
+    out.columns = [f"'{c}" if str(c).startswith(FORMULA_PREFIXES) else c for c in out.columns]
+    return neutralise_csv_frame(out)
+
+
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV, no index."""
-    return _plain(frame).to_csv(index=False).encode("utf-8")
+    """UTF-8 CSV, no index, safe to open in a spreadsheet.
+
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR get a leading apostrophe (OWASP "CSV
+    injection"; numbers are untouched), and rows end with CRLF (RFC 4180), so that the writer quotes every cell
+    holding a CR or an LF: a ``\\r`` inside a model name stays inside its cell instead of starting a new row.
+    """
+    return _csv_safe(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:

@@ -6,6 +6,7 @@ prefix from the magnitude, so a pasted prompt reads "0.12 Wh" and a month of log
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -116,3 +117,45 @@ def fmt_pct(fraction: float, digits: int = 2, signed: bool = False) -> str:
     if signed and fraction > 0:
         text = "+" + text
     return f"{text} %"
+
+
+# ---------------------------------------------------------------- text from logs, shown literally
+# CommonMark shows any backslash-escaped ASCII punctuation as itself; these are the characters that start Markdown,
+# HTML, entity (``&lt;``), math (``$``), table (``|``), strikethrough (``~``) or Streamlit directive (``:red[…]``)
+# syntax anywhere on a line.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~$!&:])")
+# List items, setext underlines and ordered lists start a line: "- x", "+ x", "===", "1. x".
+_LINE_START_MARK = re.compile(r"^(\u00a0*)([-+=])", re.M)
+_LINE_START_NUMBER = re.compile(r"^(\u00a0*\d+)\.", re.M)
+# Leading spaces would make an indented code block (shown with its backslashes): no-break spaces look the same.
+_LINE_INDENT = re.compile(r"^[ \t]+", re.M)
+WORD_JOINER = "\u2060"  # invisible; breaks the patterns below without changing what the reader sees
+# Text Streamlit's renderer turns into links or icons with no syntax at all, escaped or not: GFM literal autolinks
+# (https://…, www.…, name@host), emoji and icon shortcodes (:smile:, :streamlit:, :material/…:).
+_DEFANG = (
+    (re.compile(r"(https?)(?=://)", re.I), r"\1" + WORD_JOINER),
+    (re.compile(r"(www)(?=\.)", re.I), r"\1" + WORD_JOINER),
+    (re.compile(r"@(?=[-\w])"), "@" + WORD_JOINER),
+    (re.compile(r":(?=[A-Za-z+\-][\w+\-/]*:)"), ":" + WORD_JOINER),
+)
+
+
+def plain(text: object) -> str:
+    """``text`` (a model name, an app or user name, a prompt, an error message) escaped so that Streamlit's
+    Markdown elements (``st.markdown``, ``st.caption``, ``st.error`` / ``info`` / ``warning``) show it literally:
+    no images, links, HTML, entities, emphasis, headings, lists, tables, code, math or icons.
+
+    Markdown and HTML syntax characters get a backslash (which CommonMark drops when rendering); line-start list
+    marks are escaped as Streamlit escapes widget labels, and leading indentation becomes no-break spaces; text the
+    renderer would turn into a link or an icon without any syntax (``https://…``, ``www.…``, e-mail addresses,
+    ``:shortcode:``) gets an invisible word joiner (U+2060). For interpolating into Markdown only: ``st.dataframe``
+    cells, ``st.text`` and ``st.code`` are literal already.
+    """
+    out = "" if text is None else str(text)
+    out = out.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR ends a Markdown line too
+    for pattern, repl in _DEFANG:
+        out = pattern.sub(repl, out)
+    out = _MARKDOWN_SPECIAL.sub(r"\\\1", out)
+    out = _LINE_INDENT.sub(lambda m: "\u00a0" * len(m.group()), out)
+    out = _LINE_START_MARK.sub(r"\1\\\2", out)
+    return _LINE_START_NUMBER.sub(r"\1\\.", out)

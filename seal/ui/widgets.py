@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from seal.ui import export
+from seal.ui.format import plain
 
 
 def slug(text: str) -> str:
@@ -16,14 +17,27 @@ def slug(text: str) -> str:
 
 
 def show_error(exc: BaseException) -> None:
-    """One clear sentence for the user: a SealError's own message, otherwise the error's type and text."""
+    """One clear sentence for the user: a SealError's own message, otherwise the error's type and text.
+
+    The message often quotes the input (a model name from a log or a scenario file): it is shown literally
+    (:func:`seal.ui.format.plain`), never as Markdown or HTML.
+    """
     from seal.errors import SealError
 
     if isinstance(exc, SealError):
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
-        text = re.sub(r"([\\`*_{}\[\]<>#|~$])", r"\\\1", str(exc))  # shown as plain text, not markdown
-        st.error(f"Unexpected {exc.__class__.__name__}: {text}")
+        st.error(f"Unexpected {exc.__class__.__name__}: {plain(exc)}")
+
+
+def bold(text: object) -> None:
+    """``text`` (for instance "Request " + a log's request id) as one bold line, shown literally."""
+    st.markdown(f"**{plain(text)}**")
+
+
+def labelled(label: str, text: object) -> None:
+    """A "- **label:** text" line: ``label`` is the page's own Markdown, ``text`` (log or user data) is literal."""
+    st.markdown(f"- **{label}:** {plain(text)}")
 
 
 def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool = False) -> None:
@@ -39,9 +53,10 @@ def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool 
         return
     total = len(series)
     for code, n in exploded.value_counts(sort=True).items():
-        message = WARNINGS.get(code, code)
+        # a known code's message is SEAL's own Markdown; anything else came with the data and is shown literally
+        label, message = (code, WARNINGS[code]) if code in WARNINGS else (plain(code), plain(code))
         suffix = f" ({n:,} of {total:,} rows)".replace(",", "\u2009") if counts and total > 1 else ""
-        st.warning(f"**{code}** — {message}{suffix}", icon="⚠️")
+        st.warning(f"**{label}** — {message}{suffix}", icon="⚠️")
 
 
 def export_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, page: str,
