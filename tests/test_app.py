@@ -404,3 +404,15 @@ def test_whatif_applies_scenarios_to_the_loaded_log():
     table = run["results"]["compare"]
     assert table["requests"].tolist() == [20, 20]
     assert table["total_g_co2e"].iloc[1] < table["total_g_co2e"].iloc[0]  # a bigger batch shares the GPU more
+
+
+def test_logs_export_offers_the_rows_and_the_aggregates_and_keeps_only_the_summary():
+    at = _app("app_pages/logs.py")
+    at.file_uploader(key="logs_file").set_value(("requests.csv", _csv_log(30), "text/csv"))
+    at.run()
+    assert not _errors(at), _errors(at)
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert downloads == ["CSV", "Parquet", "JSON", "Scenario (JSON)", "HTML report", "Aggregates (JSON)"]
+    assert any("all 30 scored rows" in c.value for c in at.caption)
+    run = at.session_state["logs_run"]
+    assert "result" not in run and run["log"].requests == 30 and len(run["requests"]) == 30

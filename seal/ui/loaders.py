@@ -7,11 +7,16 @@ sentence the page shows, so one broken source never blanks the whole app.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import streamlit as st
+
+from seal.summary import SAMPLE_ROWS, LogSummary
 
 AUTO = "Auto (default serving set-up)"
 PRECISIONS: tuple[str, ...] = ("bfloat16", "float16", "float32", "fp8", "int8", "mxfp4", "nvfp4", "awq", "gptq",
@@ -187,25 +192,182 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def estimate_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...],
-                    _data: bytes) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Read an uploaded log and estimate it: ``(requests as read, results, what the reader found)``.
+MAX_UPLOAD_ROWS = 5_000_000        # requests scored per upload unless SEAL_MAX_UPLOAD_ROWS says otherwise
+UPLOAD_CACHE_ENTRIES = 8           # summaries of uploads kept per process (each at most a few tens of MiB)
+COPY_CHUNK_BYTES = 1 << 20         # bytes per read when an upload is copied to its temporary file
+UPLOAD_BATCH_ROWS = 65_536         # rows per scored batch of an upload (see summarize_log)
+CLI_HINT = "score the whole file with the CLI instead (`seal estimate --file LOG --out scored.parquet`)"
 
-    Cached on the file's sha256 and the defaults (``_data`` itself is not hashed), so a large log is read and
-    scored once per process, however many reruns and sessions follow.
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one upload may cost the server: ``max_rows`` requests, ``max_mb`` MB of file (``None``: only
+    Streamlit's ``server.maxUploadSize``), ``sample_rows`` rows kept for the downloads."""
+
+    max_rows: int = MAX_UPLOAD_ROWS
+    max_mb: float | None = None
+    sample_rows: int = SAMPLE_ROWS
+
+
+def upload_limits(environ: Mapping[str, str] | None = None) -> UploadLimits:
+    """The deployment's limits from ``environ`` (default ``os.environ``): ``SEAL_MAX_UPLOAD_ROWS`` (requests,
+    default 5 000 000), ``SEAL_MAX_UPLOAD_MB`` (MB, default none) and ``SEAL_UPLOAD_SAMPLE_ROWS`` (default 20 000).
+
+    Raises:
+        seal.errors.SealError: a value that is not a positive number.
     """
-    import io
+    import os
 
-    from seal.api import estimate
-    from seal.logs.read import read_requests
+    from seal.errors import SealError
 
-    buffer = io.BytesIO(_data)
-    buffer.name = name
-    read = read_requests(buffer)
-    requests, report = read if isinstance(read, tuple) else (read, None)
-    summary = report.summary() if hasattr(report, "summary") else f"{len(requests)} requests read from {name}"
-    return requests, estimate(requests, **{k: v for k, v in defaults if v is not None}), summary
+    env = os.environ if environ is None else environ
+
+    def read(name: str, default, kind):
+        text = (env.get(name) or "").strip().replace("_", "")
+        if not text:
+            return default
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise SealError(f"{name}={env.get(name)!r} is not a positive number; fix it in the server's environment.")
+        return value
+
+    return UploadLimits(max_rows=read("SEAL_MAX_UPLOAD_ROWS", MAX_UPLOAD_ROWS, int),
+                        max_mb=read("SEAL_MAX_UPLOAD_MB", None, float),
+                        sample_rows=read("SEAL_UPLOAD_SAMPLE_ROWS", SAMPLE_ROWS, int))
+
+
+def row_limit_message(name: str, max_rows: int) -> str:
+    """The one sentence shown when a log has more requests than ``SEAL_MAX_UPLOAD_ROWS``."""
+    return (f"{name} has more than {max_rows:,} requests, the most this app scores per upload "
+            f"(SEAL_MAX_UPLOAD_ROWS; raise it in the server's environment), so nothing was loaded from it: "
+            f"{CLI_HINT}.")
+
+
+def size_limit_message(name: str, max_mb: float) -> str:
+    """The one sentence shown when a file is larger than ``SEAL_MAX_UPLOAD_MB``."""
+    return (f"{name} is larger than {max_mb:g} MB, the most this app reads per upload (SEAL_MAX_UPLOAD_MB; raise "
+            f"it in the server's environment), so nothing was loaded from it: {CLI_HINT}.")
+
+
+class _HashingWriter:
+    """A binary file wrapper that hashes (sha256) and counts what is written, and stops past ``max_bytes``."""
+
+    def __init__(self, fh, name: str, max_mb: float | None) -> None:
+        self.fh, self.name, self.max_mb = fh, name, max_mb
+        self.max_bytes = None if max_mb is None else int(max_mb * 1024 * 1024)
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+
+    def write(self, chunk: bytes) -> int:
+        from seal.errors import SealError
+
+        self.bytes += len(chunk)
+        if self.max_bytes is not None and self.bytes > self.max_bytes:
+            raise SealError(size_limit_message(self.name, self.max_mb))
+        self.sha256.update(chunk)
+        return self.fh.write(chunk)
+
+
+@contextmanager
+def spooled_upload(upload: BinaryIO, max_mb: float | None = None,
+                   chunk_bytes: int = COPY_CHUNK_BYTES) -> Iterator[tuple[Path, str]]:
+    """Copy an uploaded file (any binary file object with ``.name``) to a temporary file in chunks, hashing it on
+    the way: yields ``(path, sha256 hex digest)`` and deletes the file afterwards, also on error.
+
+    The copy never holds more than ``chunk_bytes`` beyond what the upload object already holds (no
+    ``getvalue()``). Raises :class:`seal.errors.SealError` (:func:`size_limit_message`) past ``max_mb`` MB.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    name = str(getattr(upload, "name", "") or "upload")
+    fd, tmp = tempfile.mkstemp(prefix="seal-upload-", suffix=Path(name).suffix[:16])
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer = _HashingWriter(fh, name, max_mb)
+            upload.seek(0)
+            shutil.copyfileobj(upload, writer, chunk_bytes)
+        upload.seek(0)
+        yield Path(tmp), writer.sha256.hexdigest()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits: UploadLimits = UploadLimits(), *,
+                  batch_rows: int | None = None) -> tuple[LogSummary, str]:
+    """Read and score the log at ``path`` batch by batch (:class:`seal.stream.ScoredBatches`, as the CLI does)
+    into a :class:`seal.summary.LogSummary`: ``(summary, one line on what was read and scored)``.
+
+    ``name`` replaces the file's own name (a temporary file's) in messages. Memory stays bounded by the batch
+    size (``batch_rows``, default :data:`UPLOAD_BATCH_ROWS`: half the CLI's, since several sessions may score at
+    once; `make bench`: 5 concurrent 22 MiB uploads peaked at 1.65 GiB instead of 2.0 GiB, one 205 MiB upload at
+    +0.9 GiB instead of +1.05 GiB, no slower) plus the summary, whatever the log's size.
+
+    Raises:
+        seal.errors.SealError: an unreadable file or a bad row (naming its line); more than ``limits.max_rows``
+            requests (:func:`row_limit_message`).
+    """
+    import time
+
+    from seal.errors import SealError
+    from seal.stream import ScoredBatches
+
+    t0 = time.perf_counter()
+    summary = LogSummary(sample_rows=limits.sample_rows)
+    batches = None
+    try:
+        scored = ScoredBatches(path, defaults, skip_bad=False, batch_rows=batch_rows or UPLOAD_BATCH_ROWS)
+        scored.name = name
+        batches = iter(scored)
+        for batch in batches:
+            if summary.requests + len(batch) > limits.max_rows:
+                raise SealError(row_limit_message(name, limits.max_rows))
+            summary.add(batch)
+    except SealError as exc:   # name the upload, never the temporary file
+        raise SealError(str(exc).replace(str(path), name).replace(Path(path).name, name)) from None
+    finally:
+        if batches is not None:
+            batches.close()   # stop the reader (closes its DuckDB connections) when a limit or an error ends early
+    scored.report.path = name
+    return summary, scored.summary(time.perf_counter() - t0)
+
+
+@st.cache_data(show_spinner=False, max_entries=UPLOAD_CACHE_ENTRIES)
+def summarize_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...], limits: UploadLimits,
+                     _path: Path) -> tuple[LogSummary, str]:
+    """:func:`summarize_log` of an upload spooled to ``_path``, cached on the file's sha256, its name, the
+    defaults and the limits (``_path`` is not hashed): a log is scored once per process however many reruns and
+    sessions follow. Only the summary is cached (a few MiB to a few tens of MiB, never the rows), at most
+    :data:`UPLOAD_CACHE_ENTRIES` of them, least recently used evicted first."""
+    try:
+        return summarize_log(_path, name, {k: v for k, v in defaults if v is not None}, limits)
+    finally:
+        release_unused_memory()
+
+
+def release_unused_memory(collect: bool = True) -> None:
+    """Hand memory freed after a large read back to the operating system: Arrow's allocator (mimalloc / jemalloc)
+    and glibc's heap (one arena per script thread) keep freed blocks for reuse; ``collect`` first runs Python's
+    cycle collector (a closed session's objects are often in cycles). Safe from any thread."""
+    import ctypes
+    import gc
+
+    if collect:
+        gc.collect()
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # noqa: BLE001 - an allocator without the call: nothing to release
+        pass
+    try:
+        ctypes.CDLL(None).malloc_trim(0)    # glibc; other C libraries have no malloc_trim
+    except (OSError, AttributeError):
+        pass
 
 
 def boundary(result: pd.DataFrame) -> pd.DataFrame:
@@ -301,6 +463,54 @@ def parity(stamp: tuple[str, float], split: str = "random-5fold") -> pd.DataFram
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"The parity data are not available ({exc.__class__.__name__}: {exc}).") from exc
     return pd.DataFrame(parity_frame(db_path=Path(stamp[0]), split=split))
+
+
+TRIM_INTERVAL_S = 10.0            # s between two hand-backs of freed memory (SEAL_UI_TRIM_S; 0 switches them off)
+
+
+class MemoryTrimmer:
+    """A daemon thread that calls :func:`release_unused_memory` every ``interval_s`` seconds.
+
+    Streamlit frees a session's state and uploaded bytes when the closed session expires, on its own threads, with
+    no hook for the app; the freed memory would stay resident (`make bench`: +320 MiB after a 205 MiB upload,
+    ~+130 MiB with this). The thread holds only a weak reference: it ends once this object is dropped (a cleared
+    ``st.cache_resource``)."""
+
+    def __init__(self, interval_s: float) -> None:
+        import threading
+        import weakref
+
+        self.interval_s = interval_s
+        self.runs = 0
+        self.thread = threading.Thread(target=MemoryTrimmer._loop, args=(weakref.ref(self), interval_s),
+                                       name="seal-memory-trim", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _loop(ref, interval_s: float) -> None:
+        import time
+
+        while True:
+            time.sleep(interval_s)
+            trimmer = ref()
+            if trimmer is None:
+                return
+            release_unused_memory()
+            trimmer.runs += 1
+            del trimmer
+
+
+@st.cache_resource(show_spinner=False)
+def memory_trimmer() -> MemoryTrimmer | None:
+    """Once per server process (the Logs page starts it): a :class:`MemoryTrimmer` every ``SEAL_UI_TRIM_S``
+    seconds (default :data:`TRIM_INTERVAL_S`; ``0`` or an invalid value: none)."""
+    import os
+
+    try:
+        interval = float(os.environ.get("SEAL_UI_TRIM_S", TRIM_INTERVAL_S))
+    except ValueError:
+        return None
+    return MemoryTrimmer(interval) if interval > 0 else None
 
 
 @st.cache_resource(show_spinner=False)
