@@ -255,7 +255,9 @@ if source == "prompts":
     st.number_input("Expected output tokens", min_value=1, max_value=200_000, step=50, key="wi_output_tokens",
                     **initial("wi_output_tokens", value=page_defaults["wi_output_tokens"]))
 else:
-    st.caption(f"Using {plain(logs_run['name'])} ({len(logs_run['requests'])} requests). Scenario settings replace "
+    shown, total = len(logs_run["requests"]), getattr(logs_run.get("log"), "requests", len(logs_run["requests"]))
+    what = f"{shown:,} requests" if shown >= total else f"a uniform random sample of {shown:,} of its {total:,} requests"
+    st.caption(f"Using {plain(logs_run['name'])} ({what}). Scenario settings replace "
                "the log's model, GPU, batch and region on every request; measured latencies are dropped when the "
                "serving set-up changes.")
 n = st.number_input("Number of scenarios", min_value=2, max_value=5, key="wi_n", **initial("wi_n", value=3))

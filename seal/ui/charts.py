@@ -162,16 +162,29 @@ def histogram(values_g: pd.Series, title_quantity: str = "CO2e per request", bin
     requests send only ``bins`` bars to the browser."""
     v = pd.to_numeric(values_g, errors="coerce").to_numpy(dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
-    unit, size = axis_unit([np.median(v)] if v.size else [0.0], MASS_UNITS)
-    fig = go.Figure()
+    table = pd.DataFrame({"low_g": [], "high_g": [], "requests": []})
     if v.size:
         lo, hi = np.log10(v.min()), np.log10(v.max())
         edges = np.logspace(lo, hi if hi > lo else lo + 1e-3, bins + 1)
         counts, edges = np.histogram(v, bins=edges)
-        centres = np.sqrt(edges[:-1] * edges[1:]) / size
-        fig.add_bar(x=centres, y=counts, width=np.diff(edges) / size, marker_color=PALETTE[0],
-                    customdata=np.c_[edges[:-1] / size, edges[1:] / size], name="requests",
-                    hovertemplate=f"%{{customdata[0]:.3g}}–%{{customdata[1]:.3g}} {unit}: %{{y}} requests<extra></extra>")
+        table = pd.DataFrame({"low_g": edges[:-1], "high_g": edges[1:], "requests": counts})
+    return histogram_bins(table, title_quantity)
+
+
+def histogram_bins(hist: pd.DataFrame, title_quantity: str = "CO2e per request") -> go.Figure:
+    """Requests per CO2e bin as log-x bars: ``hist`` has ``low_g``, ``high_g`` (bin edges, g) and ``requests``
+    (e.g. :meth:`seal.summary.LogSummary.histogram`, which counts bins batch by batch)."""
+    counts = hist["requests"].to_numpy(dtype=float)
+    lo, hi = hist["low_g"].to_numpy(dtype=float), hist["high_g"].to_numpy(dtype=float)
+    centres = np.sqrt(lo * hi)
+    median = centres[np.searchsorted(np.cumsum(counts), counts.sum() / 2)] if counts.sum() else 0.0
+    unit, size = axis_unit([median], MASS_UNITS)
+    fig = go.Figure()
+    if len(hist):
+        fig.add_bar(x=centres / size, y=counts, width=(hi - lo) / size, marker_color=PALETTE[0],
+                    customdata=np.c_[lo / size, hi / size], name="requests",
+                    hovertemplate=f"%{{customdata[0]:.3g}}–%{{customdata[1]:.3g}} {unit}: "
+                                  "%{y} requests<extra></extra>")
     fig.update_xaxes(type="log")
     return style(fig, x_title=f"{title_quantity} ({unit}, log scale)", y_title="Requests (count)", height=340)
 

@@ -42,8 +42,6 @@ def labelled(label: str, text: object) -> None:
 
 def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool = False) -> None:
     """One ``st.warning`` per distinct coded warning (``seal.errors.WARNINGS``), with how many rows it hit."""
-    from seal.errors import WARNINGS
-
     if codes is None:
         return
     series = pd.Series([codes]) if isinstance(codes, str) else pd.Series(list(codes) if not isinstance(codes, pd.Series) else codes)
@@ -51,11 +49,18 @@ def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool 
     exploded = exploded[exploded != ""]
     if exploded.empty:
         return
-    total = len(series)
-    for code, n in exploded.value_counts(sort=True).items():
+    warning_counts_banners(exploded.value_counts(sort=True).to_dict(), len(series) if counts else 1)
+
+
+def warning_counts_banners(counts: dict[str, int], total: int) -> None:
+    """One ``st.warning`` per code of ``counts`` (code -> rows it hit), saying "(n of total rows)" when
+    ``total`` > 1 — for a summary that kept the counts rather than every row's codes."""
+    from seal.errors import WARNINGS
+
+    for code, n in counts.items():
         # a known code's message is SEAL's own Markdown; anything else came with the data and is shown literally
         label, message = (code, WARNINGS[code]) if code in WARNINGS else (plain(code), plain(code))
-        suffix = f" ({n:,} of {total:,} rows)".replace(",", "\u2009") if counts and total > 1 else ""
+        suffix = f" ({n:,} of {total:,} rows)".replace(",", "\u2009") if total > 1 else ""
         st.warning(f"**{label}** — {message}{suffix}", icon="⚠️")
 
 
