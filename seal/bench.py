@@ -16,6 +16,14 @@ JSON beside it). What each row measures:
 * **App**: ``streamlit run app.py`` headless on a free loopback port, time until ``/_stcore/health`` answers
   200; then, in a fresh interpreter, ``AppTest.from_file("app.py").run()`` (imports + the landing page's first
   full script run, which is what a browser's first render waits for).
+* **App memory and load** (``--upload-mb``, ``--concurrent-uploads``, ``--load-sessions`` ... set the sizes;
+  ``--app-memory-only`` runs just these): a fresh ``streamlit run app.py`` per part, driven over Streamlit's own
+  websocket protocol by browser-like sessions (:class:`AppSession`). Baseline = the server's settled RSS after one
+  session has rendered the Estimate and Logs pages and left. (1) one ~200 MiB CSV log uploaded on the Logs page:
+  peak RSS over the baseline (kernel ``VmHWM`` after a reset through ``/proc/PID/clear_refs``), then the settled
+  RSS once the session has closed and expired; (2) five different 22 MiB logs uploaded at once: peak RSS; (3) load:
+  10 sessions clicking "Estimate" on 20 pasted prompts while 3 upload a 22 MiB log, all at once: peak RSS and each
+  kind's per-session seconds (median, max in the note). Synthetic CSV logs as below, plus timestamp, app and user.
 * **100 pasted prompts**: ``seal.estimate`` on 100 prompt texts (tokenize + estimate + carbon) in a fresh
   interpreter: the first call (loads tokenizer, artifact, tables) and a second call on 100 other prompts.
 
@@ -420,13 +428,14 @@ def free_port() -> int:
 
 
 def start_streamlit(app: Path, port: int, *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env: dict | None = None) -> subprocess.Popen:
+                    env: dict | None = None, extra_args: Sequence[str] = ()) -> subprocess.Popen:
     """``streamlit run app`` headless on 127.0.0.1:``port`` (the venv's streamlit next to this interpreter), no
-    file watcher. Shared with the browser test."""
+    file watcher, then ``extra_args`` (more ``--section.option value`` pairs). Shared with the browser test."""
     streamlit = Path(sys.executable).with_name("streamlit")
     base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
     cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           *extra_args]
     return subprocess.Popen(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=app.parent, env=env)
 
 
@@ -550,6 +559,552 @@ def bench_app_render(app: Path) -> Row:
     return row
 
 
+# ---------------------------------------------------------------- app memory and load (Streamlit's own protocol)
+# The sessions below are driven over Streamlit's own protocol, as its frontend does: a websocket to
+# /_stcore/stream carrying BackMsg / ForwardMsg protobufs (rerun with widget states, file URL requests) and an HTTP
+# PUT of the file to /_stcore/upload_file. No browser: thirteen headless Chromiums would need more CPU than the two
+# cores the server is measured on, and the server does the same work either way (it never renders).
+UPLOAD_MB = 200                 # MiB, the large upload (issue 12: a 203 MB CSV of 2.9 M rows)
+CONCURRENT_UPLOADS = 5          # uploads at once, each a different file
+CONCURRENT_UPLOAD_MB = 22       # MiB each
+LOAD_SESSIONS = 10              # sessions clicking "Estimate" at once ...
+LOAD_UPLOADS = 3                # ... while these upload a log on the Logs page
+LOAD_UPLOAD_MB = 22             # MiB each
+LOAD_PROMPTS = 20               # prompts pasted per Estimate click
+TARGET_UPLOAD_ADDED_GIB = 1.5   # GiB the large upload may add to the server's peak RSS
+TARGET_UPLOAD_IDLE_MIB = 300    # MiB above the baseline the server may keep once the session has ended
+TARGET_CONCURRENT_GIB = 3.0     # GiB server peak RSS with the concurrent uploads
+APP_MEMORY: dict[str, float] = {     # run_app_memory's sizes: the targets' scale ...
+    "upload_mb": UPLOAD_MB, "concurrent_uploads": CONCURRENT_UPLOADS, "concurrent_upload_mb": CONCURRENT_UPLOAD_MB,
+    "load_sessions": LOAD_SESSIONS, "load_uploads": LOAD_UPLOADS, "load_upload_mb": LOAD_UPLOAD_MB}
+QUICK_APP_MEMORY: dict[str, float] = {  # ... and --quick's (a couple of minutes on 2 cores)
+    "upload_mb": 20, "concurrent_uploads": 2, "concurrent_upload_mb": 5, "load_sessions": 3, "load_uploads": 1,
+    "load_upload_mb": 5}
+SESSION_TTL_S = 2               # server.disconnectedSessionTTL in these runs (Streamlit's default is 120 s)
+TRIM_S = 10.0                   # s, SEAL_UI_TRIM_S for these runs (the app's default interval of its memory trimmer)
+SESSION_TIMEOUT_S = 900         # s, one script run of one session
+UPLOAD_APPS = ("chat", "search", "agent", "summarise", "code", "batch")
+UPLOAD_USERS = 5_000
+
+
+def write_upload_log(mib: float, folder: Path, variant: int = 0) -> tuple[Path, int]:
+    """A CSV request log of about ``mib`` MiB as a user would upload it (request_id, timestamp, model, gpu, region,
+    input/output tokens, app, user; the synthetic mix of :func:`synthetic_chunk`, one request per second from
+    2026-03-01), written once into ``folder`` and reused: ``(path, rows)``. ``variant`` makes a different file."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"upload-{mib:g}mib-{variant}.csv"
+    done = path.with_suffix(".rows")
+    if path.exists() and done.exists():
+        return path, int(done.read_text())
+    rng = np.random.default_rng(SEED + 1 + variant)
+    start_s = int(dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc).timestamp())
+
+    def chunk(n: int, first: int) -> "pa.Table":
+        t = synthetic_chunk(n, first, rng)
+        ts = (np.datetime64(start_s, "s") + np.arange(first, first + n)).astype("datetime64[s]").astype(str)
+        return (t.append_column("timestamp", pa.array(np.char.add(ts, "Z")))
+                .append_column("app", pa.array(rng.choice(UPLOAD_APPS, n)))
+                .append_column("user", pa.array(np.char.add("u", rng.integers(0, UPLOAD_USERS, n).astype(str)))))
+
+    probe = pa.BufferOutputStream()
+    pacsv.write_csv(chunk(10_000, 0), probe)
+    rows = max(1, int(mib * 2**20 / (probe.getvalue().size / 10_000)))
+    tmp = path.with_suffix(".csv.tmp")
+    with pacsv.CSVWriter(str(tmp), chunk(1, 0).schema) as writer:
+        for first in range(0, rows, 200_000):
+            writer.write_table(chunk(min(200_000, rows - first), first))
+    tmp.replace(path)
+    done.write_text(str(rows))
+    return path, rows
+
+
+def _proc_status_kib(pid: int, field: bytes) -> int:
+    """A ``/proc/<pid>/status`` field in KiB (``VmRSS``, ``VmHWM``), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(field + b":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class RssWatch:
+    """Resident memory of a running process (MiB): ``now()``, and the peak since ``reset()``: the kernel's own
+    high-water mark (``VmHWM``, reset by writing 5 to ``/proc/PID/clear_refs``) where that works, else the maximum
+    of ``VmRSS`` polled every 10 ms."""
+
+    def __init__(self, pid: int, poll_s: float = 0.01) -> None:
+        import threading
+
+        self.pid, self.poll_s = pid, poll_s
+        self._polled = 0
+        self._exact = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="seal-bench-rss", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            self._polled = max(self._polled, _proc_status_kib(self.pid, b"VmRSS"))
+
+    def now(self) -> float:
+        return _proc_status_kib(self.pid, b"VmRSS") / 1024
+
+    def reset(self) -> None:
+        self._polled = _proc_status_kib(self.pid, b"VmRSS")
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+            self._exact = True
+        except OSError:
+            self._exact = False
+
+    def peak(self) -> float:
+        hwm = _proc_status_kib(self.pid, b"VmHWM") if self._exact else 0
+        return max(hwm, self._polled) / 1024
+
+    def settle(self, timeout_s: float = 30.0, window_s: float = 3.0, tolerance_mib: float = 8.0) -> float:
+        """RSS once it has changed by less than ``tolerance_mib`` over ``window_s`` (or after ``timeout_s``)."""
+        start = time.perf_counter()
+        history: list[tuple[float, float]] = []
+        while True:
+            t, rss = time.perf_counter(), self.now()
+            history.append((t, rss))
+            recent = [r for s, r in history if s >= t - window_s]
+            if t - start >= window_s and max(recent) - min(recent) < tolerance_mib:
+                return rss
+            if t - start > timeout_s:
+                return rss
+            time.sleep(0.25)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class AppSession:
+    """One browser-like session of a running Streamlit app over its own protocol (see the section comment).
+
+    ``run(page, widgets)`` reruns the script as the frontend does after a click (the widget states it sends) and
+    returns the elements drawn; ``upload(path)`` puts a file into a file uploader like a drag-and-drop.
+    """
+
+    def __init__(self, port: int, timeout_s: float = SESSION_TIMEOUT_S) -> None:
+        import urllib.request
+
+        from websockets.sync.client import connect
+
+        self.base = f"http://127.0.0.1:{port}"
+        self.timeout_s = timeout_s
+        # the frontend polls /_stcore/health before it connects; that answer sets the XSRF cookie
+        with urllib.request.urlopen(self.base + "/_stcore/health", timeout=30) as resp:
+            cookies = resp.headers.get_all("Set-Cookie") or []
+        self.xsrf = next((c.split(";", 1)[0].split("=", 1)[1] for c in cookies
+                          if c.startswith("_streamlit_xsrf=")), "")
+        headers = {"Origin": self.base, **({"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else {})}
+        # no client pings: a server busy scoring may answer late, and a browser does not close on that either
+        protocols = ["streamlit", self.xsrf] if self.xsrf else ["streamlit"]
+        # entered as a context manager (websockets >= 17.1 warns otherwise) and left in close()
+        self.ws = connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=protocols,
+                          additional_headers=headers, max_size=None, ping_interval=None,
+                          open_timeout=60).__enter__()
+        self.session_id = ""
+        self.pages: dict[str, str] = {}
+        self.page_hash = ""
+        self.elements: list = []
+        self._responses: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self.ws.__exit__(None, None, None)
+
+    def _recv(self, deadline: float):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeoutError(f"no answer from the app within {self.timeout_s:g} s")
+        msg = ForwardMsg.FromString(self.ws.recv(timeout=remaining))
+        kind = msg.WhichOneof("type")
+        if kind in ("new_session", "navigation"):   # st.navigation apps list their pages in "navigation"
+            if kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id
+            body = getattr(msg, kind)
+            for p in body.app_pages:
+                self.pages[(p.url_pathname or p.page_name).lower()] = p.page_script_hash
+                self.pages.setdefault(p.page_name.lower(), p.page_script_hash)
+        elif kind == "file_urls_response":
+            self._responses[msg.file_urls_response.response_id] = msg.file_urls_response
+        return kind, msg
+
+    def run(self, page: str | None = None, widgets: Sequence[Any] = ()) -> list:
+        """Rerun the script on ``page`` (its URL path, e.g. ``"logs"``; default the current page) with these
+        ``WidgetState`` protobufs; returns the elements of that run once it has finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if page is not None:
+            self.page_hash = self.pages[page.lower()]
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        back.rerun_script.page_script_hash = self.page_hash
+        back.rerun_script.widget_states.widgets.extend(widgets)
+        self.ws.send(back.SerializeToString())
+        deadline = time.perf_counter() + self.timeout_s
+        elements: list = []
+        while True:
+            kind, msg = self._recv(deadline)
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                elements.append(msg.delta.new_element)
+            elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    elements = []
+                    continue
+                if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                    raise RuntimeError("the page did not compile")
+                break
+        self.elements = elements
+        return elements
+
+    def widget_id(self, kind: str, label: str) -> str:
+        """The id of the ``kind`` widget (``"file_uploader"``, ``"button"``, ``"text_area"``) labelled ``label``."""
+        for el in self.elements:
+            if el.WhichOneof("type") == kind and getattr(el, kind).label == label:
+                return getattr(el, kind).id
+        raise KeyError(f"no {kind} labelled {label!r} on the page")
+
+    def upload(self, path: Path, label: str = "Upload logs") -> list:
+        """Drop ``path`` on the file uploader ``label`` (file URL request, multipart PUT, rerun with the file);
+        returns the elements of the run that reads it."""
+        import requests
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        uploader = self.widget_id("file_uploader", label)
+        back = BackMsg()
+        back.file_urls_request.request_id = f"bench-{path.name}"
+        back.file_urls_request.file_names.append(path.name)
+        back.file_urls_request.session_id = self.session_id
+        self.ws.send(back.SerializeToString())
+        deadline = time.perf_counter() + self.timeout_s
+        while back.file_urls_request.request_id not in self._responses:
+            self._recv(deadline)
+        urls = self._responses.pop(back.file_urls_request.request_id).file_urls[0]
+        with open(path, "rb") as fh:
+            resp = requests.put(self.base + urls.upload_url, files={"file": (path.name, fh, "text/csv")},
+                                headers={"X-Xsrftoken": self.xsrf}, cookies={"_streamlit_xsrf": self.xsrf},
+                                timeout=self.timeout_s)
+        resp.raise_for_status()
+        state = WidgetState(id=uploader)
+        info = state.file_uploader_state_value.uploaded_file_info.add()
+        info.name, info.size, info.file_id = path.name, path.stat().st_size, urls.file_id
+        info.file_urls.CopyFrom(urls)
+        return self.run(widgets=[state])
+
+    def estimate(self, prompts: Sequence[str]) -> list:
+        """On the Estimate page: paste ``prompts`` (one per line) and click "Estimate"."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        text = WidgetState(id=self.widget_id("text_area", "Prompts"), string_value="\n".join(prompts))
+        click = WidgetState(id=self.widget_id("button", "Estimate"), trigger_value=True)
+        return self.run(widgets=[text, click])
+
+
+def page_problems(elements: Sequence[Any]) -> list[str]:
+    """Error alerts and exceptions among a run's elements (their text, cut to 200 characters)."""
+    out = []
+    for el in elements:
+        kind = el.WhichOneof("type")
+        if kind == "alert" and el.alert.format == 1:      # Alert.Format.ERROR
+            out.append(el.alert.body[:200])
+        elif kind == "exception":
+            out.append(f"{el.exception.type}: {el.exception.message}"[:200])
+    return out
+
+
+def page_metrics(elements: Sequence[Any]) -> dict[str, str]:
+    """``st.metric`` label -> value among a run's elements."""
+    return {el.metric.label: el.metric.body for el in elements if el.WhichOneof("type") == "metric"}
+
+
+class AppServer:
+    """``streamlit run app`` on a free loopback port for the memory runs (closed sessions dropped after
+    ``session_ttl_s``, the app's memory trimmer every ``trim_s``), with an :class:`RssWatch` on it:
+    ``with AppServer(app) as server: ...``."""
+
+    def __init__(self, app: Path, session_ttl_s: int = SESSION_TTL_S, trim_s: float = TRIM_S) -> None:
+        self.app, self.session_ttl_s, self.trim_s = app, session_ttl_s, trim_s
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.rss: RssWatch | None = None
+        self.log = tempfile.TemporaryFile()        # the server's output (a pipe nobody reads could block it)
+
+    def __enter__(self) -> "AppServer":
+        start = time.perf_counter()
+        env = {**os.environ, "SEAL_UI_TRIM_S": f"{self.trim_s:g}"}
+        self.proc = start_streamlit(self.app, self.port, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                    extra_args=("--server.disconnectedSessionTTL", str(self.session_ttl_s)))
+        problem = wait_healthy(self.proc, self.port, start)
+        if problem:
+            stop_process(self.proc)
+            raise RuntimeError(f"{problem}; {self.output_tail()}")
+        self.rss = RssWatch(self.proc.pid)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.rss is not None:
+            self.rss.close()
+        if self.proc is not None:
+            stop_process(self.proc)
+        self.log.close()
+
+    def output_tail(self, chars: int = 300) -> str:
+        """The end of the server's output (for error notes)."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-chars:].strip()
+
+    def session(self) -> AppSession:
+        return AppSession(self.port)
+
+    def warm(self, pages: Sequence[str] = ("logs",)) -> float:
+        """One session renders the landing page and ``pages`` and leaves; returns the settled RSS (MiB): the
+        baseline of a server that has imported everything and has no session."""
+        s = self.session()
+        try:
+            s.run()
+            for page in pages:
+                s.run(page)
+        finally:
+            s.close()
+        return self.forget_sessions()
+
+    def forget_sessions(self) -> float:
+        """Wait until closed sessions have expired, make the server drop them, and return the settled RSS (MiB).
+
+        Streamlit's session store removes expired entries when it is next written to, so one short session
+        connects and leaves after the TTL; then the app's memory trimmer (``seal.ui.loaders.MemoryTrimmer``) gets
+        one interval to hand the freed memory back."""
+        time.sleep(self.session_ttl_s + 1)
+        poke = self.session()
+        try:
+            poke.run()
+        finally:
+            poke.close()
+        time.sleep(max(self.session_ttl_s, self.trim_s) + 1)
+        return self.rss.settle()
+
+
+def _upload_session(server: AppServer, path: Path, rows: int, barrier=None) -> dict[str, Any]:
+    """Open the Logs page, (wait at ``barrier``), upload ``path``; seconds from the upload to the rendered result."""
+    s = server.session()
+    try:
+        s.run()
+        s.run("logs")
+        if barrier is not None:
+            barrier.wait()
+        t0 = time.perf_counter()
+        elements = s.upload(path)
+        seconds = time.perf_counter() - t0
+    finally:
+        s.close()
+    problems = page_problems(elements)
+    from seal.ui.format import fmt_count
+
+    shown = page_metrics(elements).get("Requests", "")
+    scored = any(f"{rows:,} requests scored" in el.markdown.body
+                 for el in elements if el.WhichOneof("type") == "markdown")
+    if not problems and (shown != fmt_count(rows) or not scored):
+        problems.append(f"the page shows {shown or 'no'} requests, expected {rows:,}")
+    return {"seconds": seconds, "problems": problems}
+
+
+def _estimate_session(server: AppServer, prompts: Sequence[str], barrier=None) -> dict[str, Any]:
+    """Open the Estimate page, (wait at ``barrier``), paste ``prompts`` and click Estimate; seconds to the result."""
+    s = server.session()
+    try:
+        s.run()
+        if barrier is not None:
+            barrier.wait()
+        t0 = time.perf_counter()
+        elements = s.estimate(prompts)
+        seconds = time.perf_counter() - t0
+    finally:
+        s.close()
+    problems = page_problems(elements)
+    if not problems and "CO2e (total)" not in page_metrics(elements):
+        problems.append("no CO2e metric on the page")
+    return {"seconds": seconds, "problems": problems}
+
+
+def _in_threads(jobs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Run the zero-argument callables ``jobs`` at once, one thread each; their results (or the error) in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guard(job):
+        try:
+            return job()
+        except Exception as exc:  # noqa: BLE001 - one failed session is a result, not a crash of the bench
+            return {"seconds": None, "problems": [f"{type(exc).__name__}: {str(exc)[:200]}"]}
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        return list(pool.map(guard, jobs))
+
+
+def _times_note(results: Sequence[dict[str, Any]]) -> tuple[float | None, str]:
+    """Median seconds and a "median / max" note of the sessions' times."""
+    import statistics
+
+    times = [r["seconds"] for r in results if r["seconds"] is not None]
+    if not times:
+        return None, "no session finished"
+    return statistics.median(times), f"per session median {statistics.median(times):.1f} s / max {max(times):.1f} s"
+
+
+def _problems(results: Sequence[dict[str, Any]]) -> str:
+    found = [p for r in results for p in r["problems"]]
+    return f"{len(found)} session problem(s), e.g. {found[0]}" if found else ""
+
+
+def upload_rows(file_mib: float, rows: int, seconds: float | None, baseline: float, peak: float, idle: float,
+                problems: Sequence[str] = ()) -> list[Row]:
+    """The two rows of one large upload (MiB figures): peak RSS against :data:`TARGET_UPLOAD_ADDED_GIB` over the
+    baseline, settled RSS after the session against :data:`TARGET_UPLOAD_IDLE_MIB` over it."""
+    name = f"App: one {file_mib:.0f} MiB log uploaded (Logs page)"
+    added = peak - baseline
+    peak_row = Row(f"{name} → server peak RSS", rows=rows, wall_s=seconds, peak_rss_mib=peak,
+                   rate_per_s=rows / seconds if seconds else None,
+                   target=f"≤ +{TARGET_UPLOAD_ADDED_GIB:g} GiB over baseline",
+                   result="PASS" if added <= TARGET_UPLOAD_ADDED_GIB * 1024 else "FAIL",
+                   note=f"baseline {baseline:,.0f} MiB, +{added:,.0f} MiB; wall = upload → page rendered",
+                   extra={"baseline_mib": baseline, "added_mib": added, "file_mib": file_mib})
+    idle_row = Row(f"{name} → server RSS after the session ended", rows=rows, peak_rss_mib=idle,
+                   target=f"≤ +{TARGET_UPLOAD_IDLE_MIB:g} MiB over baseline",
+                   result="PASS" if idle - baseline <= TARGET_UPLOAD_IDLE_MIB else "FAIL",
+                   note=f"settled RSS {idle - baseline:+,.0f} MiB vs baseline (the log's summary stays cached)",
+                   extra={"baseline_mib": baseline, "idle_added_mib": idle - baseline})
+    for row in (peak_row, idle_row):
+        if problems:
+            row.result, row.note = "ERROR", f"{len(problems)} session problem(s), e.g. {problems[0]}"
+    return [peak_row, idle_row]
+
+
+def concurrent_upload_row(file_mib: float, results: Sequence[dict[str, Any]], rows: int, baseline: float,
+                          peak: float) -> Row:
+    """The row of ``len(results)`` concurrent uploads: peak RSS against :data:`TARGET_CONCURRENT_GIB`."""
+    median, note = _times_note(results)
+    row = Row(f"App: {len(results)} concurrent {file_mib:.0f} MiB uploads → server peak RSS", rows=rows,
+              wall_s=median, peak_rss_mib=peak, target=f"≤ {TARGET_CONCURRENT_GIB:g} GiB",
+              result="PASS" if peak <= TARGET_CONCURRENT_GIB * 1024 else "FAIL",
+              note=f"baseline {baseline:,.0f} MiB; {note}", extra={"baseline_mib": baseline, "sessions": list(results)})
+    if _problems(results):
+        row.result, row.note = "ERROR", _problems(results)
+    return row
+
+
+def load_rows(estimates: Sequence[dict[str, Any]], uploads: Sequence[dict[str, Any]], file_mib: float,
+              prompts: int, wall: float, baseline: float, peak: float) -> list[Row]:
+    """The load test's rows: server peak RSS, then per kind of session (Estimate click, Logs upload) the median
+    seconds (max in the note)."""
+    what = f"{len(estimates)} sessions estimating + {len(uploads)} uploading {file_mib:.0f} MiB"
+    rows = [Row(f"App load: {what} → server peak RSS", wall_s=wall, peak_rss_mib=peak,
+                note=f"baseline {baseline:,.0f} MiB, +{peak - baseline:,.0f} MiB; wall = all sessions done",
+                extra={"baseline_mib": baseline})]
+    for kind, group, count in (("Estimate click", estimates, prompts), ("Logs upload", uploads, None)):
+        if not group:
+            continue
+        median, note = _times_note(group)
+        row = Row(f"App load: {what} → {kind}, per session", rows=count, wall_s=median, note=note,
+                  extra={"seconds": [r["seconds"] for r in group]})
+        if _problems(group):
+            row.result, row.note = "ERROR", _problems(group)
+        rows.append(row)
+    if any(r.result == "ERROR" for r in rows[1:]):
+        rows[0].result = "ERROR"
+    return rows
+
+
+def _mib(path: Path) -> float:
+    return path.stat().st_size / 2**20
+
+
+def bench_app_upload(app: Path, log: Path, rows: int) -> list[Row]:
+    """One session uploads ``log`` on the Logs page: the server's peak RSS over its baseline, then its RSS once
+    the session has ended and expired (:func:`upload_rows`)."""
+    with AppServer(app) as server:
+        baseline = server.warm()
+        server.rss.reset()
+        result = _upload_session(server, log, rows)
+        peak = server.rss.peak()
+        idle = server.forget_sessions()
+    return upload_rows(_mib(log), rows, result["seconds"], baseline, peak, idle, result["problems"])
+
+
+def bench_app_concurrent_uploads(app: Path, logs: Sequence[tuple[Path, int]]) -> Row:
+    """``len(logs)`` sessions upload a different log each at the same moment (:func:`concurrent_upload_row`)."""
+    import threading
+
+    with AppServer(app) as server:
+        baseline = server.warm()
+        barrier = threading.Barrier(len(logs))
+        server.rss.reset()
+        results = _in_threads([lambda p=p, n=n: _upload_session(server, p, n, barrier) for p, n in logs])
+        peak = server.rss.peak()
+    return concurrent_upload_row(sum(_mib(p) for p, _ in logs) / len(logs), results, sum(n for _, n in logs),
+                                 baseline, peak)
+
+
+def bench_app_load(app: Path, sessions: int, logs: Sequence[tuple[Path, int]],
+                   prompts: int = LOAD_PROMPTS) -> list[Row]:
+    """``sessions`` sessions click "Estimate" (``prompts`` pasted prompts each, different per session) while
+    ``len(logs)`` others upload a log, all at once (:func:`load_rows`)."""
+    import threading
+
+    with AppServer(app) as server:
+        baseline = server.warm()
+        barrier = threading.Barrier(sessions + len(logs))
+        jobs = [lambda i=i: _estimate_session(server, synthetic_prompts(prompts, 100 + i), barrier)
+                for i in range(sessions)]
+        jobs += [lambda p=p, n=n: _upload_session(server, p, n, barrier) for p, n in logs]
+        server.rss.reset()
+        t0 = time.perf_counter()
+        results = _in_threads(jobs)
+        wall = time.perf_counter() - t0
+        peak = server.rss.peak()
+    file_mib = sum(_mib(p) for p, _ in logs) / len(logs) if logs else 0.0
+    return load_rows(results[:sessions], results[sessions:], file_mib, prompts, wall, baseline, peak)
+
+
+def run_app_memory(app: Path, data_dir: Path, *, upload_mb: float = UPLOAD_MB,
+                   concurrent_uploads: int = CONCURRENT_UPLOADS, concurrent_upload_mb: float = CONCURRENT_UPLOAD_MB,
+                   load_sessions: int = LOAD_SESSIONS, load_uploads: int = LOAD_UPLOADS,
+                   load_upload_mb: float = LOAD_UPLOAD_MB, say=lambda msg: None) -> list[Row]:
+    """The app's memory and load rows: one large upload, concurrent uploads, and the mixed load test (each on a
+    fresh server; a count of 0 or a size of 0 skips that part)."""
+    rows: list[Row] = []
+    parts = []
+    if upload_mb:
+        parts.append((f"one {upload_mb:g} MiB upload", lambda: bench_app_upload(
+            app, *write_upload_log(upload_mb, data_dir))))
+    if concurrent_uploads and concurrent_upload_mb:
+        parts.append((f"{concurrent_uploads} concurrent {concurrent_upload_mb:g} MiB uploads", lambda: [
+            bench_app_concurrent_uploads(app, [write_upload_log(concurrent_upload_mb, data_dir, v)
+                                               for v in range(concurrent_uploads)])]))
+    if load_sessions or load_uploads:
+        parts.append((f"load: {load_sessions} estimating + {load_uploads} uploading", lambda: bench_app_load(
+            app, load_sessions, [write_upload_log(load_upload_mb, data_dir, 100 + v) for v in range(load_uploads)])))
+    for what, part in parts:
+        say(f"app memory: {what}")
+        try:
+            rows.extend(part())
+        except Exception as exc:  # noqa: BLE001 - one failed measurement must not hide the others
+            rows.append(_error_row(f"App: {what}", exc))
+    return rows
+
+
 # ---------------------------------------------------------------- targets and table
 def apply_targets(rows: list[Row], ecologits: Row | None) -> list[Row]:
     """Mark the target rows PASS/FAIL and add the speed-up rows; returns the extra rows."""
@@ -647,8 +1202,12 @@ def _error_row(name: str, exc: BaseException, rows: int | None = None) -> Row:
 
 
 def run(sizes: Sequence[int], formats: Sequence[str], data_dir: Path, ecologits_n: int = ECOLOGITS_REQUESTS,
-        app: Path | None = REPO / "app.py", prompts: bool = True, progress: bool = True) -> tuple[dict, list[Row]]:
-    """Run every measurement; returns the machine description and the table rows (targets applied)."""
+        app: Path | None = REPO / "app.py", prompts: bool = True, progress: bool = True,
+        app_memory: dict[str, Any] | None = None) -> tuple[dict, list[Row]]:
+    """Run every measurement; returns the machine description and the table rows (targets applied).
+
+    ``app_memory``: keyword arguments of :func:`run_app_memory` (sizes and session counts) for the app's memory and
+    load rows, ``None`` to skip them; they need ``app``."""
     import pyarrow.parquet as pq
 
     def say(msg: str) -> None:
@@ -696,6 +1255,8 @@ def run(sizes: Sequence[int], formats: Sequence[str], data_dir: Path, ecologits_
                     rows.append(_error_row(name, exc))
         else:
             rows.append(Row("App cold start", result="ERROR", note=f"{app.name} not found"))
+    if app is not None and app.exists() and app_memory is not None:
+        rows.extend(run_app_memory(app, data_dir, say=say, **app_memory))
     if prompts:
         say(f"{PROMPT_COUNT} pasted prompts")
         try:
@@ -712,12 +1273,30 @@ def run(sizes: Sequence[int], formats: Sequence[str], data_dir: Path, ecologits_
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seal.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated request counts (default 10000,1000000,10000000)")
-    parser.add_argument("--quick", action="store_true", help=f"sizes {','.join(map(str, QUICK_SIZES))}")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"sizes {','.join(map(str, QUICK_SIZES))}, and small app-memory runs "
+                             f"({', '.join(f'{k}={v:g}' for k, v in QUICK_APP_MEMORY.items())})")
     parser.add_argument("--formats", default=",".join(FORMATS), help="parquet,jsonl (default both)")
     parser.add_argument("--ecologits-requests", type=int, default=None,
                         help=f"requests through EcoLogits (default {ECOLOGITS_REQUESTS:,}, capped at the smallest size "
                              "in --quick; 0 to skip)")
-    parser.add_argument("--no-app", action="store_true", help="skip the app cold-start measurements")
+    parser.add_argument("--no-app", action="store_true", help="skip every app measurement (cold start, memory, load)")
+    parser.add_argument("--no-app-memory", action="store_true", help="skip the app's upload-memory and load rows")
+    parser.add_argument("--app-memory-only", action="store_true",
+                        help="only the app's upload-memory and load rows (no CLI, EcoLogits, cold start, prompts)")
+    parser.add_argument("--upload-mb", type=float, default=None,
+                        help=f"MiB of the single large upload (default {UPLOAD_MB:g}; 0 skips it)")
+    parser.add_argument("--concurrent-uploads", type=int, default=None,
+                        help=f"uploads at once (default {CONCURRENT_UPLOADS}; 0 skips them)")
+    parser.add_argument("--concurrent-upload-mb", type=float, default=None,
+                        help=f"MiB of each concurrent upload (default {CONCURRENT_UPLOAD_MB:g})")
+    parser.add_argument("--load-sessions", type=int, default=None,
+                        help=f"sessions estimating in the load test (default {LOAD_SESSIONS})")
+    parser.add_argument("--load-uploads", type=int, default=None,
+                        help=f"sessions uploading in the load test (default {LOAD_UPLOADS}; with 0 sessions too: "
+                             "no load test)")
+    parser.add_argument("--load-upload-mb", type=float, default=None,
+                        help=f"MiB of each load-test upload (default {LOAD_UPLOAD_MB:g})")
     parser.add_argument("--no-prompts", action="store_true", help="skip the 100-prompt measurement")
     parser.add_argument("--data-dir", help="where synthetic inputs go (kept and reused; default a temp dir)")
     parser.add_argument("--out-dir", default=str(REPO / "bench" / "out"), help="where the table is written")
@@ -751,11 +1330,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(path.read_text())
         return 0
 
+    app_memory = dict(QUICK_APP_MEMORY if args.quick else APP_MEMORY)
+    for flag in APP_MEMORY:
+        if getattr(args, flag) is not None:
+            if getattr(args, flag) < 0:
+                parser.error(f"--{flag.replace('_', '-')} must be >= 0")
+            app_memory[flag] = getattr(args, flag)
+    if args.no_app or args.no_app_memory:
+        app_memory = None
     with tempfile.TemporaryDirectory(prefix="seal-bench-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
-        machine, rows = run(sizes, formats, data_dir, ecologits_n=ecologits_n,
-                            app=None if args.no_app else REPO / "app.py", prompts=not args.no_prompts,
-                            progress=not args.quiet)
+        if args.app_memory_only:
+            if app_memory is None:
+                parser.error("--app-memory-only contradicts --no-app / --no-app-memory")
+            machine = machine_info()
+            rows = run_app_memory(REPO / "app.py", data_dir, say=(lambda m: None) if args.quiet else
+                                  (lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True)), **app_memory)
+        else:
+            machine, rows = run(sizes, formats, data_dir, ecologits_n=ecologits_n,
+                                app=None if args.no_app else REPO / "app.py", prompts=not args.no_prompts,
+                                progress=not args.quiet, app_memory=app_memory)
     table = format_table(machine, rows)
     print(table)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -108,3 +108,107 @@ def test_bench_script_tiny(tmp_path):
     data = json.loads(next(out_dir.glob("bench-*.json")).read_text())
     cli = [r for r in data["rows"] if r["measurement"].startswith("CLI")]
     assert len(cli) == 2 and all(r["rows"] == 300 and r["rate_per_s"] > 0 for r in cli)
+
+
+# ---------------------------------------------------------------- app memory and load rows (issue 12)
+def test_upload_log_is_a_csv_log_of_about_the_asked_size(tmp_path):
+    from seal.logs.read import read_requests
+
+    path, rows = bench.write_upload_log(0.5, tmp_path)
+    assert 0.4 * 2**20 < path.stat().st_size < 0.6 * 2**20
+    frame, report = read_requests(path)
+    assert len(frame) == rows and report.source_format
+    assert frame["timestamp"].notna().all() and frame["app"].nunique() > 1 and frame["user"].nunique() > 1
+    assert bench.write_upload_log(0.5, tmp_path) == (path, rows)                 # reused
+    other, _ = bench.write_upload_log(0.5, tmp_path, variant=1)
+    assert other != path and other.read_bytes() != path.read_bytes()            # a different file per variant
+
+
+def test_app_memory_rows_pass_fail_and_error():
+    ok = bench.upload_rows(205, 2_000_000, 12.0, baseline=300, peak=300 + 1_000, idle=300 + 100)
+    assert [r.result for r in ok] == ["PASS", "PASS"] and ok[0].rate_per_s == pytest.approx(2_000_000 / 12)
+    high = bench.upload_rows(205, 2_000_000, 12.0, baseline=300, peak=300 + 1.6 * 1024, idle=300 + 301)
+    assert [r.result for r in high] == ["FAIL", "FAIL"]
+    broken = bench.upload_rows(205, 2_000_000, None, 300, 400, 300, problems=["the page shows no requests"])
+    assert [r.result for r in broken] == ["ERROR", "ERROR"] and "no requests" in broken[0].note
+    sessions = [{"seconds": s, "problems": []} for s in (8.0, 9.0, 10.0, 11.0, 30.0)]
+    row = bench.concurrent_upload_row(22, sessions, 5 * 580_000, baseline=300, peak=2_000)
+    assert row.result == "PASS" and row.wall_s == 10.0 and "max 30.0 s" in row.note
+    assert bench.concurrent_upload_row(22, sessions, 1, 300, 3.1 * 1024).result == "FAIL"
+    estimates = [{"seconds": 3.0 + i, "problems": []} for i in range(10)]
+    uploads = [{"seconds": 7.0, "problems": []}, {"seconds": None, "problems": ["TimeoutError: no answer"]}]
+    rows = bench.load_rows(estimates, uploads, 22, 20, wall=9.0, baseline=300, peak=1_400)
+    assert [r.measurement.rsplit("→ ", 1)[1] for r in rows] == ["server peak RSS", "Estimate click, per session",
+                                                                 "Logs upload, per session"]
+    assert rows[1].wall_s == 7.5 and rows[1].rows == 20 and "max 12.0 s" in rows[1].note
+    assert rows[2].result == "ERROR" and rows[0].result == "ERROR"               # a failed session is visible
+    table = bench.format_table(bench.machine_info(), ok + [row] + rows)
+    assert table.count("\n| ") == 1 + 2 + 1 + 3
+
+
+def test_rss_watch_sees_a_child_grow_and_resets():
+    code = ("import sys, time; sys.stdin.readline(); b = bytearray(120 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+            "del b; sys.stdin.readline()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, text=True)
+    watch = bench.RssWatch(proc.pid)
+    try:
+        watch.reset()
+        before = watch.now()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        import time
+
+        deadline = time.time() + 30
+        while watch.peak() < before + 100 and time.time() < deadline:
+            time.sleep(0.05)
+        assert watch.peak() >= before + 100                                     # the 120 MiB it touched
+        watch.reset()
+        assert watch.peak() < before + 100 or watch.now() >= before + 100        # reset to what it holds now
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        watch.close()
+
+
+_PROTOCOL_APP = """
+import streamlit as st
+f = st.file_uploader("Upload logs")
+if f is not None:
+    st.metric("Requests", len(f.getvalue()))
+text = st.text_area("Prompts")
+if st.button("Estimate"):
+    st.metric("CO2e (total)", len(text.splitlines()))
+"""
+
+
+@pytest.mark.slow
+def test_app_session_speaks_streamlits_protocol(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(_PROTOCOL_APP)
+    data = tmp_path / "log.csv"
+    data.write_bytes(b"x" * 123_456)
+    with bench.AppServer(app) as server:
+        session = server.session()
+        try:
+            assert session.run() and session.session_id
+            elements = session.upload(data)
+            assert bench.page_metrics(elements)["Requests"] == "123456" and not bench.page_problems(elements)
+            elements = session.estimate(["one", "two", "three"])
+            assert bench.page_metrics(elements)["CO2e (total)"] == "3"
+        finally:
+            session.close()
+        assert server.rss.now() > 0 and server.rss.peak() > 0
+
+
+@pytest.mark.slow
+def test_app_memory_rows_on_the_real_app_at_tiny_sizes(tmp_path):
+    rows = bench.run_app_memory(REPO / "app.py", tmp_path, upload_mb=0.5, concurrent_uploads=2,
+                                concurrent_upload_mb=0.2, load_sessions=2, load_uploads=1, load_upload_mb=0.2)
+    names = [r.measurement for r in rows]
+    assert len(rows) == 6, names
+    for part in ("log uploaded (Logs page) → server peak RSS", "log uploaded (Logs page) → server RSS after the "
+                 "session ended", "2 concurrent", "App load: 2 sessions estimating + 1 uploading"):
+        assert any(part in n for n in names), part
+    assert all(r.result != "ERROR" for r in rows), [(r.measurement, r.note) for r in rows]
+    assert all(r.peak_rss_mib for r in rows if "RSS" in r.measurement)
