@@ -46,7 +46,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-REPO = Path(__file__).resolve().parents[1]
+# `make bench` runs in the checkout: the app (app.py) and bench/out are found from the working folder, not by
+# walking up from this file (which, installed, lives in site-packages)
+REPO = Path.cwd()
 
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -1338,6 +1340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             app_memory[flag] = getattr(args, flag)
     if args.no_app or args.no_app_memory:
         app_memory = None
+    if not args.no_app and not (REPO / "app.py").is_file():
+        parser.error(f"no app.py in {REPO}: run `make bench` in a SEAL checkout, or pass --no-app")
     with tempfile.TemporaryDirectory(prefix="seal-bench-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
         if args.app_memory_only:
