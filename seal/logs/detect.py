@@ -219,13 +219,16 @@ def _csv(path: Path, text: str) -> Detected:
 
 
 def _check_unique(path: Path, columns: list[str]) -> None:
-    """A table whose header names one column twice is refused (which of the two would be the tokens?)."""
-    seen: dict[str, int] = {}
+    """A table whose header names one column twice (ignoring case) is refused: which would be the tokens?"""
+    seen: dict[str, tuple[int, str]] = {}
     for i, name in enumerate(columns, start=1):
-        if name in seen:
-            raise SealError(f"{path} has two columns named {name!r} (columns {seen[name]} and {i}); rename or drop "
-                            "one so each column name is unique.")
-        seen[name] = i
+        key = name.casefold()            # the reader matches names case-insensitively: input_tokens = Input_Tokens
+        if key in seen:
+            j, first = seen[key]
+            same = f"named {name!r}" if first == name else f"named {first!r} and {name!r} (names differ only in case)"
+            raise SealError(f"{path} has two columns {same} (columns {j} and {i}); rename or drop one so each "
+                            "column name is unique.")
+        seen[key] = (i, name)
 
 
 def _check_flat(path: Path, schema, det: Detected) -> None:

@@ -10,6 +10,8 @@ instead of a crash or a silent NULL.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from dataclasses import dataclass, field
 
@@ -193,6 +195,17 @@ LANGFUSE = Format(
     bad=("CASE WHEN upper({r}usage.unit) NOT IN ('TOKENS') "
          "THEN 'usage is counted in ' || {r}usage.unit || ', not TOKENS' END"),
 )
+# token fields the mapping above TRY_CASTs (so a text value there would read as "missing"): each present value must
+# be a finite number, else the record is a bad row naming the field
+_LF_TOKEN_FIELDS = ('"usageDetails".input', '"usageDetails".output', '"usageDetails".input_cached_tokens',
+                    '"usageDetails".cache_read_input_tokens', '"usageDetails".input_cache_read',
+                    '"usageDetails".cache_creation_input_tokens', '"usageDetails".output_reasoning_tokens',
+                    '"usageDetails".output_reasoning', 'usage.input', 'usage.output', 'usage."promptTokens"',
+                    'usage."completionTokens"', '"promptTokens"', '"completionTokens"')
+LANGFUSE = dataclasses.replace(LANGFUSE, bad="coalesce(" + ", ".join(
+    f"CASE WHEN {{r}}{f} IS NOT NULL AND trim({{r}}{f}::VARCHAR) <> '' AND NOT coalesce(isfinite(TRY_CAST({{r}}{f} "
+    f"AS DOUBLE)), FALSE) THEN '{f.replace(chr(34), '')} is not a number (' || left({{r}}{f}::VARCHAR, 40) || ')' END"
+    for f in _LF_TOKEN_FIELDS) + ", " + LANGFUSE.bad + ")")
 
 # ---------------------------------------------------------------- plain tables (CSV / JSONL / Parquet / JSON array)
 # normalised column -> accepted column names (case-insensitive), first present wins

@@ -138,10 +138,14 @@ def _to_numeric(frame: pd.DataFrame, col: str) -> None:
             frame[col] = s.astype(np.float64)
         return
     num = pd.to_numeric(s, errors="coerce")
-    # a written-out "nan" / "NaN" is a bad value (a real missing value is None / NaN / an empty cell)
-    bad = num.isna() & s.notna() & ~s.astype("str").str.strip().eq("")
+    # a written-out "nan" / "NaN" is a bad value (a real missing value is None / NaN / an empty cell); only the
+    # cells that did not parse are turned into text to tell those apart
+    bad = (num.isna() & s.notna()).to_numpy(dtype=bool, copy=True)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        idx = np.flatnonzero(bad)
+        bad[idx] = ~s.iloc[idx].astype("str").str.strip().eq("").to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise SealError(f"{_where(frame, frame.index[i])}: {col} is not a number ({s.iloc[i]!r}).")
     frame[col] = num.astype(np.float64)
 

@@ -99,6 +99,11 @@ def _explain(exc: Exception, path: Path) -> SealError:
     m = re.search(r"Malformed JSON.*?at byte \d+ in (?:line|record/value) (\d+): (.*)", text)
     if m:
         return SealError(f"{path} is not valid JSON near line {m.group(1)}: {m.group(2).strip().rstrip('.')}.")
+    if "Duplicate key" in text:
+        return SealError(f"{path} has a record with the same key twice (or twice in different case); each field "
+                         "may appear once per record.")
+    if "not a GZIP stream" in text or "frame descriptor" in text.lower():
+        return SealError(f"{path} could not be read as text (compressed?); decompress it first.")
     if "utf-8" in text.lower() or "unicode" in text.lower():
         return SealError(f"{path} contains bytes that are not valid UTF-8 text; SEAL reads UTF-8 logs.")
     first = text.splitlines()[0] if text else type(exc).__name__
@@ -119,13 +124,15 @@ class _Plan:
         self.label = {"jsonl": "line", "csv": "line", "parquet": "row"}.get(c, "record")
         self.first_line = 2 if c == "csv" else 1
         self.total_rows: int | None = None
+        self.read_columns: list[str] = ["line"]
         if c == "jsonl":
             self.source = (f"SELECT line FROM read_csv({p}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', "
-                           f"escape='', header=false, auto_detect=false, max_line_size={MAX_LINE_BYTES}, "
+                           f"escape='', header=false, auto_detect=false, compression='none', max_line_size={MAX_LINE_BYTES}, "
                            f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
         elif c in ("json-array", "json-object", "json-data"):
             fmt = "array" if c == "json-array" else "unstructured"
-            rd = f"read_json_objects({p}, format='{fmt}', maximum_object_size={MAX_LINE_BYTES})"
+            rd = (f"read_json_objects({p}, format='{fmt}', compression='none', "
+                  f"maximum_object_size={MAX_LINE_BYTES})")
             self.source = (f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
                            if c == "json-data" else f"SELECT json::VARCHAR AS line FROM {rd}")
         elif c == "csv":
@@ -134,7 +141,8 @@ class _Plan:
             cols = det.columns
             spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols) + "}"
             rd = (f"read_csv({p}, header=false, skip=1, auto_detect=false, columns={spec}, delim='{delim}', "
-                  f"quote='\"', escape='\"', max_line_size={MAX_LINE_BYTES}, buffer_size={CSV_BUFFER_BYTES}{rejects})")
+                  f"quote='\"', escape='\"', compression='none', max_line_size={MAX_LINE_BYTES}, "
+                  f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
             self.source = f"SELECT {self._projection(cols)} FROM {rd}"
         elif c == "parquet":
             import pyarrow.parquet as pq
@@ -157,6 +165,7 @@ class _Plan:
         names = [c for c in cols if wanted is None or c in wanted]
         if not names:
             names = cols
+        self.read_columns = names
         return ", ".join('"' + c.replace('"', '""') + '"' for c in names)
 
     def _records_sql(self) -> tuple[str, str]:
@@ -258,6 +267,8 @@ class RequestBatches:
         self.progress = progress
         self.detected = detect(self.path, strict=not skip_bad)
         self._scan_path, self._alias_dir = literal_scan_path(self.path)
+        self._quote: tuple[int, int] | None = None    # (line, byte) of an unterminated quote (skip_bad CSV)
+        self._max_line = 0                            # highest line number read
         self.report = ReadReport(path=str(self.path), container=self.detected.container,
                                  source_format=self.detected.fmt.name, ignored_what=self.detected.fmt.ignored_what)
 
@@ -310,7 +321,7 @@ class RequestBatches:
             if map_con is not None:
                 map_con.close()
             self.report.seconds = time.perf_counter() - t0
-        if getattr(self, "_quote_line", None) is not None:
+        if self._quote is not None:
             self._count_swallowed(plan)
         if self.report.rows == 0:
             what = f" ({self.report.skipped:,} bad rows skipped)" if self.report.skipped else ""
@@ -333,10 +344,14 @@ class RequestBatches:
     def _rejected_lines(self, con, plan: _Plan) -> np.ndarray:
         """With skip_bad: a first pass lets DuckDB reject unreadable lines (bad UTF-8, ragged CSV rows); they are
         counted and quoted, and the line numbers of the rows that follow stay exact."""
-        con.execute(f"SELECT count(*) FROM ({plan.source})").fetchall()
+        # every column is read: DuckDB checks a value's UTF-8 only when it materialises it (count(*) alone
+        # skipped a row whose bad bytes sat in its second column, uncounted)
+        cols = plan.read_columns if plan.det.container == "csv" else ["line"]
+        touched = ", ".join(f'min(length("{c.replace(chr(34), chr(34) * 2)}"))' for c in cols) or "count(*)"
+        con.execute(f"SELECT count(*), {touched} FROM ({plan.source})").fetchall()
         try:
-            rows = con.execute("SELECT line, min(error_message) FROM reject_errors GROUP BY line ORDER BY line"
-                               ).fetchall()
+            rows = con.execute("SELECT line, min(error_message), min(byte_position) FROM reject_errors GROUP BY line "
+                               "ORDER BY line").fetchall()
             con.execute("DROP TABLE IF EXISTS reject_errors")
             con.execute("DROP TABLE IF EXISTS reject_scans")
         except Exception:  # noqa: BLE001 - no rejects table when nothing was rejected
@@ -346,22 +361,26 @@ class RequestBatches:
         lines = np.array([int(r[0]) for r in rows], dtype=np.int64)
         why = np.array(["is not valid UTF-8 text" if "unicode" in str(r[1]).lower()
                         else f"cannot be read as CSV ({str(r[1])[:80]})" for r in rows], dtype=object)
-        quoted = [int(r[0]) for r in rows if "quote" in str(r[1]).lower()]
-        self._quote_line = quoted[0] if quoted else None
+        # the last unterminated quote: (line, byte where its record starts), if nothing was rejected after it
+        last = rows[-1]
+        self._quote = (int(last[0]), int(last[2] or 0)) if "quote" in str(last[1]).lower() else None
         self.report.add_bad(plan.label, lines, why)
         return lines
 
     def _count_swallowed(self, plan: _Plan) -> None:
-        """Lines an unterminated quote swallowed (the reader skips from the quote to where a quote closes it, often
-        the end of the file) are counted as bad rows too, so rows read = scored + skipped + ignored still holds."""
-        data_lines = _count_lines(self.path) - (plan.first_line - 1)
-        accounted = self.report.rows + self.report.skipped + self.report.ignored
-        missing = data_lines - accounted
-        if missing > 0:
-            self.report.skipped += missing
+        """The non-blank lines after an unterminated quote that the reader swallowed (to the end of the file) are
+        counted as bad rows too, so rows read = scored + skipped + ignored still holds. Counted only when no row
+        after the quote was read (then the quote ran to the end); multi-line quoted cells before it do not matter,
+        since lines are counted from the quote's byte position."""
+        line, byte = self._quote
+        if self._max_line > line:
+            return                              # a later quote closed it: what it swallowed cannot be told apart
+        swallowed = _count_lines(self.path, start=byte, non_blank=True) - 1
+        if swallowed > 0:
+            self.report.skipped += swallowed
             if len(self.report.examples) < EXAMPLES_KEPT:
-                self.report.examples.append(f"{missing:,} lines after {plan.label} {self._quote_line}: swallowed by "
-                                            "the unterminated quote opened there")
+                self.report.examples.append(f"{swallowed:,} lines after {plan.label} {line}: swallowed by the "
+                                            "unterminated quote opened there")
 
     def _split(self, mapped, plan: _Plan) -> pd.DataFrame:
         df = mapped.to_pandas()
@@ -370,6 +389,8 @@ class RequestBatches:
             self.report.ignored += int((~keep).sum())
             df = df[keep]
         lines = df.pop("_line").to_numpy()
+        if len(lines):
+            self._max_line = max(self._max_line, int(lines.max()))
         df.index = pd.Index(lines, name=plan.label)
         reasons = df.pop("_bad")
         value_reasons = check_rows(df)
@@ -392,7 +413,7 @@ class RequestBatches:
 
 
 # characters DuckDB's readers give a meaning to in a file name (globs; ``scheme://`` for remote files)
-_SPECIAL_IN_PATH = re.compile(r"[*?\[\]{}]|://|^[a-zA-Z][a-zA-Z0-9+.-]+:")
+_SPECIAL_IN_PATH = re.compile(r"[*?\[\]{}~]|://|^[a-zA-Z][a-zA-Z0-9+.-]+:")
 
 
 def literal_scan_path(path: Path):
@@ -410,14 +431,17 @@ def literal_scan_path(path: Path):
     return alias, folder
 
 
-def _count_lines(path: Path, chunk_bytes: int = 1 << 24) -> int:
-    """Non-empty-terminated line count of a file, read in chunks (a last line without newline counts)."""
-    count, last = 0, b"\n"
+def _count_lines(path: Path, start: int = 0, non_blank: bool = False, chunk_bytes: int = 1 << 24) -> int:
+    """Lines of a file from byte ``start`` (a last line without newline counts; ``non_blank``: lines holding
+    something other than spaces), read in chunks."""
+    count, tail = 0, b""
     with open(path, "rb") as fh:
+        fh.seek(start)
         while chunk := fh.read(chunk_bytes):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
+            parts = (tail + chunk).split(b"\n")
+            tail = parts.pop()
+            count += sum(1 for ln in parts if ln.strip()) if non_blank else len(parts)
+    return count + (bool(tail.strip()) if non_blank else bool(tail))
 
 
 def _skip_lines(lines: np.ndarray, rejected: np.ndarray) -> np.ndarray:
