@@ -71,12 +71,14 @@ _DEFAULT_FLAGS = ("model", "gpu", "gpus", "engine", "batch_size", "region", "inp
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     defaults = {k: getattr(args, k) for k in _DEFAULT_FLAGS if getattr(args, k) is not None}
+    out = None if args.out in (None, "-") else args.out     # "-": standard output
     files = _input_files(args)
     if files:
         from seal.stream import estimate_file
 
-        summary = estimate_file(files if len(files) > 1 else files[0], out=args.out, fmt=args.format,
-                                defaults=defaults, skip_bad=args.skip_bad, progress=not args.quiet)
+        summary = estimate_file(files if len(files) > 1 else files[0], out=out, fmt=args.format,
+                                defaults=defaults, skip_bad=args.skip_bad, progress=not args.quiet,
+                                protect=[_db_path(args)])
         print(summary, file=sys.stderr)
         return 0
     if not any(p.strip() for p in args.prompt):
@@ -89,7 +91,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from seal.stream import write_frame
 
     frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), **defaults)
-    write_frame(frame, out=args.out, fmt=args.format)   # format from --format, else --out's suffix, else json
+    write_frame(frame, out=out, fmt=args.format, protect=[_db_path(args)])   # format from --format, else --out's suffix, else json
     return 0
 
 
@@ -106,8 +108,10 @@ def _input_files(args: argparse.Namespace) -> list[str]:
 
             raise SealError(f"--glob {pattern!r} matches no file.")
         files.extend(hits)
-    seen: set[str] = set()
-    return [f for f in files if not (f in seen or seen.add(f))]
+    import os
+
+    seen: set[str] = set()                      # the same file named twice (a.csv, ./a.csv) is read once
+    return [f for f in files if not (os.path.realpath(f) in seen or seen.add(os.path.realpath(f)))]
 
 
 def _finite(kind: type, *, what: str = "a number"):
@@ -162,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "Parquet), read literally; repeat for several files")
     p.add_argument("--glob", action="append", metavar="PATTERN",
                    help="also read every file matching PATTERN (e.g. 'logs/*.jsonl'); each is named in the summary")
-    p.add_argument("--out", help="output path (default: stdout)")
+    p.add_argument("--out", help="output path (default or '-': standard output); never an input or the store")
     p.add_argument("--format", choices=["csv", "json", "jsonl", "parquet"],
                    help="output format (default from --out, else json)")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable rows, count and report them")

@@ -5,8 +5,8 @@
 * the target is resolved first (a symlink is written *through*: its target file is replaced, the link stays);
 * a target that is one of the inputs (also through links or hard links), a folder, a device, a pipe or a socket
   is refused with one sentence, before anything is read;
-* rows go to a unique temporary file beside the target (``.NAME.PID.RANDOM.partial``, so two runs with the same
-  ``--out`` never share one), which replaces the target atomically (``os.replace``) only when the run finished;
+* rows go to a unique temporary file beside the target (``.NAME.HOST-PID.RANDOM.partial``, so two runs with the
+  same ``--out`` never share one), which replaces the target atomically (``os.replace``) only when the run finished;
 * on failure or interruption the temporary file is removed and an existing target is left as it was;
   temporary files left by a run killed with SIGKILL are removed by the next run writing to that folder.
 """
@@ -21,7 +21,8 @@ from typing import Iterable
 
 from seal.errors import SealError
 
-_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[^.]+\.partial$")
+STALE_AFTER_S = 3600.0   # s: a dead run's partial file is removed only once it is this old (and of this host)
 
 
 def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
@@ -30,6 +31,8 @@ def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
     Raises:
         seal.errors.SealError: ``out`` is an input, a folder, a device / pipe / socket, or sits below a file.
     """
+    if str(out).endswith(("/", os.sep)):
+        raise SealError(f"--out {out} ends with a slash; give a file path such as {Path(out) / 'results.csv'}.")
     given = Path(out)
     target = Path(os.path.realpath(given))
     if target.exists() or target.is_symlink():
@@ -39,14 +42,17 @@ def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
         if target.exists() and not stat.S_ISREG(mode):
             raise SealError(f"--out {out} is a device, pipe or socket, not a regular file; give a file path "
                             "(or leave --out out to write to standard output).")
+        if target.exists() and not os.access(target, os.W_OK):
+            raise SealError(f"--out {out} is write-protected; SEAL does not replace it: choose another path or "
+                            "change its permissions.")
     for source in inputs:
         src = Path(source)
         same = Path(os.path.realpath(src)) == target
         if not same and src.exists() and target.exists():
             same = os.path.samefile(src, target)
         if same:
-            raise SealError(f"--out {out} is the input log {source}; SEAL never overwrites its input: choose "
-                            "another output path.")
+            raise SealError(f"--out {out} is {source}, which this run reads; SEAL never overwrites its inputs "
+                            "(logs, the store): choose another output path.")
     parent = target.parent
     for folder in (parent, *parent.parents):
         if folder.exists():
@@ -72,7 +78,8 @@ class AtomicOutput:
             raise SealError(f"Cannot create the folder {folder} for the output: {exc.strerror or exc}.") from None
         remove_stale_partials(folder, self.target.name)
         try:
-            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.target.name}.{os.getpid()}.", suffix=".partial")
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{self.target.name}.{_host()}-{os.getpid()}.",
+                                        suffix=".partial")
         except OSError as exc:
             raise SealError(f"Cannot write in {folder}: {exc.strerror or exc}.") from None
         os.close(fd)
@@ -109,11 +116,15 @@ class AtomicOutput:
             self.discard()
 
 
-def remove_stale_partials(folder: Path, name: str) -> int:
-    """Remove ``.NAME.PID.*.partial`` files in ``folder`` whose process is gone (a run killed by SIGKILL).
+def remove_stale_partials(folder: Path, name: str, stale_after_s: float = STALE_AFTER_S) -> int:
+    """Remove ``.NAME.HOST-PID.*.partial`` files in ``folder`` left by a run killed with SIGKILL: written on this
+    host, by a process that is gone, and untouched for ``stale_after_s`` seconds (so a run on another machine
+    sharing the folder, or in another PID namespace, is never cut off).
 
-    Returns how many were removed. A partial file of a process that still runs is never touched.
+    Returns how many were removed.
     """
+    import time
+
     removed = 0
     try:
         entries = list(folder.iterdir())
@@ -121,7 +132,12 @@ def remove_stale_partials(folder: Path, name: str) -> int:
         return 0
     for entry in entries:
         m = _PARTIAL.match(entry.name)
-        if not m or m.group("name") != name or _alive(int(m.group("pid"))):
+        if not m or m.group("name") != name or m.group("host") != _host() or _alive(int(m.group("pid"))):
+            continue
+        try:
+            if time.time() - entry.stat().st_mtime < stale_after_s:
+                continue
+        except OSError:
             continue
         try:
             entry.unlink()
@@ -129,6 +145,13 @@ def remove_stale_partials(folder: Path, name: str) -> int:
         except OSError:
             pass
     return removed
+
+
+def _host() -> str:
+    """This machine's name as it appears in partial-file names (letters, digits and ``-`` only)."""
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
 
 
 def _alive(pid: int) -> bool:

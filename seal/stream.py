@@ -217,12 +217,13 @@ def _conform(table, schema):
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def write_frame(frame: pd.DataFrame, out: str | Path | None = None, fmt: str | None = None) -> None:
+def write_frame(frame: pd.DataFrame, out: str | Path | None = None, fmt: str | None = None,
+                protect: Sequence[str | Path] = ()) -> None:
     """Write one frame to ``out`` (stdout when ``None``) as csv / json / jsonl / parquet (see :func:`output_format`),
     through a temporary file replaced atomically (:class:`seal.outfile.AtomicOutput`)."""
     from seal.outfile import AtomicOutput, check_output
 
-    target = check_output(out) if out is not None else None
+    target = check_output(out, protect) if out is not None else None
     fmt = output_format(out, fmt)
     if target is None:
         writer = FrameWriter(None, fmt)
@@ -335,7 +336,8 @@ class ScoredBatches:
 
 def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | None = None,
                   fmt: str | None = None, defaults: dict[str, Any] | None = None, skip_bad: bool = False,
-                  progress: bool = True, batch_rows: int | None = None) -> str:
+                  progress: bool = True, batch_rows: int | None = None,
+                  protect: Sequence[str | Path] = ()) -> str:
     """Estimate every request of the log(s) at ``path`` and write the results to ``out`` (stdout when ``None``).
 
     Args:
@@ -348,6 +350,7 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
         skip_bad: skip bad rows (counted and reported in the summary) instead of stopping at the first one.
         progress: show a progress bar on stderr.
         batch_rows: rows per batch (default :data:`STREAM_BATCH_ROWS`).
+        protect: other files ``out`` must not be (the store the run reads).
 
     Returns:
         A summary: per file, rows read = scored + skipped + ignored, total energy (kWh) and CO2e (kg), seconds.
@@ -361,7 +364,7 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
     if not paths:
         raise SealError("Give at least one log file.")
     t0 = time.perf_counter()
-    target = check_output(out, paths) if out else None
+    target = check_output(out, [*paths, *protect]) if out else None
     fmt = output_format(out, fmt)
     several = len(paths) > 1
     summaries = []
