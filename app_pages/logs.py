@@ -65,7 +65,7 @@ def _load(upload, defaults: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     try:
         limits = loaders.upload_limits()
-        with st.spinner(f"Reading and estimating {upload.name}…"):
+        with st.spinner(f"Reading and estimating {plain(upload.name)}…"):
             with loaders.spooled_upload(upload, limits.max_mb) as (path, digest):
                 if previous and previous["digest"] == digest and previous["inputs"]["defaults"] == defaults:
                     previous["file_id"] = file_id

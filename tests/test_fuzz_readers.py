@@ -22,8 +22,10 @@ from seal.logs.read import iter_request_batches  # noqa: E402
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 ENGINE_WORDS = ("Binder Error", "Conversion Error", "Invalid Input Error", "Parser Error", "Traceback",
-                "RecursionError", "KeyError", "TypeError", "ArrowInvalid", "Catalog Error", "Out of Range")
+                "RecursionError", "KeyError", "TypeError", "ArrowInvalid", "Catalog Error", "Out of Range", "IO Error")
 
+# what may still stop a read with skip_bad=True: every row bad, or a first record that says what the file is not
+SKIP_BAD_VERDICTS = ("holds no model requests", "Unknown format")
 GOOD_TOKENS = st.integers(min_value=0, max_value=200_000)
 BAD_TOKENS = st.sampled_from(["nan", "NaN", "inf", "-inf", "-1", "-7", "abc", "1e30", "10x", "0x10", "1,000",
                               "\u0661\u0662", "true", "[1]", "{}", " "])
@@ -71,6 +73,8 @@ def _check(path: Path, written: list[dict], skip_bad: bool, label: str) -> None:
     except SealError as exc:
         text = str(exc)
         assert "\n" not in text.strip() and not any(w in text for w in ENGINE_WORDS), text
+        if skip_bad:   # bad rows are skipped, not fatal: only a whole-file verdict may stop a --skip-bad read
+            assert any(w in text for w in SKIP_BAD_VERDICTS), text
         return
     except Exception as exc:  # noqa: BLE001 - the property: nothing but a SealError escapes
         pytest.fail(f"{type(exc).__name__} reading {path.name}: {exc}")
@@ -199,3 +203,37 @@ def test_fuzz_arbitrary_bytes_never_traceback(tmp_path_factory, data, suffix):
             assert not any(w in str(exc) for w in ENGINE_WORDS), str(exc)
         except Exception as exc:  # noqa: BLE001
             pytest.fail(f"{type(exc).__name__} on {data!r}: {exc}")
+
+
+@FUZZ
+@given(written=rows(), skip_bad=st.booleans())
+def test_fuzz_langfuse(tmp_path_factory, written, skip_bad):
+    lines = []
+    for i, row in enumerate(written):
+        usage = {"input": _typed(row["input_tokens"]), "output": _typed(row["output_tokens"]), "unit": "TOKENS"}
+        lines.append(json.dumps({"id": f"o{i}", "traceId": "t", "type": "GENERATION", "model": row["model"],
+                                 "startTime": "2025-02-10T14:00:00Z", "usage": usage}))
+    path = tmp_path_factory.mktemp("fz") / "lf.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _check(path, written, skip_bad, "jsonl")
+
+
+@FUZZ
+@given(written=rows(), where=st.integers(min_value=0, max_value=11), col=st.integers(min_value=0, max_value=2))
+def test_fuzz_csv_bad_bytes_in_any_column_are_counted(tmp_path_factory, written, where, col):
+    """One row gets bytes that are not UTF-8 in one of its columns: with --skip-bad it is one counted bad row."""
+    written = [{k: v.replace("\r", "").replace("\n", "").replace("\x00", "") for k, v in r.items()} for r in written]
+    text = _csv_text(written).encode("utf-8").split(b"\n")
+    i = 1 + where % len(written)
+    cells = text[i].split(b",")
+    cells[col % len(cells)] += b"\xff\xfe"
+    text[i] = b",".join(cells)
+    path = tmp_path_factory.mktemp("fz") / "bytes.csv"
+    path.write_bytes(b"\n".join(text))
+    try:
+        kept, report = _read(path, True)
+    except SealError as exc:
+        assert not any(w in str(exc) for w in ENGINE_WORDS), str(exc)
+        return
+    assert report.rows + report.skipped + report.ignored == len(written), report
+    assert i + 1 not in set(kept.index)

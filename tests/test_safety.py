@@ -46,7 +46,7 @@ def test_out_that_is_the_input_is_refused_and_the_input_kept(tmp_path, capsys):
     for out in (log, tmp_path / "link.csv", tmp_path / "hard.csv"):
         code, _, err = run(["estimate", "--file", str(log), "--out", str(out), "--quiet"], tmp_path, capsys)
         assert code == 2
-        one_sentence(err, "is the input log", "never overwrites its input")
+        one_sentence(err, "which this run reads", "never overwrites its inputs")
     code, _, err = run(["estimate", "--file", str(tmp_path / "link.csv"), "--out", str(log), "--quiet"],
                        tmp_path, capsys)
     assert code == 2
@@ -138,17 +138,62 @@ def test_two_runs_with_one_out_never_share_a_partial(tmp_path):
 
 
 def test_partials_of_killed_runs_are_cleaned_but_live_ones_kept(tmp_path, capsys):
+    from seal.outfile import _host
+
     log = csv_log(tmp_path / "x.csv", [f"{MODEL},100,50"])
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f".out.csv.{dead.pid}.abcd1234.partial"
-    live = tmp_path / f".out.csv.{os.getppid()}.efgh5678.partial"
-    stale.write_text("left by SIGKILL")
-    live.write_text("another run still writing")
+    old = time.time() - 2 * 3600
+    stale = tmp_path / f".out.csv.{_host()}-{dead.pid}.abcd1234.partial"          # dead, this host, old: removed
+    live = tmp_path / f".out.csv.{_host()}-{os.getppid()}.efgh5678.partial"        # its process runs: kept
+    recent = tmp_path / f".out.csv.{_host()}-{dead.pid}.ijkl9012.partial"         # dead but fresh: kept
+    other_host = tmp_path / f".out.csv.elsewhere-{dead.pid}.mnop3456.partial"      # another machine's: kept
+    for path in (stale, live, recent, other_host):
+        path.write_text("partial")
+    for path in (stale, live, other_host):
+        os.utime(path, (old, old))
     code, _, _ = run(["estimate", "--file", str(log), "--out", str(tmp_path / "out.csv"), "--quiet"],
                      tmp_path, capsys)
     assert code == 0
-    assert not stale.exists() and live.exists()
+    assert not stale.exists() and live.exists() and recent.exists() and other_host.exists()
+
+
+def test_out_never_replaces_the_store_or_a_protected_file(tmp_path, capsys):
+    log = csv_log(tmp_path / "x.csv", [f"{MODEL},100,50"])
+    store = tmp_path / "none.duckdb"
+    store.write_bytes(b"the store")
+    code, _, err = run(["estimate", "--file", str(log), "--out", str(store), "--format", "csv", "--quiet"],
+                       tmp_path, capsys)
+    assert code == 2
+    one_sentence(err, "which this run reads", "(logs, the store)")
+    assert store.read_bytes() == b"the store"
+    code, _, err = run(["estimate", "Hi", "--model", MODEL, "--out", str(store), "--format", "csv"], tmp_path, capsys)
+    assert code == 2 and store.read_bytes() == b"the store"
+    if os.geteuid() != 0:                                  # root may write anything: nothing to refuse there
+        locked = tmp_path / "locked.csv"
+        locked.write_text("keep")
+        locked.chmod(0o444)
+        code, _, err = run(["estimate", "--file", str(log), "--out", str(locked), "--quiet"], tmp_path, capsys)
+        assert code == 2
+        one_sentence(err, "is write-protected")
+
+
+def test_out_dash_is_stdout_and_a_trailing_slash_is_refused(tmp_path, capsys):
+    log = csv_log(tmp_path / "x.csv", [f"{MODEL},100,50"])
+    code, out, _ = run(["estimate", "--file", str(log), "--out", "-", "--format", "csv", "--quiet"], tmp_path, capsys)
+    assert code == 0 and out.startswith('"line"') and not (tmp_path / "-").exists()
+    code, _, err = run(["estimate", "--file", str(log), "--out", str(tmp_path / "newdir") + "/", "--quiet"],
+                       tmp_path, capsys)
+    assert code == 2
+    one_sentence(err, "ends with a slash")
+
+
+def test_one_file_named_twice_is_read_once(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    csv_log(tmp_path / "a.csv", [f"{MODEL},100,50"])
+    code, _, err = run(["estimate", "--file", "a.csv", "--file", "./a.csv", "--glob", "a.*", "--quiet"],
+                       tmp_path, capsys)
+    assert code == 0 and "1 requests scored from a.csv" in err
 
 
 # ------------------------------------------------------------------ 4: paths are paths
@@ -178,6 +223,23 @@ def test_a_star_in_file_is_not_a_glob_but_glob_is_explicit(tmp_path, capsys):
     code, _, err = run(["estimate", "--glob", str(tmp_path / "zz*.csv")], tmp_path, capsys)
     assert code == 2
     one_sentence(err, "matches no file")
+
+
+def test_tilde_and_compression_suffixes_are_literal(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "~").mkdir()
+    csv_log(tmp_path / "~" / "log.csv", [f"{MODEL},111,11"])
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    csv_log(tmp_path / "home" / "log.csv", [f"{MODEL},999,99"])
+    code, out, _ = run(["estimate", "--file", "~/log.csv", "--format", "csv", "--quiet"], tmp_path, capsys)
+    assert code == 0
+    assert pd.read_csv(pd.io.common.StringIO(out))["input_tokens"].tolist() == [111]   # ./~/log.csv, not $HOME's
+    for name in ("plain.gz", "plain.zst"):
+        csv_log(tmp_path / name, [f"{MODEL},5,6"])
+        code, out, err = run(["estimate", "--file", name, "--format", "csv", "--quiet"], tmp_path, capsys)
+        assert code == 0, err
+        assert pd.read_csv(pd.io.common.StringIO(out))["input_tokens"].tolist() == [5]
 
 
 @pytest.mark.parametrize("name", ["http://example.invalid/x.csv", "s3://bucket/x.csv"])
@@ -257,6 +319,28 @@ def test_non_utf8_rows_are_counted_and_later_lines_exact(tmp_path, capsys):
                          tmp_path, capsys)
     assert code == 0
     assert pd.read_csv(pd.io.common.StringIO(out))["line"].tolist() == [1, 4]
+    assert "4 records read = 2 scored + 2 skipped + 0 ignored" in err
+
+
+@pytest.mark.parametrize("bad_row", [b"llama\xff,100,50", b"MODEL,\xff\xfe,20", b"MODEL,100,5\xff"])
+def test_non_utf8_in_any_column_is_counted(bad_row, tmp_path, capsys):
+    path = tmp_path / "u.csv"
+    path.write_bytes(HEADER.encode() + f"{MODEL},100,50\n".encode() + bad_row.replace(b"MODEL", MODEL.encode())
+                     + b"\n" + f"{MODEL},7,7\n{MODEL},8,8\n".encode())
+    code, out, err = run(["estimate", "--file", str(path), "--skip-bad", "--format", "csv", "--quiet"],
+                         tmp_path, capsys)
+    assert code == 0
+    assert pd.read_csv(pd.io.common.StringIO(out))["line"].tolist() == [2, 4, 5]
+    assert "4 records read = 3 scored + 1 skipped + 0 ignored" in err
+
+
+def test_multi_line_cells_before_an_unterminated_quote_are_not_miscounted(tmp_path, capsys):
+    path = tmp_path / "ml.csv"
+    path.write_text("model,input_tokens,output_tokens,prompt\n"
+                    f'{MODEL},1,1,"multi\nline\ncell"\n{MODEL},2,2,ok\n\n{MODEL},3,3,"unterminated\n{MODEL},4,4,x\n')
+    code, _, err = run(["estimate", "--file", str(path), "--skip-bad", "--format", "csv", "--quiet"],
+                       tmp_path, capsys)
+    assert code == 0
     assert "4 records read = 2 scored + 2 skipped + 0 ignored" in err
 
 
@@ -340,6 +424,41 @@ def test_hostile_files_get_one_sentence(make, name, fragment, tmp_path, capsys):
     code, _, err = run(["estimate", "--file", str(path), "--quiet"], tmp_path, capsys)
     assert code == 2
     one_sentence(err, fragment)
+
+
+def _dup_case(path: Path) -> Path:
+    path.write_text(f"model,input_tokens,Input_Tokens,output_tokens\n{MODEL},100,5,50\n")
+    return path
+
+
+def _dup_key(path: Path) -> Path:
+    path.write_text(f'{{"model": "{MODEL}", "input_tokens": 1, "INPUT_TOKENS": 2, "output_tokens": 3}}\n')
+    return path
+
+
+@pytest.mark.parametrize("make, name, fragment", [
+    (_dup_case, "dupc.csv", "names differ only in case"),
+    (_dup_key, "dupk.jsonl", "has a record with the same key twice"),
+])
+def test_duplicate_names_in_any_case_are_one_sentence(make, name, fragment, tmp_path, capsys):
+    code, _, err = run(["estimate", "--file", str(make(tmp_path / name)), "--quiet"], tmp_path, capsys)
+    assert code == 2
+    one_sentence(err, fragment)
+
+
+def test_langfuse_usage_that_is_not_a_number_is_a_bad_row_not_a_default(tmp_path, capsys):
+    rec = {"id": "o1", "traceId": "t", "type": "GENERATION", "startTime": "2025-02-10T14:00:00Z", "model": MODEL}
+    path = tmp_path / "lf.jsonl"
+    path.write_text(json.dumps({**rec, "usage": {"input": 10, "output": 5}}) + "\n"
+                    + json.dumps({**rec, "id": "o2", "usage": {"input": "abc", "output": 5}}) + "\n")
+    code, _, err = run(["estimate", "--file", str(path), "--input-tokens", "500", "--quiet"], tmp_path, capsys)
+    assert code == 2
+    one_sentence(err, "line 2", "usage.input is not a number (abc)")
+    code, out, err = run(["estimate", "--file", str(path), "--input-tokens", "500", "--skip-bad", "--format", "csv",
+                          "--quiet"], tmp_path, capsys)
+    assert code == 0
+    assert pd.read_csv(pd.io.common.StringIO(out))["input_tokens"].tolist() == [10]
+    assert "2 records read = 1 scored + 1 skipped + 0 ignored" in err
 
 
 def test_compact_langfuse_export_reads_like_the_pretty_one(tmp_path, capsys):
