@@ -28,6 +28,7 @@ WARNINGS: dict[str, str] = {
     "gpu-time-unknown": "The request's GPU time was unknown: host energy used Google's measured host share and embodied carbon was left out.",
     "estimated-tokens": "Token counts were not in the input and were counted with a tokenizer.",
     "gpus-below-memory": "The GPU count given cannot hold the model's weights in GPU memory: the estimate runs the physics at that count, but a real deployment would need more GPUs (or offloading).",
+    "adpe-pe-world-mix": "This region's grid has no abiotic-depletion (ADPe) or primary-energy factor of its own in EcoLogits' electricity mixes: the world value was used for those two impacts.",
     "default-embodied": "No published manufacturing footprint for this GPU: EcoLogits' generic 273 kg CO2e per GPU was used.",
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
     "default-engine": "No serving engine given: current vLLM was assumed (eager transformers where batch_size is 1).",

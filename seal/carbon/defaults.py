@@ -47,6 +47,13 @@ DEFAULT_WUE_L_PER_KWH = 1.8
 GPU_EMBODIED_KG_CO2E = 273.0     # kg CO2e per GPU (GPU_EMBODIED_IMPACT_GWP); used when seal/data/facts/gpus.csv has no figure
 SERVER_EMBODIED_KG_CO2E = 5700.0  # kg CO2e per 8-GPU server without its GPUs (SERVER_EMBODIED_IMPACT_GWP,
 #                                   BoaviztAPI for AWS p5.48xlarge)
+# Abiotic resource depletion (elements, kg Sb eq) and primary energy (MJ) of manufacturing, same source
+# (GPU_EMBODIED_IMPACT_ADPE / _PE, SERVER_EMBODIED_IMPACT_ADPE / _PE; BoaviztAPI). No per-GPU figures are published:
+# every GPU gets these.
+GPU_EMBODIED_KG_SBEQ = 0.00895    # kg Sb eq per GPU
+GPU_EMBODIED_PE_MJ = 3721.0       # MJ per GPU
+SERVER_EMBODIED_KG_SBEQ = 0.37    # kg Sb eq per 8-GPU server without its GPUs
+SERVER_EMBODIED_PE_MJ = 70000.0   # MJ per 8-GPU server without its GPUs
 GPU_LIFETIME_YEARS = 3.0          # years (HARDWARE_LIFESPAN = 3 years; NVIDIA HGX H100 product carbon footprint)
 SERVER_LIFETIME_YEARS = 3.0       # years (same HARDWARE_LIFESPAN)
 
@@ -85,6 +92,19 @@ def defaults_table() -> pd.DataFrame:
          "EcoLogits 0.11.3 GPU_EMBODIED_IMPACT_GWP; seal/data/facts/gpus.csv embodied_kg_co2e first"),
         ("server_embodied_kg_co2e", SERVER_EMBODIED_KG_CO2E, "kg CO2e per server",
          "EcoLogits 0.11.3 SERVER_EMBODIED_IMPACT_GWP (BoaviztAPI, AWS p5.48xlarge)"),
+        ("gpu_embodied_kg_sbeq", GPU_EMBODIED_KG_SBEQ, "kg Sb eq per GPU",
+         "EcoLogits 0.11.3 GPU_EMBODIED_IMPACT_ADPE (BoaviztAPI)"),
+        ("gpu_embodied_pe_mj", GPU_EMBODIED_PE_MJ, "MJ per GPU", "EcoLogits 0.11.3 GPU_EMBODIED_IMPACT_PE (BoaviztAPI)"),
+        ("server_embodied_kg_sbeq", SERVER_EMBODIED_KG_SBEQ, "kg Sb eq per server",
+         "EcoLogits 0.11.3 SERVER_EMBODIED_IMPACT_ADPE (BoaviztAPI, AWS p5.48xlarge)"),
+        ("server_embodied_pe_mj", SERVER_EMBODIED_PE_MJ, "MJ per server",
+         "EcoLogits 0.11.3 SERVER_EMBODIED_IMPACT_PE (BoaviztAPI, AWS p5.48xlarge)"),
+        ("electricity ADPe (annual)", float("nan"), "kg Sb eq/kWh",
+         "EcoLogits 0.11.3 electricity_mixes.json `adpe` per zone (ADEME Base Empreinte); world value where a "
+         "zone has none (warning adpe-pe-world-mix)"),
+        ("electricity primary energy (annual)", float("nan"), "MJ/kWh",
+         "EcoLogits 0.11.3 electricity_mixes.json `pe` per zone (ADEME Base Empreinte); world value where a "
+         "zone has none (warning adpe-pe-world-mix)"),
         ("gpu_lifetime_years", GPU_LIFETIME_YEARS, "years", "EcoLogits 0.11.3 HARDWARE_LIFESPAN"),
         ("server_lifetime_years", SERVER_LIFETIME_YEARS, "years", "EcoLogits 0.11.3 HARDWARE_LIFESPAN"),
         ("grid intensity (annual)", float("nan"), "g CO2e/kWh",

@@ -13,6 +13,8 @@ the same functions.
     embodied_g     = gpu_time_s x gpu_kg x 1000 / gpu_lifetime_s
                      + gpu_time_s / server_gpus x server_kg x 1000 / server_lifetime_s
     total_g        = operational_g + embodied_g
+    adpe_kg        = facility_j / 3.6e6 x adpe_kg_sbeq_per_kwh  + amortised(gpu_time_s, gpu / server kg Sb eq)
+    primary_mj     = facility_j / 3.6e6 x pe_mj_per_kwh         + amortised(gpu_time_s, gpu / server MJ)
     water_ml       = 1000 x (it_j / 3.6e6 x wue_onsite + facility_j / 3.6e6 x wue_offsite)
 """
 from __future__ import annotations
@@ -56,6 +58,26 @@ def operational_g_co2e(facility_j, intensity_g_per_kwh):
     return facility_j / D.J_PER_KWH * intensity_g_per_kwh
 
 
+def usage_impact(facility_j, factor_per_kwh):
+    """An impact of the electricity drawn: facility energy (J) x the grid's factor per kWh (kg Sb eq/kWh for ADPe,
+    MJ/kWh for primary energy, ...), in the factor's unit."""
+    return facility_j / D.J_PER_KWH * factor_per_kwh
+
+
+def amortised_embodied(gpu_time_s, per_gpu, per_server, gpu_lifetime_years=D.GPU_LIFETIME_YEARS,
+                       server_lifetime_years=D.SERVER_LIFETIME_YEARS, server_gpus=D.SERVER_GPUS):
+    """A manufacturing impact (any unit: kg CO2e, kg Sb eq, MJ) spread over the hardware's lifetime, charged by the
+    request's share of its time: ``gpu_time_s`` GPU-seconds and ``gpu_time_s / server_gpus`` server-seconds.
+
+    Args:
+        per_gpu: the impact of making one GPU; per_server: of one server without its GPUs (same unit).
+        gpu_lifetime_years, server_lifetime_years: years of service the manufacturing is spread over.
+    """
+    gpu = gpu_time_s * per_gpu / (gpu_lifetime_years * D.SECONDS_PER_YEAR)
+    server = (gpu_time_s / server_gpus) * per_server / (server_lifetime_years * D.SECONDS_PER_YEAR)
+    return gpu + server
+
+
 def embodied_g_co2e(gpu_time_s, gpu_embodied_kg=D.GPU_EMBODIED_KG_CO2E,
                     gpu_lifetime_years=D.GPU_LIFETIME_YEARS, server_embodied_kg=D.SERVER_EMBODIED_KG_CO2E,
                     server_lifetime_years=D.SERVER_LIFETIME_YEARS, server_gpus=D.SERVER_GPUS):
@@ -66,9 +88,8 @@ def embodied_g_co2e(gpu_time_s, gpu_embodied_kg=D.GPU_EMBODIED_KG_CO2E,
         gpu_embodied_kg: kg CO2e per GPU; server_embodied_kg: kg CO2e per server without GPUs.
         gpu_lifetime_years, server_lifetime_years: years of service the manufacturing is spread over.
     """
-    gpu_g = gpu_time_s * gpu_embodied_kg * 1000.0 / (gpu_lifetime_years * D.SECONDS_PER_YEAR)
-    server_g = (gpu_time_s / server_gpus) * server_embodied_kg * 1000.0 / (server_lifetime_years * D.SECONDS_PER_YEAR)
-    return gpu_g + server_g
+    return amortised_embodied(gpu_time_s, gpu_embodied_kg * 1000.0, server_embodied_kg * 1000.0, gpu_lifetime_years,
+                              server_lifetime_years, server_gpus)
 
 
 def water_ml(it_j, facility_j, wue_onsite_l_per_kwh, wue_offsite_l_per_kwh):

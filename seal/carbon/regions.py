@@ -39,7 +39,8 @@ COUNTRY_ALIASES = {
 
 # Columns of a resolved region (one row per distinct region string).
 REGION_COLUMNS = ("region_zone", "country_iso3", "provider", "electricitymaps_zone", "pue_region", "pue_low_region",
-                  "pue_high_region", "wue_l_per_kwh", "mix_g_per_kwh", "mix_wue_l_per_kwh")
+                  "pue_high_region", "wue_l_per_kwh", "mix_g_per_kwh", "mix_wue_l_per_kwh",
+                  "mix_adpe_kg_sbeq_per_kwh", "mix_pe_mj_per_kwh", "mix_adpe_pe_world")
 
 ACCEPTED_MESSAGE = (
     "accepted: ISO 3166 country codes or names (FR, FRA, France), WOR (world average), or cloud regions "
@@ -59,7 +60,9 @@ def ecologits_version() -> str:
 
 @functools.lru_cache(maxsize=1)
 def load_electricity_mixes() -> pd.DataFrame:
-    """EcoLogits' electricity mixes: ``zone`` (ISO alpha-3 or WOR), ``gwp_g_per_kwh``, ``wue_l_per_kwh``, ``warnings``."""
+    """EcoLogits' electricity mixes: ``zone`` (ISO alpha-3 or WOR), ``gwp_g_per_kwh``, ``wue_l_per_kwh``,
+    ``adpe_kg_sbeq_per_kwh`` (abiotic depletion, elements), ``pe_mj_per_kwh`` (primary energy), ``warnings`` (e.g.
+    ``electricity-mix-adpe-world``: the zone has no figure of its own and carries the world value)."""
     spec = importlib.util.find_spec("ecologits")
     if spec is None or not spec.submodule_search_locations:  # pragma: no cover
         raise SealError("The ecologits package is not installed; install the project's dependencies (pip install -e .).")
@@ -69,6 +72,8 @@ def load_electricity_mixes() -> pd.DataFrame:
         "zone": [m["name"] for m in data],
         "gwp_g_per_kwh": [float(m["gwp"]) * 1000.0 for m in data],  # kg/kWh -> g/kWh
         "wue_l_per_kwh": [float(m["wue"]) for m in data],
+        "adpe_kg_sbeq_per_kwh": [float(m["adpe"]) for m in data],
+        "pe_mj_per_kwh": [float(m["pe"]) for m in data],
         "warnings": [";".join(m.get("warnings") or []) for m in data],
     })
     return frame.set_index("zone", drop=False)
@@ -154,6 +159,11 @@ def _resolve_one_cached(raw: str) -> dict:
         )
     row["mix_g_per_kwh"] = float(mixes.at[zone, "gwp_g_per_kwh"])
     row["mix_wue_l_per_kwh"] = float(mixes.at[zone, "wue_l_per_kwh"])
+    row["mix_adpe_kg_sbeq_per_kwh"] = float(mixes.at[zone, "adpe_kg_sbeq_per_kwh"])
+    row["mix_pe_mj_per_kwh"] = float(mixes.at[zone, "pe_mj_per_kwh"])
+    flags = str(mixes.at[zone, "warnings"]).split(";")
+    row["mix_adpe_pe_world"] = zone != D.DEFAULT_ZONE and ("electricity-mix-adpe-world" in flags
+                                                           or "electricity-mix-pe-world" in flags)
     return row
 
 
@@ -175,7 +185,7 @@ def resolve_regions(regions: pd.Series | str | None) -> pd.DataFrame:
 
 
 _FLOAT_REGION_COLUMNS = ("pue_region", "pue_low_region", "pue_high_region", "wue_l_per_kwh", "mix_g_per_kwh",
-                         "mix_wue_l_per_kwh")
+                         "mix_wue_l_per_kwh", "mix_adpe_kg_sbeq_per_kwh", "mix_pe_mj_per_kwh")
 
 
 def region_codes(regions: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:

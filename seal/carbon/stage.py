@@ -91,7 +91,8 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
                live_intensity: bool = False, electricitymaps_token: str | None = None, boundary: str = "full",
                host_power_w: float | None = None, idle_overhead: float | None = None,
                gpu_lifetime_years: float | None = None, server_lifetime_years: float | None = None) -> pd.DataFrame:
-    """Turn GPU energy into facility energy, CO2e (operational + embodied, with interval) and water.
+    """Turn GPU energy into facility energy, CO2e (operational + embodied, with interval), water, abiotic resource
+    depletion (ADPe, kg Sb eq) and primary energy (MJ), each of the last two as usage + embodied with an interval.
 
     Args:
         frame: the estimator's frame (see module docstring); a missing ``region`` is the world average ``WOR``.
@@ -211,6 +212,24 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
     if (~time_known).any() and level >= 1:
         warnings = add_code(warnings, ~time_known, "gpu-time-unknown")
 
+    # Abiotic depletion (kg Sb eq) and primary energy (MJ), as life-cycle assessments report them: the facility
+    # energy times the zone's annual factors (location-based: a market-based CO2e factor or live intensity does not
+    # change them), plus manufacturing amortised like embodied CO2e; same boundary, same interval on the usage part.
+    adpe_f, pe_f = region("mix_adpe_kg_sbeq_per_kwh"), region("mix_pe_mj_per_kwh")
+    world_mix = region("mix_adpe_pe_world").astype(bool)
+    if world_mix.any():
+        warnings = add_code(warnings, world_mix, "adpe-pe-world-mix")
+    adpe_use, adpe_use_lo, adpe_use_hi = (I.usage_impact(f, adpe_f) for f in (facility, facility_lo, facility_hi))
+    pe_use, pe_use_lo, pe_use_hi = (I.usage_impact(f, pe_f) for f in (facility, facility_lo, facility_hi))
+    if level >= 4:
+        share_s = np.where(time_known, gpu_time, 0.0)
+        adpe_emb = I.amortised_embodied(share_s, D.GPU_EMBODIED_KG_SBEQ, D.SERVER_EMBODIED_KG_SBEQ, gpu_life,
+                                        server_life, D.SERVER_GPUS)
+        pe_emb = I.amortised_embodied(share_s, D.GPU_EMBODIED_PE_MJ, D.SERVER_EMBODIED_PE_MJ, gpu_life,
+                                      server_life, D.SERVER_GPUS)
+    else:
+        adpe_emb = pe_emb = np.zeros(n)
+
     wue = region("wue_l_per_kwh")
     source_column = (labels_column(region_rows["annual_source"].to_numpy(), region_code, out.index)
                      if source is None else pd.Series(source, index=out.index, dtype=object))
@@ -220,6 +239,8 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         "it_energy_j": it,
         "pue": pue_pt,
         "facility_energy_j": facility,
+        "facility_energy_low_j": facility_lo,
+        "facility_energy_high_j": facility_hi,
         "grid_intensity_g_per_kwh": intensity,
         "grid_intensity_source": source_column,
         "operational_g_co2e": operational,
@@ -228,6 +249,20 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         "total_low_g_co2e": operational_lo + embodied,
         "total_high_g_co2e": operational_hi + embodied,
         "water_ml": I.water_ml(it, facility, wue, region("mix_wue_l_per_kwh")),
+        "adpe_usage_kg_sbeq": adpe_use,
+        "adpe_usage_low_kg_sbeq": adpe_use_lo,
+        "adpe_usage_high_kg_sbeq": adpe_use_hi,
+        "adpe_embodied_kg_sbeq": adpe_emb,
+        "adpe_kg_sbeq": adpe_use + adpe_emb,
+        "adpe_low_kg_sbeq": adpe_use_lo + adpe_emb,
+        "adpe_high_kg_sbeq": adpe_use_hi + adpe_emb,
+        "primary_energy_usage_mj": pe_use,
+        "primary_energy_usage_low_mj": pe_use_lo,
+        "primary_energy_usage_high_mj": pe_use_hi,
+        "primary_energy_embodied_mj": pe_emb,
+        "primary_energy_mj": pe_use + pe_emb,
+        "primary_energy_low_mj": pe_use_lo + pe_emb,
+        "primary_energy_high_mj": pe_use_hi + pe_emb,
         "region_zone": labels_column(region_rows["region_zone"].to_numpy(), region_code, out.index),
         "wue_l_per_kwh": wue,
         "warnings": warnings,
