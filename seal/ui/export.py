@@ -52,7 +52,10 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
 
 def to_json(frame: pd.DataFrame) -> bytes:
     """JSON array of records, ISO-8601 timestamps, NaN as null."""
-    return _plain(frame).to_json(orient="records", date_format="iso", force_ascii=False, indent=1).encode("utf-8")
+    from seal.stream import JSON_DECIMALS
+
+    return _plain(frame).to_json(orient="records", date_format="iso", force_ascii=False, indent=1,
+                                 double_precision=JSON_DECIMALS).encode("utf-8")
 
 
 def scenario_to_json(page: str, inputs: dict[str, Any]) -> bytes:
