@@ -10,9 +10,9 @@ import streamlit as st
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
 from seal.ui.format import (ENERGY_UNITS, MASS_UNITS, WATER_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct,
-                            fmt_quantity, fmt_water, plain)
+                            fmt_impacts, fmt_quantity, plain)
 from seal.ui.tables import display_table, number_format
-from seal.ui.widgets import (export_buttons, initial, labelled, preload_charts, scenario_loader, show_error,
+from seal.ui.widgets import (export_buttons, impact_tiles, initial, labelled, preload_charts, scenario_loader, show_error,
                              warning_banners)
 
 PAGE = "Estimate"
@@ -248,15 +248,9 @@ def _results(run: dict[str, Any]) -> None:
     n = len(result)
     st.subheader(f"Results for {n} prompt{'s' if n != 1 else ''}")
     st.markdown(_summary(result, tot))
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("CO2e (total)", fmt_mass(tot.get("total_g_co2e")),
-              help="Operational (electricity × grid) plus embodied (manufacturing share).")
-    m1.caption(f"80 % interval: {fmt_interval(tot.get('total_low_g_co2e'), tot.get('total_high_g_co2e'), MASS_UNITS)}")
-    m2.metric("GPU energy", fmt_energy(tot.get("gpu_energy_j")), help="Prefill + decode, accelerators only.")
-    m2.caption(f"80 % interval: {fmt_interval(tot.get('gpu_energy_low_j'), tot.get('gpu_energy_high_j'), ENERGY_UNITS)}")
-    m3.metric("Facility energy", fmt_energy(tot.get("facility_energy_j")),
-              help="GPU + host + idle overhead, times PUE: what the grid supplies.")
-    m4.metric("Water", fmt_water(tot.get("water_ml")), help="On-site cooling (WUE) plus off-site water of the electricity.")
+    impact_tiles(tot, "all prompts")
+    st.caption(f"GPU energy (prefill + decode, accelerators only): {fmt_energy(tot.get('gpu_energy_j'))}, 80 % "
+               f"{fmt_interval(tot.get('gpu_energy_low_j'), tot.get('gpu_energy_high_j'), ENERGY_UNITS)}.")
     st.caption(f"Computed in {run['elapsed_s']:.2f} s. The interval is where about 80 % of measured requests "
                "fall for estimates like this one (calibrated on held-out benchmarks).")
 
@@ -300,8 +294,7 @@ def _results(run: dict[str, Any]) -> None:
         return html_report(
             "SEAL estimate", intro=f"{n} prompt(s), model {inputs.get('model')}, region {inputs.get('region')}.",
             figures=fig_list, tables=[("Per prompt", table)], scenario=inputs,
-            notes=[f"Total CO2e {fmt_mass(tot.get('total_g_co2e'))} (80 %: "
-                   f"{fmt_interval(tot.get('total_low_g_co2e'), tot.get('total_high_g_co2e'), MASS_UNITS)})"],
+            notes=[f"Totals: {fmt_impacts(tot)}"],
         )
 
     st.markdown("**Export**")

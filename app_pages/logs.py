@@ -11,9 +11,9 @@ from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
 from seal.summary import TOP_GROUPS, LogSummary
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
-from seal.ui.format import MASS_UNITS, fmt_count, fmt_energy, fmt_interval, fmt_mass, plain
+from seal.ui.format import fmt_count, fmt_energy, fmt_impacts, plain
 from seal.ui.tables import display_table, number_format
-from seal.ui.widgets import (bold, export_buttons, initial, scenario_loader, show_error, slug, warning_banners,
+from seal.ui.widgets import (bold, export_buttons, impact_tiles, initial, scenario_loader, show_error, slug, warning_banners,
                               warning_counts_banners)
 
 PAGE = "Logs"
@@ -88,16 +88,13 @@ def _load(upload, defaults: dict[str, Any]) -> None:
 
 def _headline(log: LogSummary) -> dict[str, float]:
     tot = log.totals()
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     c1.metric("Requests", fmt_count(tot["requests"]))
     c2.metric("Tokens", fmt_count(tot.get("input_tokens", 0) + tot.get("output_tokens", 0)),
               help="Input (prefill) plus output (decode) tokens.")
     c2.caption(f"{fmt_count(tot.get('input_tokens', 0))} in · {fmt_count(tot.get('output_tokens', 0))} out")
-    c3.metric("Facility energy", fmt_energy(tot.get("facility_energy_j")),
-              help="GPU + host + idle overhead, times PUE.")
-    c3.caption(f"GPU only: {fmt_energy(tot.get('gpu_energy_j'))}")
-    c4.metric("CO2e", fmt_mass(tot.get("total_g_co2e")))
-    c4.caption(f"80 % interval: {fmt_interval(tot.get('total_low_g_co2e'), tot.get('total_high_g_co2e'), MASS_UNITS)}")
+    c3.metric("GPU energy", fmt_energy(tot.get("gpu_energy_j")), help="Prefill + decode, accelerators only.")
+    impact_tiles(tot, "for the log")
     return tot
 
 
@@ -239,9 +236,7 @@ else:
                   for by in ("model", "app", "user") if log.has_values(by)]
         return html_report(
             f"SEAL log report — {run['name']}",
-            intro=(f"{fmt_count(tot['requests'])} requests, {fmt_energy(tot.get('facility_energy_j'))} facility "
-                   f"energy, {fmt_mass(tot.get('total_g_co2e'))} CO2e (80 %: "
-                   f"{fmt_interval(tot.get('total_low_g_co2e'), tot.get('total_high_g_co2e'), MASS_UNITS)})."),
+            intro=f"{fmt_count(tot['requests'])} requests. {fmt_impacts(tot)}",
             figures=figures, tables=tables, scenario=run["inputs"])
 
     st.markdown("**Export**")

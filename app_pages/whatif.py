@@ -10,8 +10,9 @@ import streamlit as st
 from seal import whatif
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
-from seal.ui.format import MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct, plain
-from seal.ui.widgets import export_buttons, initial, scenario_loader, show_error
+from seal.ui.format import (MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct, fmt_impacts,
+                            fmt_primary_energy, fmt_sbeq, fmt_water, plain)
+from seal.ui.widgets import export_buttons, impact_tiles, initial, scenario_loader, show_error
 
 PAGE = "What-if"
 SOURCES = {"prompts": "Prompts (below)", "log": "The log loaded on the Logs page"}
@@ -163,6 +164,9 @@ def _side_by_side(table: pd.DataFrame) -> pd.DataFrame:
         "Δ vs scenario 1": [f"{fmt_mass(d)} ({fmt_pct(f, signed=True)})" if i else "–"
                             for i, (d, f) in enumerate(zip(table["delta_g_co2e"], table["delta_fraction"]))],
         "Facility energy": table["facility_energy_j"].map(fmt_energy),
+        "ADPe": table["adpe_kg_sbeq"].map(fmt_sbeq),
+        "Primary energy": table["primary_energy_mj"].map(fmt_primary_energy),
+        "Water": table["water_ml"].map(fmt_water),
     }
     out = pd.DataFrame(rows).astype(str).T
     out.columns = table["scenario"].tolist()
@@ -181,6 +185,8 @@ def _results(run: dict[str, Any]) -> None:
     fig_totals = charts.bars(table, "scenario", "total_g_co2e", "Scenario", low="total_low_g_co2e",
                              high="total_high_g_co2e")
     st.plotly_chart(fig_totals, key="wi_totals_chart")
+    pick = st.selectbox("Five impacts of", table["scenario"].tolist(), key="wi_impacts_of")
+    impact_tiles(table.set_index("scenario").loc[pick].to_dict(), f"{run['n_requests']} requests")
 
     st.subheader("Which assumption moves the total most")
     sens = res["sensitivity"]
@@ -225,7 +231,9 @@ def _results(run: dict[str, Any]) -> None:
             figs.append(("Sensitivity", fig_tornado))
         if fig_pareto is not None:
             figs.append(("Carbon versus quality", fig_pareto))
-        return html_report("SEAL what-if", intro=f"{run['n_requests']} requests, {len(table)} scenarios.",
+        firsts = table.iloc[0].to_dict()
+        return html_report("SEAL what-if", intro=(f"{run['n_requests']} requests, {len(table)} scenarios. "
+                                                  f"{table['scenario'].iloc[0]}: {fmt_impacts(firsts)}"),
                            figures=figs, tables=[("Scenarios", _side_by_side(table)),
                                                  ("Greener alternatives", alts)], scenario=run["inputs"])
 

@@ -937,7 +937,7 @@ def _estimate_session(server: AppServer, prompts: Sequence[str], barrier=None) -
     finally:
         s.close()
     problems = page_problems(elements)
-    if not problems and "CO2e (total)" not in page_metrics(elements):
+    if not problems and "CO2e" not in page_metrics(elements):
         problems.append("no CO2e metric on the page")
     return {"seconds": seconds, "problems": problems}
 

@@ -104,8 +104,10 @@ def run_scenario(requests: pd.DataFrame, scenario: dict[str, Any], **defaults: A
 def summarize(result: pd.DataFrame) -> dict[str, float]:
     """Totals of one scenario's result rows (interval bounds summed: errors treated as fully correlated)."""
     out = {"requests": float(len(result))}
-    for col in ("gpu_energy_j", "facility_energy_j", "operational_g_co2e", "embodied_g_co2e",
-                "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "water_ml"):
+    for col in ("gpu_energy_j", "facility_energy_j", "facility_energy_low_j", "facility_energy_high_j",
+                "operational_g_co2e", "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e",
+                "water_ml", "adpe_kg_sbeq", "adpe_low_kg_sbeq", "adpe_high_kg_sbeq", "primary_energy_mj",
+                "primary_energy_low_mj", "primary_energy_high_mj"):
         if col in result:
             out[col] = float(pd.to_numeric(result[col], errors="coerce").sum(min_count=1))
     return out
@@ -116,8 +118,8 @@ def compare(requests: pd.DataFrame, scenarios: Sequence[dict[str, Any]], names: 
     """Totals per scenario, side by side, with deltas against the first scenario.
 
     Returns one row per scenario: ``scenario``, its settings, ``requests``, ``gpu_energy_j``,
-    ``facility_energy_j``, ``total_g_co2e``, ``total_low_g_co2e``, ``total_high_g_co2e``, ``water_ml``,
-    ``delta_g_co2e`` and ``delta_fraction`` (relative to the first scenario).
+    ``facility_energy_j``, ``total_g_co2e``, ``total_low_g_co2e``, ``total_high_g_co2e``, ``water_ml``, ADPe
+    (``adpe_kg_sbeq``) and primary energy (``primary_energy_mj``) with their bounds, ``delta_g_co2e`` and ``delta_fraction`` (relative to the first scenario).
     """
     if not 1 <= len(scenarios) <= 5:
         raise SealError(f"Compare one to five scenarios (got {len(scenarios)}).")

@@ -129,8 +129,11 @@ def test_estimate_two_prompts_produces_table_charts_and_provenance():
     assert (table["Output tokens"] == 200).all()
     assert len(_charts(at)) >= 2  # phases per prompt and the boundary waterfall
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["CO2e (total)"].split()[-1] in {"µg", "mg", "g", "kg"}
-    assert metrics["GPU energy"].split()[-1] in {"mJ", "J", "Wh", "kWh"}
+    assert metrics["CO2e"].split()[-1] in {"µg", "mg", "g", "kg"}
+    assert metrics["Facility energy"].split()[-1] in {"mJ", "J", "Wh", "kWh"}
+    assert metrics["ADPe"].endswith("Sb eq") and metrics["Primary energy"].split()[-1] in {"J", "kJ", "MJ"}
+    assert metrics["Water"].split()[-1] in {"µL", "mL", "L"}
+    assert any(c.value.startswith("GPU energy (prefill + decode") for c in at.caption)
     assert any("80 % interval" in c.value for c in at.caption)
     text = " ".join(m.value for m in at.markdown)
     assert "Estimate basis" in text and "Grid intensity" in text and "FRA" in text
@@ -216,6 +219,8 @@ def test_logs_upload_gives_headline_figures_and_charts():
     assert metrics["Tokens"].replace("\u2009", "") == str(sum(100 + 10 * i + 50 + i for i in range(30)))
     assert metrics["CO2e"].split()[-1] in {"µg", "mg", "g", "kg"}
     assert metrics["Facility energy"].split()[-1] in {"J", "Wh", "kWh", "MWh"}
+    assert metrics["ADPe"].endswith("Sb eq") and metrics["Primary energy"].split()[-1] in {"J", "kJ", "MJ"}
+    assert any(c.value.startswith("80 %: ") and "Sb eq" in c.value for c in at.caption)   # ADPe's range
     assert len(_charts(at)) >= 4  # over time, by model, by app, by user, distribution
     assert _table(at, "App").shape[0] == 2
     assert len(_table(at, "Basis")) == 30
@@ -259,6 +264,11 @@ def test_whatif_compares_scenarios_with_sensitivity_and_alternatives():
     assert {"Region (grid)", "PUE", "Batch size"} <= set(sens["parameter"])
     assert len(_charts(at)) >= 2  # totals and tornado
     assert len(_table(at, "Alternative")) >= 2
+    # the five impacts: rows of the side-by-side table and tiles of the chosen scenario
+    assert rows["ADPe"].endswith("Sb eq") and rows["Primary energy"].split()[-1] in {"J", "kJ", "MJ"}
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Facility energy", "CO2e", "ADPe", "Primary energy", "Water"} <= set(metrics)
+    assert table["primary_energy_mj"].iloc[1] != table["primary_energy_mj"].iloc[0]   # Poland's grid differs
 
 
 def test_whatif_bad_input_keeps_the_previous_comparison():
