@@ -5,6 +5,8 @@ prefix from the magnitude, so a pasted prompt reads "0.12 Wh" and a month of log
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -104,26 +106,6 @@ def fmt_primary_energy(mj: float, digits: int = 3) -> str:
     return fmt_quantity(mj, PRIMARY_ENERGY_UNITS, digits)
 
 
-def fmt_impacts(tot: dict[str, float]) -> str:
-    """The five impacts of a total (sums of scored columns) in one line, each with its 80 % range where modelled:
-    for reports and exports ("Facility energy 1.2 Wh (80 %: 0.9–1.6 Wh); CO2e …; ADPe …; primary energy …; water …")."""
-    def part(label: str, key: str, fmt, units, low: str | None, high: str | None) -> str:
-        text = f"{label} {fmt(tot.get(key))}"
-        if low and high and tot.get(low) is not None and tot.get(high) is not None:
-            text += f" (80 %: {fmt_interval(tot.get(low), tot.get(high), units)})"
-        return text
-
-    return "; ".join([
-        part("Facility energy", "facility_energy_j", fmt_energy, ENERGY_UNITS, "facility_energy_low_j",
-             "facility_energy_high_j"),
-        part("CO2e", "total_g_co2e", fmt_mass, MASS_UNITS, "total_low_g_co2e", "total_high_g_co2e"),
-        part("ADPe", "adpe_kg_sbeq", fmt_sbeq, SBEQ_UNITS, "adpe_low_kg_sbeq", "adpe_high_kg_sbeq"),
-        part("primary energy", "primary_energy_mj", fmt_primary_energy, PRIMARY_ENERGY_UNITS,
-             "primary_energy_low_mj", "primary_energy_high_mj"),
-        part("water", "water_ml", fmt_water, WATER_UNITS, None, None),
-    ]) + "."
-
-
 def fmt_count(n: float, digits: int = 3) -> str:
     """A count with k / M / G suffixes above 10 000 (exact below)."""
     if n is None or not math.isfinite(float(n)):
@@ -197,3 +179,28 @@ def plain(text: object) -> str:
     out = _LINE_INDENT.sub(lambda m: "\u00a0" * len(m.group()), out)
     out = _LINE_START_MARK.sub(r"\1\\\2", out)
     return _LINE_START_NUMBER.sub(r"\1\\.", out)
+
+
+# The five impacts life-cycle assessments report, in the order the UI shows them: label, total column, formatter,
+# units, interval columns (None: no interval modelled), what it is.
+IMPACTS: tuple[tuple[str, str, Any, Any, str | None, str | None, str], ...] = (
+    ("Facility energy", "facility_energy_j", fmt_energy, ENERGY_UNITS, "facility_energy_low_j",
+     "facility_energy_high_j", "Facility energy: GPU + host + idle overhead, times PUE."),
+    ("CO2e", "total_g_co2e", fmt_mass, MASS_UNITS, "total_low_g_co2e", "total_high_g_co2e",
+     "Greenhouse gases: electricity (location-based unless a market factor is given) + manufacturing."),
+    ("ADPe", "adpe_kg_sbeq", fmt_sbeq, SBEQ_UNITS, "adpe_low_kg_sbeq", "adpe_high_kg_sbeq",
+     "Abiotic resource depletion (elements), kg antimony equivalent: the grid's + the hardware's share."),
+    ("Primary energy", "primary_energy_mj", fmt_primary_energy, PRIMARY_ENERGY_UNITS, "primary_energy_low_mj",
+     "primary_energy_high_mj",
+     "Primary energy drawn from nature (fuels, uranium, renewables) for the electricity and the hardware."),
+    ("Water", "water_ml", fmt_water, WATER_UNITS, None, None,
+     "On-site cooling (WUE) plus off-site water of the electricity."),
+)
+
+
+def fmt_impacts(tot: dict[str, float]) -> str:
+    """The five impacts of a total (sums of scored columns) in one line, each with its 80 % range where modelled:
+    for reports ("Facility energy 1.2 Wh (80 %: 0.9–1.6 Wh); CO2e …; ADPe …; primary energy …; water …")."""
+    return "; ".join(f"{label} {fmt(tot.get(key))}" + (f" (80 %: {fmt_interval(tot.get(low), tot.get(high), units)})"
+                                                       if low and tot.get(low) is not None else "")
+                     for label, key, fmt, units, low, high, _ in IMPACTS) + "."

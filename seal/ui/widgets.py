@@ -41,31 +41,15 @@ def labelled(label: str, text: object) -> None:
 
 
 def impact_tiles(tot: dict[str, float], where: str = "") -> None:
-    """The five impacts life-cycle assessments report, as tiles with their 80 % ranges: facility energy, CO2e,
-    abiotic resource depletion (ADPe), primary energy and water (``tot``: sums of the scored columns, e.g.
-    :func:`seal.ui.aggregate.totals`). ``where`` ("per request", "for the log") is added to the captions."""
-    from seal.ui.format import (ENERGY_UNITS, MASS_UNITS, PRIMARY_ENERGY_UNITS, SBEQ_UNITS, fmt_energy, fmt_interval,
-                                fmt_mass, fmt_primary_energy, fmt_sbeq, fmt_water)
+    """The five impacts life-cycle assessments report (:data:`seal.ui.format.IMPACTS`: facility energy, CO2e,
+    ADPe, primary energy, water) as tiles with their 80 % ranges; ``tot``: sums of the scored columns (e.g.
+    :func:`seal.ui.aggregate.totals`); ``where`` ("all prompts", "for the log") is added to the captions."""
+    from seal.ui.format import IMPACTS, fmt_interval
 
-    def rng(key: str, units) -> str:
-        low, high = tot.get(key.replace("{}", "low")), tot.get(key.replace("{}", "high"))
-        return f"80 %: {fmt_interval(low, high, units)}" if low is not None and high is not None else ""
-
-    tiles = (
-        ("Facility energy", fmt_energy(tot.get("facility_energy_j")), rng("facility_energy_{}_j", ENERGY_UNITS),
-         "Facility energy: GPU + host + idle overhead, times PUE."),
-        ("CO2e", fmt_mass(tot.get("total_g_co2e")), rng("total_{}_g_co2e", MASS_UNITS),
-         "Greenhouse gases: electricity (location-based unless a market factor is given) + manufacturing."),
-        ("ADPe", fmt_sbeq(tot.get("adpe_kg_sbeq")), rng("adpe_{}_kg_sbeq", SBEQ_UNITS),
-         "Abiotic resource depletion (elements), kg antimony equivalent: the grid's + the hardware's share."),
-        ("Primary energy", fmt_primary_energy(tot.get("primary_energy_mj")), rng("primary_energy_{}_mj",
-                                                                                 PRIMARY_ENERGY_UNITS),
-         "Primary energy drawn from nature (fuels, uranium, renewables) for the electricity and the hardware."),
-        ("Water", fmt_water(tot.get("water_ml")), "no interval modelled",
-         "On-site cooling (WUE) plus off-site water of the electricity."),
-    )
-    for col, (label, value, caption, help_text) in zip(st.columns(len(tiles)), tiles):
-        col.metric(label, value, help=help_text)
+    for col, (label, key, fmt, units, low, high, what) in zip(st.columns(len(IMPACTS)), IMPACTS):
+        col.metric(label, fmt(tot.get(key)), help=what)
+        caption = (f"80 %: {fmt_interval(tot.get(low), tot.get(high), units)}" if low and tot.get(low) is not None
+                   else "no interval modelled" if not low else "")
         if caption:
             col.caption(caption + (f" · {where}" if where else ""))
 
