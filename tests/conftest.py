@@ -47,3 +47,18 @@ def pulled_store(mirror_url: str, tmp_path_factory) -> Path:
     db = tmp / "seal.duckdb"
     pull(db_path=db, mirror=mirror_url, cache_dir=tmp / "cache", progress=False)
     return db
+
+
+@pytest.fixture
+def clean_app(monkeypatch, tmp_path):
+    """Empty Streamlit caches, no warm-up thread, and (unless a test sets SEAL_DB itself) an absent store: the
+    offline path a fresh install has before `seal data pull`. Page-test modules make it autouse."""
+    import streamlit as st
+
+    monkeypatch.setenv("SEAL_UI_WARM_UP", "0")
+    monkeypatch.setenv("SEAL_DB", str(tmp_path / "no-store" / "seal.duckdb"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

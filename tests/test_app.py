@@ -19,18 +19,9 @@ MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 
 
 @pytest.fixture(autouse=True)
-def _clean_app(monkeypatch, tmp_path):
-    """Each test starts from empty Streamlit caches, no warm-up thread, and (unless it sets SEAL_DB itself) an
-    absent store: the offline path a fresh install has before `seal data pull`."""
-    import streamlit as st
-
-    monkeypatch.setenv("SEAL_UI_WARM_UP", "0")
-    monkeypatch.setenv("SEAL_DB", str(tmp_path / "no-store" / "seal.duckdb"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_app(clean_app):
+    """Every page test starts clean (conftest.clean_app)."""
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _app(page: str | None = None) -> AppTest:

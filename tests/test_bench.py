@@ -160,7 +160,10 @@ def test_rss_watch_sees_a_child_grow_and_resets():
 
         deadline = time.time() + 30
         while watch.peak() < before + 100 and time.time() < deadline:
-            time.sleep(0.05)
+            try:                                # wait on the child (it exits only when told): no bare sleep
+                proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
         assert watch.peak() >= before + 100                                     # the 120 MiB it touched
         watch.reset()
         assert watch.peak() < before + 100 or watch.now() >= before + 100        # reset to what it holds now

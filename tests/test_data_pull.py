@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -176,14 +176,20 @@ def test_http_500_is_retried_then_named(old_store, tmp_path):
 def test_timeout(old_store, tmp_path):
     db, before = old_store
 
+    hang = threading.Event()
+
     class Slow(QuietHandler):
         def do_GET(self):
-            time.sleep(1.5)
+            hang.wait(1.5)              # longer than the pull's timeout; released when the test ends
             self.send_error(404)
 
-    with serve(Slow) as url, pytest.raises(DataSourceError, match=r"open-llm-leaderboard-llm-df\.csv .*timed out"):
-        pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"], progress=False,
-             timeout=0.3, retries=0)
+    try:
+        with serve(Slow) as url, pytest.raises(DataSourceError,
+                                               match=r"open-llm-leaderboard-llm-df\.csv .*timed out"):
+            pull(db_path=db, mirror=url, cache_dir=tmp_path / "c", sources=["open-llm-leaderboard"],
+                 progress=False, timeout=0.3, retries=0)
+    finally:
+        hang.set()
     _assert_old_store_intact(db, before)
 
 
@@ -293,8 +299,9 @@ def test_read_table_cache_follows_the_file(pulled_store, tmp_path):
     db = tmp_path / "c.duckdb"
     store.write_store(db, {"t": pd.DataFrame({"a": [1, 2]})})
     assert len(store.read_table("t", db)) == 2
-    time.sleep(0.01)
+    first = db.stat().st_mtime_ns
     store.write_store(db, {"t": pd.DataFrame({"a": [1, 2, 3]})})
+    os.utime(db, ns=(first + 10_000_000, first + 10_000_000))   # a coarse clock could give both writes one mtime
     assert len(store.read_table("t", db)) == 3
     from seal.errors import SealError
 

@@ -144,15 +144,12 @@ def test_empty_frame():
     assert len(r) == 0 and "gpu_energy_j" in r
 
 
-def test_vectorised_many_rows_quickly():
-    import time
+def test_vectorised_many_rows():
 
     n = 200_000
     f = pd.DataFrame({"params_b": np.linspace(1, 100, n), "gpu": "A100", "batch_size": 8.0,
                       "input_tokens": 500.0, "output_tokens": 200.0})
-    t = time.perf_counter()
-    r = estimate_energy(f)
-    assert time.perf_counter() - t < 10
+    r = estimate_energy(f)                       # speed: make bench (no test asserts a duration)
     assert (r["gpu_energy_j"] > 0).all()
 
 

@@ -114,9 +114,12 @@ def test_sigterm_removes_the_partial_output_and_keeps_the_old_one(tmp_path):
                                   db=tmp_path / "none.duckdb"), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]:
-        assert proc.poll() is None, proc.stderr.read()
         assert time.monotonic() < deadline, "no partial file appeared"
-        time.sleep(0.02)
+        try:                                    # wait on the child itself: an early exit fails at once
+            proc.wait(timeout=0.02)
+            pytest.fail(f"the run ended before it was signalled: {proc.stderr.read()}")
+        except subprocess.TimeoutExpired:
+            pass
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err

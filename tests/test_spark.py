@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from _compare import assert_same_scores
 
 from seal import api, distributed
 
@@ -125,34 +126,6 @@ def _schemas(frame: pd.DataFrame):
     return arrow_schema, from_arrow_schema(arrow_schema)
 
 
-def _text(series: pd.Series) -> list:
-    return [None if pd.isna(v) else str(v) for v in series]
-
-
-def _assert_same(result: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Same rows, same columns in the same order; floats to 1e-9, integers, text and times exactly."""
-    assert list(result.columns) == list(expected.columns)
-    result = result.sort_values("request_id").reset_index(drop=True)
-    expected = expected.sort_values("request_id").reset_index(drop=True)
-    assert len(result) == len(expected)
-    for column in expected.columns:
-        want, got = expected[column], result[column]
-        if pd.api.types.is_datetime64_any_dtype(want):
-            got = pd.to_datetime(got)
-            got = got.dt.tz_localize("UTC") if got.dt.tz is None else got.dt.tz_convert("UTC")
-            assert got.equals(want.dt.tz_convert("UTC").astype(got.dtype)), column
-        elif pd.api.types.is_float_dtype(want):
-            np.testing.assert_allclose(got.to_numpy(float), want.to_numpy(float), rtol=1e-9, equal_nan=True,
-                                       err_msg=column)
-        elif pd.api.types.is_integer_dtype(want):
-            np.testing.assert_array_equal(got.to_numpy("int64"), want.to_numpy("int64"), err_msg=column)
-        else:
-            assert _text(got) == _text(want), column
-    # the numbers that matter were really computed, not left empty
-    for column in ("gpu_energy_j", "total_g_co2e", "water_ml"):
-        assert (result[column] > 0).all(), column
-
-
 def test_map_in_arrow_matches_one_call(spark, requests_dir, expected):
     """Parquet folder -> spark.read.parquet -> mapInArrow over several Arrow batches -> toPandas == one call."""
     folder, frame = requests_dir
@@ -171,7 +144,7 @@ def test_map_in_arrow_matches_one_call(spark, requests_dir, expected):
     result = df.mapInArrow(score, spark_schema).toPandas()
     # several Arrow batches were scored independently, yet the result equals one call on all rows
     assert seen.value >= len(frame) // BATCH_ROWS
-    _assert_same(result, expected)
+    assert_same_scores(result, expected)
 
 
 def test_map_in_pandas_writes_parquet(spark, requests_dir, expected, tmp_path):
@@ -183,7 +156,7 @@ def test_map_in_pandas_writes_parquet(spark, requests_dir, expected, tmp_path):
     scored.write.parquet(str(tmp_path / "scored"))
     back = pd.read_parquet(tmp_path / "scored")
     assert len(list((tmp_path / "scored").glob("*.parquet"))) >= 2  # written by more than one task
-    _assert_same(back, expected)
+    assert_same_scores(back, expected)
 
 
 def test_schema_from_an_awkward_pandas_sample(spark, requests_dir, expected):
@@ -199,4 +172,4 @@ def test_schema_from_an_awkward_pandas_sample(spark, requests_dir, expected):
         lambda it: distributed.estimate_arrow_batches(it, schema=arrow_schema, **DEFAULTS), spark_schema
     ).toPandas()
     assert result["app"].notna().any()
-    _assert_same(result, expected)
+    assert_same_scores(result, expected)

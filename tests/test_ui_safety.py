@@ -36,17 +36,9 @@ SPECIALS = set("\\`*_{}[]()<>#|~$!&:")
 
 
 @pytest.fixture(autouse=True)
-def _clean_app(monkeypatch, tmp_path):
-    """Empty Streamlit caches, no warm-up thread, and an absent store unless a test points SEAL_DB elsewhere."""
-    import streamlit as st
-
-    monkeypatch.setenv("SEAL_UI_WARM_UP", "0")
-    monkeypatch.setenv("SEAL_DB", str(tmp_path / "no-store" / "seal.duckdb"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_app(clean_app):
+    """Every page test starts clean (conftest.clean_app)."""
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
