@@ -23,7 +23,7 @@ CARBON_KEYS = (
 
 
 def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any = None,
-             tokenizer: str | None = None, **defaults: Any) -> pd.DataFrame:
+             tokenizer: str | None = None, model_map: dict | None = None, **defaults: Any) -> pd.DataFrame:
     """Estimate energy (J), CO2e (g) and water (mL) for every request in ``requests``.
 
     Args:
@@ -31,6 +31,8 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
             for a single request described by ``defaults`` alone).
         energy_model: a fitted :class:`seal.estimator.EnergyModel`; default the shipped artifact.
         tokenizer: tokenizer name for prompts without token counts; default chosen per model.
+        model_map: model names as the log spells them -> a catalogue model or a size (``{"my-ft": "gpt-4o"}``,
+            ``{"my-ft": {"params_b": 8}}``; :func:`seal.data.aliases.read_model_map` reads one from a file).
         **defaults: values for missing columns (``model``, ``gpu``, ``region`` ...) and carbon-stage
             options (``pue``, ``market_g_per_kwh`` ...).
 
@@ -62,6 +64,6 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
     request_defaults = {k: v for k, v in defaults.items() if k in REQUEST_DEFAULT_KEYS and v is not None}
     carbon_options = {k: v for k, v in defaults.items() if k in CARBON_KEYS and v is not None}
 
-    frame = prepare_requests(requests, tokenizer=tokenizer, **request_defaults)
+    frame = prepare_requests(requests, tokenizer=tokenizer, model_map=model_map, **request_defaults)
     frame = estimate_energy(frame, model=energy_model)
     return add_carbon(frame, **carbon_options)

@@ -64,6 +64,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- estimate
+# Exit codes: 0 all rows estimated; 2 an error (one sentence on stderr, nothing written); 3 a partial run: some
+# rows were not estimated (models no catalogue knows: named in the summary with the fix), the others were written.
+EXIT_ERROR = 2
+EXIT_PARTIAL = 3
 _DEFAULT_FLAGS = ("model", "gpu", "gpus", "engine", "batch_size", "region", "input_tokens", "output_tokens",
                   "params_b", "active_params_b", "precision", "pue", "market_g_per_kwh", "boundary",
                   "live_intensity")
@@ -73,14 +77,20 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     defaults = {k: getattr(args, k) for k in _DEFAULT_FLAGS if getattr(args, k) is not None}
     out = None if args.out in (None, "-") else args.out     # "-": standard output
     files = _input_files(args)
+    model_map = None
+    if args.model_map:
+        from seal.data.aliases import read_model_map
+
+        model_map = read_model_map(args.model_map)
     if files:
         from seal.stream import estimate_file
 
         summary = estimate_file(files if len(files) > 1 else files[0], out=out, fmt=args.format,
                                 defaults=defaults, skip_bad=args.skip_bad, progress=not args.quiet,
-                                protect=[_db_path(args)])
+                                protect=[_db_path(args), *([args.model_map] if args.model_map else [])],
+                                columns=args.columns, model_map=model_map)
         print(summary, file=sys.stderr)
-        return 0
+        return EXIT_PARTIAL if summary.partial else 0
     if not any(p.strip() for p in args.prompt):
         from seal.errors import SealError
 
@@ -90,7 +100,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from seal.api import estimate
     from seal.stream import write_frame
 
-    frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), **defaults)
+    frame = estimate(pd.DataFrame({"prompt": list(args.prompt)}), model_map=model_map, **defaults)
     write_frame(frame, out=out, fmt=args.format, protect=[_db_path(args)])   # format from --format, else --out's suffix, else json
     return 0
 
@@ -170,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "jsonl", "parquet"],
                    help="output format (default from --out, else json)")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable rows, count and report them")
+    p.add_argument("--columns", metavar="MAPPING",
+                   help="map a table's columns: SEAL_COLUMN=FILE_COLUMN pairs, comma-separated, e.g. "
+                        "input_tokens=ContextTokens,output_tokens=GeneratedTokens,timestamp=TIMESTAMP")
+    p.add_argument("--model-map", metavar="FILE",
+                   help="CSV (log_model,model or log_model,params_b[,active_params_b,precision]) or JSON mapping "
+                        "model names as the log spells them to catalogue models or sizes")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--model")
     p.add_argument("--gpu")
@@ -214,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SealError as exc:
         print(f"seal: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("seal: interrupted", file=sys.stderr)
         return 130

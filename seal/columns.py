@@ -24,6 +24,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "prompt",
     "response",
     "timestamp",        # timezone-aware UTC
+    "call_type",        # chat (default: prefill + decode) | embedding (a forward pass over the input: prefill only)
 )
 
 # Extra columns the log parsers keep when present.

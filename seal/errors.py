@@ -11,6 +11,15 @@ class SealError(ValueError):
     """A problem with the user's input or data, with a message meant for the user."""
 
 
+class UnmappedTable(SealError):
+    """A table whose token columns SEAL could not recognise; ``columns`` lists the file's columns, so a user (or
+    the app's mapping step) can map them (``--columns input_tokens=...``)."""
+
+    def __init__(self, message: str, columns: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.columns = list(columns or [])
+
+
 class DataSourceError(SealError):
     """A source could not be downloaded or parsed; the previous store stays usable."""
 
@@ -30,6 +39,7 @@ WARNINGS: dict[str, str] = {
     "gpus-below-memory": "The GPU count given cannot hold the model's weights in GPU memory: the estimate runs the physics at that count, but a real deployment would need more GPUs (or offloading).",
     "adpe-pe-world-mix": "This region's grid has no abiotic-depletion (ADPe) or primary-energy factor of its own in EcoLogits' electricity mixes: the world value was used for those two impacts.",
     "default-embodied": "No published manufacturing footprint for this GPU: EcoLogits' generic 273 kg CO2e per GPU was used.",
+    "embedding-call": "An embedding call: costed as one forward pass over its input tokens (prefill), with no output tokens and no decode.",
     "default-output-tokens": "No output length was given: a stated default number of output tokens was assumed.",
     "default-engine": "No serving engine given: current vLLM was assumed (eager transformers where batch_size is 1).",
     "engine-approximated": "This serving engine has no benchmark measurements: it was costed as current vLLM.",

@@ -273,29 +273,72 @@ def _total(frame: pd.DataFrame, *cols: str) -> tuple[float, str | None]:
     return 0.0, None
 
 
+MODEL_FIX_HINT = ("give its size (--params-b, or a params_b column) or map it to a catalogue model or a size with "
+                  "--model-map FILE (CSV log_model,model or log_model,params_b; in the app: the model mapping)")
+
+
+def unknown_models_line(unknown: dict[str, int], limit: int = 5) -> str:
+    """One sentence on the rows of unknown models that were not estimated, and how to fix them."""
+    rows = sum(unknown.values())
+    names = ", ".join(f"{name!r} ({n:,} row{'s' if n != 1 else ''})"
+                      for name, n in sorted(unknown.items(), key=lambda kv: -kv[1])[:limit])
+    more = f" and {len(unknown) - limit} more" if len(unknown) > limit else ""
+    return (f"{rows:,} row{'s' if rows != 1 else ''} of {len(unknown)} unknown model{'s' if len(unknown) != 1 else ''} "
+            f"not estimated: {names}{more}; {MODEL_FIX_HINT}")
+
+
 class ScoredBatches:
     """Iterator of scored batches of one log: ``for result in ScoredBatches(path, defaults): ...``.
 
     Reads the log in batches (:func:`seal.logs.read.iter_request_batches`), drops and counts unscorable rows with
-    ``skip_bad``, scores each batch with :func:`seal.api.estimate`, and keeps running totals. Memory is bounded by
-    ``batch_rows``, whatever the file size. ``report`` (rows read, skipped, ignored, examples) is the reader's.
+    ``skip_bad``, sets apart (and counts per name, :attr:`unknown_models`) the rows of models no catalogue knows,
+    so one unknown model never stops a file, scores each batch with :func:`seal.api.estimate`, and keeps running
+    totals. Memory is bounded by ``batch_rows``, whatever the file size. ``report`` (rows read, skipped, ignored,
+    examples) is the reader's. ``columns`` maps a table's columns (``--columns``); ``model_map`` maps log model
+    names to catalogue models or sizes (``--model-map``, :func:`seal.data.aliases.read_model_map`).
     """
 
     def __init__(self, path: str | Path | BinaryIO, defaults: dict[str, Any] | None = None, *,
-                 skip_bad: bool = False, progress: bool = False, batch_rows: int | None = None) -> None:
+                 skip_bad: bool = False, progress: bool = False, batch_rows: int | None = None,
+                 columns: dict[str, str] | str | None = None, model_map: dict | None = None) -> None:
         from seal.logs.read import iter_request_batches
 
         self.path = path
         self.name = Path(getattr(path, "name", None) or str(path)).name
         self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
         self.skip_bad = skip_bad
+        self.model_map = model_map or None
         self._batches = iter_request_batches(path, batch_rows=batch_rows or STREAM_BATCH_ROWS, skip_bad=skip_bad,
-                                             progress=progress)
+                                             progress=progress, columns=columns)
         self.report = self._batches.report
         self.rows = 0
         self.energy_j = 0.0
         self.co2e_g = 0.0
         self.energy_col: str | None = None
+        self.unknown_models: dict[str, int] = {}     # model name as logged -> rows not estimated
+
+    @property
+    def unestimated(self) -> int:
+        """Rows read but not estimated because their model is unknown."""
+        return sum(self.unknown_models.values())
+
+    @property
+    def partial(self) -> bool:
+        """True when some rows were not estimated (unknown models)."""
+        return bool(self.unknown_models)
+
+    def _set_apart_unknown(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from seal.estimator.estimate import unknown_models
+        from seal.logs.normalize import apply_model_map
+
+        mapped = apply_model_map(frame, self.model_map) if self.model_map else frame
+        unknown = unknown_models(mapped, model=self.defaults.get("model"), params_b=self.defaults.get("params_b"))
+        if not unknown.any():
+            return frame
+        names = mapped["model"].where(mapped["model"].notna(), self.defaults.get("model"))[unknown].astype(str)
+        for name, n in names.value_counts(sort=False).items():
+            self.unknown_models[name] = self.unknown_models.get(name, 0) + int(n)
+        return frame[~unknown]
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         import seal.api as api
@@ -305,8 +348,12 @@ class ScoredBatches:
                 frame = _drop_unscorable(frame, self.defaults, self.report)
                 if not len(frame):
                     continue
+            frame = self._set_apart_unknown(frame)
+            if not len(frame):
+                continue
             try:
-                result = api.estimate(frame, **self.defaults)
+                extra = {"model_map": self.model_map} if self.model_map else {}
+                result = api.estimate(frame, **extra, **self.defaults)
             except SealError as exc:
                 if str(exc).startswith(f"{frame.index.name or 'row'} "):   # names a row of the log
                     raise SealError(f"{self.name}: {exc}") from None
@@ -317,9 +364,12 @@ class ScoredBatches:
             self.co2e_g += c
             self.rows += len(result)
             yield result
+        if self.unknown_models and not self.rows:
+            raise SealError(f"{self.name}: no row could be estimated: {unknown_models_line(self.unknown_models)}.")
 
     def summary(self, seconds: float | None = None, out: str | Path | None = None) -> str:
-        """One line: rows scored, skipped, ignored, total energy (kWh) and CO2e (kg), seconds, where it went."""
+        """One line: rows scored, skipped, ignored, not estimated (unknown models), total energy (kWh) and CO2e
+        (kg), seconds, where it went."""
         report = self.report
         what = {"facility_energy_j": "facility energy", "gpu_energy_j": "GPU energy"}.get(self.energy_col or "",
                                                                                              "energy")
@@ -332,17 +382,36 @@ class ScoredBatches:
             text += "; 0 rows skipped"
         if report.ignored:
             text += f"; {report.ignored:,} {report.ignored_what or 'non-request records'} ignored"
-        text += (f"; {self.rows + report.skipped + report.ignored:,} records read = {self.rows:,} scored + "
-                 f"{report.skipped:,} skipped + {report.ignored:,} ignored")
+        if self.unknown_models:
+            text += "; PARTIAL: " + unknown_models_line(self.unknown_models)
+        read = self.rows + report.skipped + report.ignored + self.unestimated
+        text += (f"; {read:,} records read = {self.rows:,} scored + {report.skipped:,} skipped + "
+                 f"{report.ignored:,} ignored" + (f" + {self.unestimated:,} not estimated" if self.unknown_models
+                                                  else ""))
         if out:
             text += f"; wrote {out}"
         return text
 
 
+class RunSummary(str):
+    """What :func:`estimate_file` returns: the summary text (a ``str``), plus ``partial`` (some rows of unknown
+    models were not estimated) and ``unknown_models`` ({name as logged: rows}, over every file)."""
+
+    partial: bool
+    unknown_models: dict[str, int]
+
+    def __new__(cls, text: str, unknown_models: dict[str, int] | None = None) -> "RunSummary":
+        obj = super().__new__(cls, text)
+        obj.unknown_models = dict(unknown_models or {})
+        obj.partial = bool(obj.unknown_models)
+        return obj
+
+
 def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | None = None,
                   fmt: str | None = None, defaults: dict[str, Any] | None = None, skip_bad: bool = False,
                   progress: bool = True, batch_rows: int | None = None,
-                  protect: Sequence[str | Path] = ()) -> str:
+                  protect: Sequence[str | Path] = (), columns: dict[str, str] | str | None = None,
+                  model_map: dict | None = None) -> RunSummary:
     """Estimate every request of the log(s) at ``path`` and write the results to ``out`` (stdout when ``None``).
 
     Args:
@@ -356,9 +425,12 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
         progress: show a progress bar on stderr.
         batch_rows: rows per batch (default :data:`STREAM_BATCH_ROWS`).
         protect: other files ``out`` must not be (the store the run reads).
+        columns: a table's column mapping ({SEAL column: file column}, or ``input_tokens=Col,...``).
+        model_map: log model name -> catalogue model or size (:func:`seal.data.aliases.read_model_map`).
 
     Returns:
-        A summary: per file, rows read = scored + skipped + ignored, total energy (kWh) and CO2e (kg), seconds.
+        A :class:`RunSummary`: per file, rows read = scored + skipped + ignored (+ not estimated), total energy
+        (kWh) and CO2e (kg), seconds; ``partial`` when rows of unknown models were set apart (named, with the fix).
 
     Raises:
         seal.errors.SealError: unreadable file or bad row (naming its line) unless ``skip_bad``; an unsafe ``out``.
@@ -373,18 +445,22 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
     fmt = output_format(out, fmt)
     several = len(paths) > 1
     summaries = []
+    unknown: dict[str, int] = {}
     with (AtomicOutput(target) if target else nullcontext()) as tmp:
         writer = FrameWriter(tmp.path if tmp else None, fmt, background=True)
         finished = False
         try:
             for one in paths:
                 t1 = time.perf_counter()
-                scored = ScoredBatches(one, defaults, skip_bad=skip_bad, progress=progress, batch_rows=batch_rows)
+                scored = ScoredBatches(one, defaults, skip_bad=skip_bad, progress=progress, batch_rows=batch_rows,
+                                       columns=columns, model_map=model_map)
                 for result in scored:
                     if several:
                         result = result.assign(file=str(one))
                     writer.write(result)
                 summaries.append(scored.summary(time.perf_counter() - t1))
+                for name, n in scored.unknown_models.items():
+                    unknown[name] = unknown.get(name, 0) + n
             finished = True
         except SealError as exc:
             if tmp is not None:
@@ -403,6 +479,7 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
         if tmp is not None:
             tmp.commit()
     if not several:
-        return summaries[0] + (f"; wrote {out}" if out else "")
+        return RunSummary(summaries[0] + (f"; wrote {out}" if out else ""), unknown)
     total = f"{writer.rows:,} requests scored from {len(paths)} files in {time.perf_counter() - t0:.1f} s"
-    return "\n".join([total + (f"; wrote {out}" if out else "") + ":", *("  " + line for line in summaries)])
+    return RunSummary("\n".join([total + (f"; wrote {out}" if out else "") + ":",
+                                 *("  " + line for line in summaries)]), unknown)

@@ -22,7 +22,7 @@ def _sum(frame: pd.DataFrame, col: str) -> float:
 
 # file -> (source_format, rows, input sum, output sum, cached sum, reasoning sum)
 EXPECTED = {
-    "openai_chat.jsonl": ("openai-chat", 3, 19 + 2048 + 36, 10 + 1536 + 87, 0 + 1024 + 12, 0 + 1280 + 40),
+    "openai_chat.jsonl": ("openai-chat+openai-responses", 3, 19 + 2048 + 36, 10 + 1536 + 87, 0 + 1024 + 12, 0 + 1280 + 40),
     "openai_chat_single.json": ("openai-chat", 1, 12, 3, 0, 0),
     "openai_batch_output.jsonl": ("openai-batch", 3, 24 + 31 + 18, 15 + 2 + 21, 0, 0),
     "otlp_genai.json": ("otlp", 2, 512 + 2000, 128 + 300, 1500, 0),

@@ -77,8 +77,8 @@ def test_estimate_file_writes_every_row_in_batches(fake, tmp_path, suffix):
 
 
 def test_parquet_schema_stable_when_first_batch_has_nulls(fake, tmp_path):
-    lines = [{"model": "m", "input_tokens": 5, "output_tokens": 1}] * 3 + \
-            [{"model": "m", "input_tokens": 5, "output_tokens": 1, "user_id": "u9", "latency_ms": 1200}]
+    lines = [{"model": "gpt-4o", "input_tokens": 5, "output_tokens": 1}] * 3 + \
+            [{"model": "gpt-4o", "input_tokens": 5, "output_tokens": 1, "user_id": "u9", "latency_ms": 1200}]
     path = tmp_path / "x.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     out = tmp_path / "o.parquet"
@@ -88,9 +88,9 @@ def test_parquet_schema_stable_when_first_batch_has_nulls(fake, tmp_path):
 
 
 def test_skip_bad_counts_and_reports(fake, tmp_path):
-    good = json.dumps({"model": "m", "input_tokens": 10, "output_tokens": 2})
+    good = json.dumps({"model": "gpt-4o", "input_tokens": 10, "output_tokens": 2})
     rows = [good, good[:20], json.dumps({"input_tokens": 3, "output_tokens": 1}), good,
-            json.dumps({"model": "m", "input_tokens": -4, "output_tokens": 1})]
+            json.dumps({"model": "gpt-4o", "input_tokens": -4, "output_tokens": 1})]
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(rows) + "\n")
     with pytest.raises(SealError, match=r"line 2 is not valid JSON"):
@@ -100,7 +100,7 @@ def test_skip_bad_counts_and_reports(fake, tmp_path):
     assert "3 bad rows skipped (e.g. line 2: is not valid JSON" in summary
     assert pd.read_csv(tmp_path / "o.csv")["line"].tolist() == [1, 4]
     # with a default model the model-less row is fine
-    summary = estimate_file(path, out=tmp_path / "o.csv", progress=False, skip_bad=True, defaults={"model": "m"})
+    summary = estimate_file(path, out=tmp_path / "o.csv", progress=False, skip_bad=True, defaults={"model": "gpt-4o"})
     assert summary.startswith("3 requests scored") and "2 bad rows skipped" in summary
 
 
@@ -131,7 +131,8 @@ def test_write_frame_stdout_json(capsys):
 def test_cli_estimate_file_every_format(fake, tmp_path, capsys):
     for log in sorted(LOGS.iterdir()):
         out = tmp_path / f"{log.stem}.csv"
-        code = main(["estimate", "--file", str(log), "--out", str(out), "--quiet", "--model", "mistral-large-latest"])
+        code = main(["estimate", "--file", str(log), "--out", str(out), "--quiet", "--model", "mistral-large-latest",
+                     "--params-b", "70"])     # a size for every row: the fixtures name models no catalogue has
         assert code == 0, (log.name, capsys.readouterr().err)
         assert len(pd.read_csv(out)) >= 1
         assert "requests scored" in capsys.readouterr().err
@@ -145,7 +146,7 @@ def test_cli_exit_codes_on_unreadable_files(fake, tmp_path, capsys):
     assert main(["estimate", "--file", str(empty), "--quiet"]) == 2
     assert "is empty" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"
-    bad.write_bytes(b'{"model": "m", "input_tokens": 1, "output_tokens": 1}\n{"model": "m\xff"}\n')
+    bad.write_bytes(b'{"model": "gpt-4o", "input_tokens": 1, "output_tokens": 1}\n{"model": "m\xff"}\n')
     assert main(["estimate", "--file", str(bad), "--out", str(tmp_path / "o.csv"), "--quiet"]) == 2
     assert "line 2 is not valid UTF-8" in capsys.readouterr().err
     assert main(["estimate", "--file", str(bad), "--out", str(tmp_path / "o.csv"), "--quiet", "--skip-bad"]) == 0
@@ -170,15 +171,15 @@ def test_real_pipeline_end_to_end(tmp_path):
 
 
 def test_failed_run_leaves_no_partial_output_and_keeps_the_old_file(tmp_path):
-    """The real pipeline stops on an unknown model in the second row: no half-written output appears, and a
+    """The real pipeline stops on an unknown GPU in the second row: no half-written output appears, and a
     previous output file at the same path is left untouched."""
     log = tmp_path / "requests.csv"
-    log.write_text("model,input_tokens,output_tokens\n"
-                   "meta-llama/Meta-Llama-3.1-8B-Instruct,100,20\n"
-                   "acme/no-size-here,100,20\n", encoding="utf-8")
+    log.write_text("model,gpu,input_tokens,output_tokens\n"
+                   "meta-llama/Meta-Llama-3.1-8B-Instruct,H100,100,20\n"
+                   "meta-llama/Meta-Llama-3.1-8B-Instruct,acme-tpu-9,100,20\n", encoding="utf-8")
     out = tmp_path / "scored.csv"
     out.write_text("previous results\n", encoding="utf-8")
-    with pytest.raises(SealError, match="acme/no-size-here"):
+    with pytest.raises(SealError, match="acme-tpu-9"):
         estimate_file(log, out=out, progress=False)
     assert out.read_text(encoding="utf-8") == "previous results\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv", "scored.csv"]

@@ -41,6 +41,67 @@ def _blank(s: pd.Series) -> np.ndarray:
     return _map_unique(s, lambda u: str(u).strip() == "", missing=True).astype(bool)
 
 
+def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Catalogue rows for ``models`` (:func:`seal.data.catalogue.resolve_models`), completed from the published
+    architecture table where the catalogue has no size (or only one read from the name), and for MoE rows
+    without an active count; plus the mask of names that are still unknown (no size anywhere)."""
+    from seal.data.catalogue import NAME_CATALOGUE_SOURCE, resolve_models
+    from seal.estimator.shapes import architecture_sizes
+
+    cat = resolve_models(models, db_path=db_path)
+    bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
+    # a size read from the name only, or no size at all: the published shape table's exact size where it has one
+    weak = bad | cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
+    if weak.any():
+        arch = architecture_sizes(models[weak])
+        has = arch["params_b"].notna().to_numpy()
+        if has.any():
+            cat = cat.copy()
+            rows = np.flatnonzero(weak)[has]
+            for col in ("params_b", "params_low_b", "params_high_b"):
+                cat.iloc[rows, cat.columns.get_loc(col)] = arch["params_b"].to_numpy()[has]
+            for col in ("active_params_b", "active_params_low_b", "active_params_high_b"):
+                cat.iloc[rows, cat.columns.get_loc(col)] = arch["active_params_b"].to_numpy()[has]
+            cat.iloc[rows, cat.columns.get_loc("found")] = True
+            cat.iloc[rows, cat.columns.get_loc("catalogue_source")] = "model_architectures"
+            cat.iloc[rows, cat.columns.get_loc("open_weights")] = True
+            bad = ~cat["found"].to_numpy(dtype=bool) | cat["params_b"].isna().to_numpy()
+    # an MoE whose catalogue entry has no active count (Open LLM Leaderboard rows): the published table's
+    # active share, not "all parameters active"
+    no_active = cat["active_params_b"].isna().to_numpy() & ~bad
+    if no_active.any():
+        arch = architecture_sizes(models[no_active])
+        share = (arch["active_params_b"] / arch["params_b"]).to_numpy()
+        has = np.isfinite(share) & (share < 1.0)
+        if has.any():
+            cat = cat.copy()
+            rows = np.flatnonzero(no_active)[has]
+            for col, total in (("active_params_b", "params_b"), ("active_params_low_b", "params_low_b"),
+                               ("active_params_high_b", "params_high_b")):
+                base = cat[total].fillna(cat["params_b"]).to_numpy(dtype=float)[rows]
+                cat.iloc[rows, cat.columns.get_loc(col)] = base * share[has]
+    return cat, bad
+
+
+def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = None,
+                   params_b: float | None = None) -> np.ndarray:
+    """Rows whose model no catalogue or table knows and that give no ``params_b`` (``model`` / ``params_b``:
+    the defaults that fill blank cells). A log's reader sets these apart, so one unknown model never stops a file."""
+    n = len(frame)
+    if params_b is not None:
+        return np.zeros(n, dtype=bool)
+    models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    blank = _blank(models)
+    if model is not None:
+        models = models.where(~pd.Series(blank, index=frame.index), model)
+        blank = _blank(models)
+    need = np.isnan(_num(frame, "params_b")) & ~blank
+    out = np.zeros(n, dtype=bool)
+    if need.any():
+        out[np.flatnonzero(need)] = catalogue_sizes(models[need], db_path)[1]
+    return out
+
+
 def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     """Total/active params (B) and their range per row: user's ``params_b`` / ``active_params_b`` override
     the catalogue. Raises SealError naming models that are unknown and have no size."""
@@ -50,9 +111,9 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     need = np.isnan(user_p) & ~_blank(models)
     cat = None
     if need.any():
-        from seal.data.catalogue import NAME_CATALOGUE_SOURCE, resolve_models
+        from seal.data.catalogue import NAME_CATALOGUE_SOURCE
 
-        cat = resolve_models(models[need], db_path=db_path)
+        cat, bad = catalogue_sizes(models[need], db_path)
     p, a = user_p.copy(), user_a.copy()
     lo, hi = user_p.copy(), user_p.copy()
     alo, ahi = user_a.copy(), user_a.copy()
@@ -60,39 +121,6 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     from_name, unpublished = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     if cat is not None:
         idx = np.flatnonzero(need)
-        bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
-        # a size read from the name only, or no size at all: the published shape table's exact size where it has one
-        from seal.estimator.shapes import architecture_sizes
-
-        weak = bad | cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
-        if weak.any():
-            arch = architecture_sizes(models[need][weak])
-            has = arch["params_b"].notna().to_numpy()
-            if has.any():
-                cat = cat.copy()
-                rows = np.flatnonzero(weak)[has]
-                for col in ("params_b", "params_low_b", "params_high_b"):
-                    cat.iloc[rows, cat.columns.get_loc(col)] = arch["params_b"].to_numpy()[has]
-                for col in ("active_params_b", "active_params_low_b", "active_params_high_b"):
-                    cat.iloc[rows, cat.columns.get_loc(col)] = arch["active_params_b"].to_numpy()[has]
-                cat.iloc[rows, cat.columns.get_loc("found")] = True
-                cat.iloc[rows, cat.columns.get_loc("catalogue_source")] = "model_architectures"
-                cat.iloc[rows, cat.columns.get_loc("open_weights")] = True
-                bad = ~cat["found"].to_numpy(dtype=bool) | cat["params_b"].isna().to_numpy()
-        # an MoE whose catalogue entry has no active count (Open LLM Leaderboard rows): the published table's
-        # active share, not "all parameters active"
-        no_active = cat["active_params_b"].isna().to_numpy() & ~bad
-        if no_active.any():
-            arch = architecture_sizes(models[need][no_active])
-            share = (arch["active_params_b"] / arch["params_b"]).to_numpy()
-            has = np.isfinite(share) & (share < 1.0)
-            if has.any():
-                cat = cat.copy()
-                rows = np.flatnonzero(no_active)[has]
-                for col, total in (("active_params_b", "params_b"), ("active_params_low_b", "params_low_b"),
-                                   ("active_params_high_b", "params_high_b")):
-                    base = cat[total].fillna(cat["params_b"]).to_numpy(dtype=float)[rows]
-                    cat.iloc[rows, cat.columns.get_loc(col)] = base * share[has]
         if bad.any():
             names = pd.unique(models[need][bad].astype(str))[:5]
             raise SealError(

@@ -9,16 +9,18 @@ import json
 from pathlib import Path
 
 from seal.errors import SealError
-from seal.logs.formats import (FORMATS, LITELLM_COLUMNS, Detected, classify_record, litellm_table_format,
-                               table_format)
+from seal.logs.formats import (FORMATS, LITELLM_COLUMNS, Detected, classify_record, is_trace_document,
+                               litellm_table_format, table_format)
 
 SAMPLE_BYTES = 1 << 20      # bytes read to detect the format
 MAX_JSON_DEPTH_HINT = 1000  # about where Python's json parser gives up (its recursion limit)
 SAMPLE_RECORDS = 200        # records classified to detect mixed formats
 
-ACCEPTED = ("OpenAI Chat Completions / Responses objects (JSON or JSONL), OpenAI Batch API output JSONL, "
-            "OTLP JSON trace exports with GenAI spans, LiteLLM spend logs (JSON or CSV), Langfuse observation "
-            "exports, or a CSV / JSONL / Parquet table with token columns or prompt text")
+ACCEPTED = ("OpenAI Chat Completions / Responses / Embeddings objects (JSON or JSONL), streamed chat.completion.chunk "
+            "lines (JSONL or server-sent events), OpenAI or vLLM batch output JSONL, OTLP JSON trace exports with "
+            "GenAI spans, LiteLLM spend logs (JSON or CSV), Langfuse observations or trace downloads, Ollama "
+            "responses, or a CSV / JSONL / Parquet table with token columns (any names, with --columns) or prompt text")
+SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")     # lines of a server-sent-events stream
 
 
 class _TooDeep(Exception):
@@ -42,11 +44,24 @@ def _too_deep(path: Path) -> SealError:
                      "few levels, so this is not a request log.")
 
 
+def sse_payload(line: str) -> str | None:
+    """The JSON of a server-sent-events line (``data: {...}``), ``None`` for other SSE fields, ``[DONE]`` and
+    blank lines."""
+    text = line.strip()
+    if not text.startswith("data:"):
+        return None
+    text = text[5:].strip()
+    return None if text in ("", "[DONE]") else text
+
+
 def _records_in_sample(text: str, container: str, path: Path = Path("log")) -> list:
     """Parsed records from the sample text (complete ones only)."""
-    if container == "jsonl":
+    if container in ("jsonl", "sse"):
         out = []
-        for line in text.splitlines()[:SAMPLE_RECORDS + 1]:
+        lines = text.splitlines()[:SAMPLE_RECORDS * 3 + 1]
+        if container == "sse":
+            lines = [p for p in map(sse_payload, lines) if p is not None][:SAMPLE_RECORDS + 1]
+        for line in lines[:SAMPLE_RECORDS + 1]:
             if line.strip():
                 if "\ufffd" in line:      # bytes that are not UTF-8: reported with its line number by the scan
                     out.append(ValueError)
@@ -82,22 +97,24 @@ def _records_via_duckdb(path: Path, container: str) -> list:
     return [_loads(r[0], path) for r in rows]
 
 
-def detect(path: str | Path, *, strict: bool = True) -> Detected:
+def detect(path: str | Path, *, strict: bool = True, mapping: dict[str, str] | None = None) -> Detected:
     """Detect the container and record format of the log at ``path`` (see :func:`_detect`)."""
     try:
-        return _detect(Path(path), strict=strict)
+        return _detect(Path(path), strict=strict, mapping=mapping or None)
     except _TooDeep:
         raise _too_deep(Path(path)) from None
 
 
-def _detect(path: Path, *, strict: bool = True) -> Detected:
+def _detect(path: Path, *, strict: bool = True, mapping: dict[str, str] | None = None) -> Detected:
     """Detect the container and record format of the log at ``path``.
 
     ``strict=False`` (``--skip-bad``): records of another format in the sample do not stop detection; the first
-    record's format is used and the others become bad rows of the scan.
+    record's format is used and the others become bad rows of the scan. ``mapping`` ({SEAL column: file column},
+    ``--columns``) maps a table's columns; it is refused for logs of a known format (their fields are fixed).
 
     Raises:
-        seal.errors.SealError: missing or empty file, unknown format, or mixed formats in the first records.
+        seal.errors.SealError: missing or empty file, unknown format, or mixed formats in the first records;
+            :class:`seal.errors.UnmappedTable` for a table without recognisable token or text columns.
     """
     path = Path(path)
     if path.is_dir():
@@ -119,7 +136,7 @@ def _detect(path: Path, *, strict: bool = True) -> Detected:
         except Exception as exc:  # a corrupt footer
             raise SealError(f"{path} looks like Parquet but cannot be read: {exc}.") from None
         _check_unique(path, schema.names)
-        det = _table(path, "parquet", schema.names)
+        det = _table(path, "parquet", schema.names, mapping)
         _check_flat(path, schema, det)
         return det
     if head[:2] in (b"\x1f\x8b", b"PK"):
@@ -129,25 +146,29 @@ def _detect(path: Path, *, strict: bool = True) -> Detected:
         text = text[: text.rfind("\n") + 1] or text
     first = text.lstrip()[:1]
     if first in ("{", "["):
-        return _json(path, text, complete=len(head) < SAMPLE_BYTES, strict=strict)
-    return _csv(path, text)
+        return _json(path, text, complete=len(head) < SAMPLE_BYTES, strict=strict, mapping=mapping)
+    if text.lstrip().startswith(SSE_FIELDS):
+        return _json(path, text, complete=len(head) < SAMPLE_BYTES, strict=strict, mapping=mapping, sse=True)
+    return _csv(path, text, mapping)
 
 
-def _json(path: Path, text: str, *, complete: bool, strict: bool = True) -> Detected:
+def _json(path: Path, text: str, *, complete: bool, strict: bool = True, mapping: dict[str, str] | None = None,
+          sse: bool = False) -> Detected:
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    container = None
-    if lines:
+    container = "sse" if sse else None
+    if lines and not sse:
         try:
             first = _loads(lines[0], path)
-            # one object per line, except a one-line {"data": [...]} export (Langfuse's API, compact)
-            if isinstance(first, dict) and not (len(lines) == 1 and isinstance(first.get("data"), list)):
+            # one object per line, except a one-line {"data": [...]} export (Langfuse's API, compact) or trace
+            if isinstance(first, dict) and not (len(lines) == 1 and (isinstance(first.get("data"), list)
+                                                                    or is_trace_document(first))):
                 container = "jsonl"
         except ValueError:
             pass
     if container is None:
         container = "json-array" if text.lstrip().startswith("[") else "json-object"
-    if container == "jsonl":
-        records = _records_in_sample(text, "jsonl", path)
+    if container in ("jsonl", "sse"):
+        records = _records_in_sample(text, container, path)
     elif complete:
         records = _records_in_sample(text, container, path)
         if not records and text.strip():
@@ -157,22 +178,34 @@ def _json(path: Path, text: str, *, complete: bool, strict: bool = True) -> Dete
                 raise SealError(f"{path} is not valid JSON: {exc}.") from None
     else:
         records = _records_via_duckdb(path, container)
-    if container == "json-object" and len(records) == 1 and isinstance(records[0], dict) \
-            and isinstance(records[0].get("data"), list):
-        container, records = "json-data", records[0]["data"]
+    if container == "json-object" and len(records) == 1 and is_trace_document(records[0]):
+        container, records = "json-observations", records[0]["observations"]
+    elif container == "json-object" and len(records) == 1 and isinstance(records[0], dict) \
+            and isinstance(records[0].get("data"), list) and classify_record(records[0]) is None:
+        container, records = "json-data", records[0]["data"]      # a list envelope (not an embeddings response)
     if container == "json-array" and len(records) == 1 and isinstance(records[0], list):
         records = records[0]
     kinds: list[tuple[int, str | None]] = []
     for i, rec in enumerate(records[:SAMPLE_RECORDS], start=1):
         if rec is ValueError:
             continue  # a malformed line: reported with its line number by the full scan
-        kinds.append((i, classify_record(rec)))
+        kinds.append((i, classify_record(rec, mapped=bool(mapping))))
     if not kinds:
         raise SealError(f"Unknown format: no complete JSON record found at the start of {path}. Accepted: {ACCEPTED}.")
     first_kind = kinds[0][1]
     if first_kind is None:
         raise SealError(f"Unknown format: the first record of {path} is not one of the accepted kinds. "
                         f"Accepted: {ACCEPTED}.")
+    if sse and first_kind != "openai-stream":
+        raise SealError(f"{path} is a server-sent-events stream, but its first event is not a chat.completion.chunk; "
+                        "SEAL reads streamed Chat Completions (or save the events' JSON one per line).")
+    if first_kind == "openai-stream" and container not in ("jsonl", "sse"):
+        raise SealError(f"{path} holds chat.completion.chunk objects in one JSON document; save a streamed log one "
+                        "chunk per line (JSONL) or as the server-sent events.")
+    if mapping and first_kind != "table":
+        raise SealError(f"A column mapping applies to tables of requests, but {path} holds "
+                        f"{FORMATS[first_kind].label} records, whose fields SEAL reads as the format defines them; "
+                        "drop --columns for this file.")
     for i, kind in kinds[1:]:
         if kind is None and first_kind == "table":
             continue  # a flat row lacking columns: a bad row of the table, reported by the full scan
@@ -188,17 +221,17 @@ def _json(path: Path, text: str, *, complete: bool, strict: bool = True) -> Dete
         cols: list[str] = []
         for _, rec in ((i, r) for i, r in enumerate(records[:SAMPLE_RECORDS]) if isinstance(r, dict)):
             cols.extend(k for k in rec if k not in cols)
-        return Detected(container=container, fmt=table_format(cols), columns=cols)
+        return Detected(container=container, fmt=table_format(cols, mapping=mapping), columns=cols)
     return Detected(container=container, fmt=FORMATS[first_kind])
 
 
-def _table(path: Path, container: str, columns: list[str]) -> Detected:
-    if LITELLM_COLUMNS <= {c.lower() for c in columns}:
+def _table(path: Path, container: str, columns: list[str], mapping: dict[str, str] | None = None) -> Detected:
+    if not mapping and LITELLM_COLUMNS <= {c.lower() for c in columns}:
         return Detected(container=container, fmt=litellm_table_format(columns), columns=columns)
-    return Detected(container=container, fmt=table_format(columns), columns=columns)
+    return Detected(container=container, fmt=table_format(columns, mapping=mapping), columns=columns)
 
 
-def _csv(path: Path, text: str) -> Detected:
+def _csv(path: Path, text: str, mapping: dict[str, str] | None = None) -> Detected:
     import csv
 
     header = text.splitlines()[0] if text.splitlines() else ""
@@ -209,10 +242,10 @@ def _csv(path: Path, text: str) -> Detected:
         delim = ","
     columns = [c.strip().strip('"') for c in next(csv.reader([header], delimiter=delim))]
     _check_unique(path, columns)
-    if len(columns) < 2 and not ({c.lower() for c in columns} & {"prompt", "input_tokens"}):
+    if len(columns) < 2 and not ({c.lower() for c in columns} & {"prompt", "input_tokens"}) and not mapping:
         raise SealError(f"Unknown format: {path} is neither JSON, JSONL, Parquet nor a CSV with a header row. "
                         f"Accepted: {ACCEPTED}.")
-    det = _table(path, "csv", columns)
+    det = _table(path, "csv", columns, mapping)
     det.columns = columns
     det.delimiter = delim
     return det

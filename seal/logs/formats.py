@@ -16,7 +16,8 @@ import json
 from dataclasses import dataclass, field
 
 # Columns a reader produces, with their SQL type (order = output order).
-STRING_COLUMNS = ("request_id", "model", "precision", "gpu", "region", "prompt", "response", "app", "user")
+STRING_COLUMNS = ("request_id", "model", "precision", "gpu", "region", "prompt", "response", "app", "user",
+                  "call_type")
 NUMBER_COLUMNS = ("params_b", "active_params_b", "gpus", "batch_size", "input_tokens", "output_tokens",
                   "cached_input_tokens", "reasoning_tokens", "latency_s", "ttft_s")
 
@@ -54,22 +55,30 @@ _OPENAI_USAGE = {
 _OPENAI_OBJECT = {
     "id": "VARCHAR", "object": "VARCHAR", "model": "VARCHAR", "created": "VARCHAR", "created_at": "VARCHAR",
     "user": "VARCHAR", "usage": _OPENAI_USAGE,
+    "data": [{"object": "VARCHAR"}],          # an embeddings response: {"object": "list", "data": [embedding ...]}
 }
 
 
-def _openai_fields(b: str) -> dict[str, str]:
-    """Fields of an OpenAI response object at prefix ``b`` (``{r}`` or ``{r}response.body.``)."""
+def _openai_fields(*prefixes: str) -> dict[str, str]:
+    """Fields of an OpenAI response object at the first of ``prefixes`` that has it (``{r}``; or, for batch
+    output, ``{r}response.body.`` as OpenAI writes it, then ``{r}response.`` as vLLM's ``run_batch`` does)."""
+    def first(*paths: str) -> str:
+        found = [p.format(b=b) for p in paths for b in prefixes]
+        return found[0] if len(found) == 1 else f"coalesce({', '.join(found)})"
+
+    embedding = " OR ".join(f"({b}object = 'list' AND {b}data[1].object = 'embedding')" for b in prefixes)
     return {
-        "request_id": f"{b}id",
-        "model": f"{b}model",
-        "input_tokens": f"coalesce({b}usage.prompt_tokens, {b}usage.input_tokens)",
-        "output_tokens": f"coalesce({b}usage.completion_tokens, {b}usage.output_tokens)",
-        "cached_input_tokens": (f"coalesce({b}usage.prompt_tokens_details.cached_tokens, "
-                                f"{b}usage.input_tokens_details.cached_tokens)"),
-        "reasoning_tokens": (f"coalesce({b}usage.completion_tokens_details.reasoning_tokens, "
-                             f"{b}usage.output_tokens_details.reasoning_tokens)"),
-        "timestamp": f"coalesce({b}created, {b}created_at)",
-        "user": f"{b}\"user\"",
+        "request_id": first("{b}id"),
+        "model": first("{b}model"),
+        "input_tokens": first("{b}usage.prompt_tokens", "{b}usage.input_tokens"),
+        "output_tokens": first("{b}usage.completion_tokens", "{b}usage.output_tokens"),
+        "cached_input_tokens": first("{b}usage.prompt_tokens_details.cached_tokens",
+                                     "{b}usage.input_tokens_details.cached_tokens"),
+        "reasoning_tokens": first("{b}usage.completion_tokens_details.reasoning_tokens",
+                                  "{b}usage.output_tokens_details.reasoning_tokens"),
+        "timestamp": first("{b}created", "{b}created_at"),
+        "user": first("{b}\"user\""),
+        "call_type": f"CASE WHEN {embedding} THEN 'embedding' ELSE 'chat' END",
     }
 
 
@@ -78,7 +87,8 @@ OPENAI = Format(
     label="an OpenAI Chat Completions / Responses object",
     schema=_OPENAI_OBJECT,
     fields={**_openai_fields("{r}"),
-            "source_format": "CASE WHEN {r}object = 'response' THEN 'openai-responses' ELSE 'openai-chat' END"},
+            "source_format": ("CASE WHEN {r}object = 'response' THEN 'openai-responses' WHEN {r}object = 'list' "
+                              "AND {r}data[1].object = 'embedding' THEN 'openai-embeddings' ELSE 'openai-chat' END")},
     shape="({r}usage IS NOT NULL OR {r}object IN ('chat.completion', 'response', 'text_completion'))",
 )
 
@@ -86,12 +96,39 @@ OPENAI_BATCH = Format(
     name="openai-batch",
     label="an OpenAI Batch API output line",
     schema={"id": "VARCHAR", "custom_id": "VARCHAR", "error": "VARCHAR",
-            "response": {"status_code": "VARCHAR", "request_id": "VARCHAR", "body": _OPENAI_OBJECT}},
-    fields={**_openai_fields("{r}response.body."), "request_id": "coalesce({r}custom_id, {r}response.body.id)"},
+            "response": {"status_code": "VARCHAR", "request_id": "VARCHAR", "body": _OPENAI_OBJECT,
+                         **_OPENAI_OBJECT}},
+    fields={**_openai_fields("{r}response.body.", "{r}response."),
+            "request_id": "coalesce({r}custom_id, {r}response.body.id, {r}response.id)"},
     shape="({r}custom_id IS NOT NULL AND ({r}response IS NOT NULL OR {r}error IS NOT NULL))",
     bad=("CASE WHEN {r}error IS NOT NULL AND {r}error <> 'null' THEN 'the batch request failed (' || {r}error || ')' "
          "WHEN {r}response.status_code IS NOT NULL AND {r}response.status_code <> '200' "
          "THEN 'the batch request failed (status_code ' || {r}response.status_code || ')' END"),
+)
+
+# ---------------------------------------------------------------- OpenAI streams (chat.completion.chunk)
+# A streamed completion is logged as its chunks, one per line (JSONL, or the raw server-sent events "data: {...}"):
+# the reader groups them by completion id (:data:`STREAM_GROUP_SQL`) into one record per completion: model and
+# time of the first chunk, usage of the last chunk that has one (``stream_options.include_usage``), the deltas'
+# text joined as the response (counted with a tokenizer, and labelled so, when the stream logged no usage).
+STREAM_CHUNK_SCHEMA = {**_OPENAI_OBJECT, "choices": [{"delta": {"content": "VARCHAR"}}]}
+STREAM_GROUP_SQL = """
+SELECT min(_line) AS _line, NULL::VARCHAR AS _state, struct_pack(
+    id := r.id, object := 'chat.completion.chunk', model := arg_min(r.model, _line) FILTER (WHERE r.model IS NOT NULL),
+    created := min(r.created), created_at := min(r.created_at), "user" := arg_min(r."user", _line) FILTER (WHERE r."user" IS NOT NULL),
+    usage := arg_max(r.usage, _line) FILTER (WHERE r.usage IS NOT NULL),
+    response := nullif(string_agg(array_to_string(list_transform(r.choices, lambda c: c.delta.content), ''), '' ORDER BY _line), ''),
+    chunks := count(*)) AS r
+FROM seal_stream WHERE _state IS NULL AND r.object = 'chat.completion.chunk' GROUP BY r.id
+UNION ALL
+SELECT _line, _state, NULL AS r FROM seal_stream WHERE _state IS NOT NULL OR r.object IS DISTINCT FROM 'chat.completion.chunk'
+"""
+OPENAI_STREAM = Format(
+    name="openai-stream",
+    label="an OpenAI chat.completion.chunk (streamed completion)",
+    schema=STREAM_CHUNK_SCHEMA,
+    fields={**{k: v for k, v in _openai_fields("{r}").items() if k != "call_type"}, "response": "{r}response"},
+    shape="({r}object = 'chat.completion.chunk')",
 )
 
 # ---------------------------------------------------------------- OpenTelemetry GenAI spans (OTLP JSON)
@@ -124,6 +161,8 @@ OTLP = Format(
         "latency_s": "(TRY_CAST({r}span.endTimeUnixNano AS HUGEINT) - TRY_CAST({r}span.startTimeUnixNano AS HUGEINT)) / 1e9",
         "app": _attr("service.name", "{r}resource"),
         "user": f"coalesce({_attr('user.id')}, {_attr('enduser.id')})",
+        "call_type": f"CASE WHEN lower({_attr('gen_ai.operation.name')}) IN ('embeddings', 'embedding') "
+                     "THEN 'embedding' ELSE 'chat' END",
     },
     shape="({r}span IS NOT NULL)",
     keep=(f"(({_attr('gen_ai.request.model')} IS NOT NULL OR {_attr('gen_ai.response.model')} IS NOT NULL "
@@ -151,88 +190,134 @@ LITELLM = Format(
                    "THEN seal_seconds({r}\"startTime\", {r}\"completionStartTime\") END"),
         "user": "coalesce(nullif({r}end_user, ''), nullif({r}\"user\", ''))",
         "app": "nullif({r}team_id, '')",
+        "call_type": "CASE WHEN lower({r}call_type) IN ('embedding', 'aembedding') THEN 'embedding' ELSE 'chat' END",
     },
     shape="({r}\"startTime\" IS NOT NULL OR {r}request_id IS NOT NULL)",
 )
 LITELLM_COLUMNS = {"request_id", "starttime", "prompt_tokens", "completion_tokens"}
 
 # ---------------------------------------------------------------- Langfuse observations
+# Observation types of the Langfuse data model (https://langfuse.com/docs/observability/features/observation-types):
+# model calls are estimated (GENERATION; EMBEDDING as an embedding call, prefill only); the rest are ignored and
+# counted. A model call whose descendants are model calls too repeats their usage (a framework's roll-up): it is
+# ignored, so a trace's usage is counted once (:data:`LANGFUSE_ROLLUP_SQL`).
+LANGFUSE_CALL_TYPES = ("GENERATION", "EMBEDDING")
+LANGFUSE_OTHER_TYPES = ("SPAN", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EVALUATOR", "GUARDRAIL")
+LANGFUSE_TYPES = LANGFUSE_CALL_TYPES + LANGFUSE_OTHER_TYPES
 _LF_USAGE = _num_schema("input", "output", "total", "unit", "promptTokens", "completionTokens")
-_LF_DETAILS = _num_schema("input", "output", "input_cached_tokens", "cache_read_input_tokens",
-                          "cache_creation_input_tokens", "input_cache_read", "output_reasoning_tokens",
-                          "output_reasoning")
+# usageDetails keys: Langfuse's own (input, output, input_cached_tokens, output_reasoning_tokens), the
+# provider's as ingested (cache_read_input_tokens ...) and the OpenAI Agents SDK's dotted ones
+_LF_CACHED = ("input_cached_tokens", "cache_read_input_tokens", "input_cache_read", "prompt_details.cache_read",
+              "input_cached")
+_LF_CACHE_WRITE = ("cache_creation_input_tokens", "input_cache_creation")
+_LF_REASONING = ("output_reasoning_tokens", "output_reasoning", "completion_details.reasoning")
+_LF_DETAILS = _num_schema("input", "output", *_LF_CACHED, *_LF_CACHE_WRITE, *_LF_REASONING)
+
+
+def _lf_detail(*keys: str) -> str:
+    return "coalesce(" + ", ".join(f'{{r}}"usageDetails"."{k}"' for k in keys) + ")"
+
+
+def _lf_add(*keys: str) -> str:
+    return f"coalesce(TRY_CAST({_lf_detail(*keys)} AS DOUBLE), 0)"
+
+
 LANGFUSE = Format(
     name="langfuse",
     label="a Langfuse observation",
-    schema={**_num_schema("id", "traceId", "type", "model", "startTime", "endTime", "completionStartTime",
-                          "userId", "projectId", "promptTokens", "completionTokens"),
+    schema={**_num_schema("id", "traceId", "type", "model", "providedModelName", "parentObservationId",
+                          "startTime", "endTime", "completionStartTime", "userId", "projectId", "promptTokens",
+                          "completionTokens", "inputUsage", "outputUsage"),
             "usage": _LF_USAGE, "usageDetails": _LF_DETAILS},
     fields={
         "request_id": "{r}id",
-        "model": "{r}model",
+        # v1 observations carry the name in `model`; v2 (and ingested OTel) in `providedModelName`
+        "model": "coalesce(nullif({r}model, ''), nullif({r}\"providedModelName\", ''))",
         # Langfuse's usageDetails keep cache reads and reasoning apart from "input" / "output": add them back.
-        "input_tokens": ("coalesce(TRY_CAST({r}\"usageDetails\".input AS DOUBLE) "
-                         "+ coalesce(TRY_CAST(coalesce({r}\"usageDetails\".input_cached_tokens, "
-                         "{r}\"usageDetails\".cache_read_input_tokens, {r}\"usageDetails\".input_cache_read) AS DOUBLE), 0) "
-                         "+ coalesce(TRY_CAST({r}\"usageDetails\".cache_creation_input_tokens AS DOUBLE), 0), "
-                         "TRY_CAST(coalesce({r}usage.input, {r}usage.\"promptTokens\", {r}\"promptTokens\") AS DOUBLE))"),
-        "output_tokens": ("coalesce(TRY_CAST({r}\"usageDetails\".output AS DOUBLE) "
-                          "+ coalesce(TRY_CAST(coalesce({r}\"usageDetails\".output_reasoning_tokens, "
-                          "{r}\"usageDetails\".output_reasoning) AS DOUBLE), 0), "
-                          "TRY_CAST(coalesce({r}usage.output, {r}usage.\"completionTokens\", {r}\"completionTokens\") AS DOUBLE))"),
-        "cached_input_tokens": ("coalesce({r}\"usageDetails\".input_cached_tokens, "
-                                "{r}\"usageDetails\".cache_read_input_tokens, {r}\"usageDetails\".input_cache_read)"),
-        "reasoning_tokens": "coalesce({r}\"usageDetails\".output_reasoning_tokens, {r}\"usageDetails\".output_reasoning)",
+        "input_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".input AS DOUBLE) + {_lf_add(*_LF_CACHED)} "
+                         f"+ {_lf_add(*_LF_CACHE_WRITE)}, "
+                         "TRY_CAST(coalesce({r}usage.input, {r}usage.\"promptTokens\", {r}\"promptTokens\", "
+                         "{r}\"inputUsage\") AS DOUBLE))"),
+        "output_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".output AS DOUBLE) + {_lf_add(*_LF_REASONING)}, "
+                          "TRY_CAST(coalesce({r}usage.output, {r}usage.\"completionTokens\", "
+                          "{r}\"completionTokens\", {r}\"outputUsage\") AS DOUBLE))"),
+        "cached_input_tokens": _lf_detail(*_LF_CACHED),
+        "reasoning_tokens": _lf_detail(*_LF_REASONING),
         "timestamp": "{r}\"startTime\"",
         "latency_s": "seal_seconds({r}\"startTime\", {r}\"endTime\")",
         "ttft_s": "seal_seconds({r}\"startTime\", {r}\"completionStartTime\")",
         "user": "{r}\"userId\"",
         "app": "{r}\"projectId\"",
+        "call_type": "CASE WHEN {r}type = 'EMBEDDING' THEN 'embedding' ELSE 'chat' END",
     },
     shape="({r}type IS NOT NULL AND {r}\"traceId\" IS NOT NULL)",
-    keep="({r}type = 'GENERATION')",
-    ignored_what="Langfuse observations that are not GENERATIONs (SPAN, EVENT ...)",
+    keep=("({r}type IN (" + ", ".join(f"'{t}'" for t in LANGFUSE_CALL_TYPES) + ") AND {r}id NOT IN "
+          "(SELECT id FROM seal_rollup))"),
+    ignored_what=("Langfuse observations that are not model calls (SPAN, AGENT, TOOL, CHAIN, RETRIEVER, EVENT ...) "
+                  "or repeat their child generations' usage"),
     bad=("CASE WHEN upper({r}usage.unit) NOT IN ('TOKENS') "
          "THEN 'usage is counted in ' || {r}usage.unit || ', not TOKENS' END"),
 )
+# ids of model-call observations with a model-call descendant, over the whole file (a table ``seal_obs`` of
+# ``id, parent, is_call``): they are roll-ups of their children's usage
+LANGFUSE_ROLLUP_SQL = """
+WITH RECURSIVE up(id, anc) AS (
+    SELECT id, parent FROM seal_obs WHERE is_call AND parent IS NOT NULL
+    UNION
+    SELECT up.id, o.parent FROM up JOIN seal_obs o ON o.id = up.anc WHERE o.parent IS NOT NULL
+)
+SELECT DISTINCT anc AS id FROM up JOIN seal_obs o ON o.id = up.anc WHERE o.is_call
+"""
 # token fields the mapping above TRY_CASTs (so a text value there would read as "missing"): each present value must
 # be a finite number, else the record is a bad row naming the field
-_LF_TOKEN_FIELDS = ('"usageDetails".input', '"usageDetails".output', '"usageDetails".input_cached_tokens',
-                    '"usageDetails".cache_read_input_tokens', '"usageDetails".input_cache_read',
-                    '"usageDetails".cache_creation_input_tokens', '"usageDetails".output_reasoning_tokens',
-                    '"usageDetails".output_reasoning', 'usage.input', 'usage.output', 'usage."promptTokens"',
-                    'usage."completionTokens"', '"promptTokens"', '"completionTokens"')
+_LF_TOKEN_FIELDS = tuple(f'"usageDetails"."{k}"' for k in ("input", "output", *_LF_CACHED, *_LF_CACHE_WRITE,
+                                                               *_LF_REASONING)) + (
+    'usage.input', 'usage.output', 'usage."promptTokens"', 'usage."completionTokens"', '"promptTokens"',
+    '"completionTokens"', '"inputUsage"', '"outputUsage"')
 LANGFUSE = dataclasses.replace(LANGFUSE, bad="coalesce(" + ", ".join(
     f"CASE WHEN {{r}}{f} IS NOT NULL AND trim({{r}}{f}::VARCHAR) <> '' AND NOT coalesce(isfinite(TRY_CAST({{r}}{f} "
     f"AS DOUBLE)), FALSE) THEN '{f.replace(chr(34), '')} is not a number (' || left({{r}}{f}::VARCHAR, 40) || ')' END"
     for f in _LF_TOKEN_FIELDS) + ", " + LANGFUSE.bad + ")")
 
 # ---------------------------------------------------------------- plain tables (CSV / JSONL / Parquet / JSON array)
-# normalised column -> accepted column names (case-insensitive), first present wins
+# normalised column -> accepted column names, first present wins. Names match loosely (:func:`column_key`: case,
+# "_", "-", ".", spaces ignored), so ContextTokens, context_tokens and "Context Tokens" are one name. Every alias is
+# listed in the README ("Column names").
 TABLE_ALIASES: dict[str, tuple[str, ...]] = {
-    "request_id": ("request_id", "id", "requestid", "custom_id", "call_id"),
-    "model": ("model", "model_name", "model_id", "llm"),
+    "request_id": ("request_id", "id", "requestid", "custom_id", "call_id", "generation_id", "trace_id"),
+    "model": ("model", "model_name", "model_id", "llm", "model_version", "ai_model", "gen_ai_request_model"),
     "engine": ("engine", "serving_engine", "inference_engine"),   # the serving stack (vllm, transformers ...)
     "params_b": ("params_b",),
     "active_params_b": ("active_params_b",),
-    "precision": ("precision", "dtype"),
+    "precision": ("precision", "dtype", "quantization"),
     "gpu": ("gpu", "gpu_type", "accelerator"),
     "gpus": ("gpus", "gpu_count", "num_gpus", "n_gpus"),
     "batch_size": ("batch_size",),
+    "call_type": ("call_type", "operation", "request_type", "endpoint_type"),
     "input_tokens": ("input_tokens", "prompt_tokens", "tokens_in", "input_token_count", "prompt_token_count",
-                     "num_input_tokens", "n_input_tokens", "prompt_eval_count"),
+                     "num_input_tokens", "n_input_tokens", "num_prompt_tokens", "n_prompt_tokens",
+                     "prompt_eval_count",                        # Ollama
+                     "context_tokens",                           # Azure LLM inference trace (ContextTokens)
+                     "native_tokens_prompt", "tokens_prompt",    # OpenRouter generation stats (native first)
+                     "request_tokens", "prompt_len", "input_len", "usage_prompt_tokens", "usage_input_tokens",
+                     "gen_ai_usage_input_tokens"),
     "output_tokens": ("output_tokens", "completion_tokens", "tokens_out", "output_token_count",
                       "completion_token_count", "generated_tokens", "num_output_tokens", "n_output_tokens",
-                      "eval_count"),
-    "cached_input_tokens": ("cached_input_tokens", "cached_tokens", "cache_read_input_tokens"),
-    "reasoning_tokens": ("reasoning_tokens",),
+                      "num_generated_tokens", "n_generated_tokens",
+                      "eval_count",                              # Ollama
+                      "native_tokens_completion", "tokens_completion",
+                      "response_tokens", "completion_len", "output_len", "usage_completion_tokens",
+                      "usage_output_tokens", "gen_ai_usage_output_tokens"),
+    "cached_input_tokens": ("cached_input_tokens", "cached_tokens", "cache_read_input_tokens",
+                            "native_tokens_cached"),
+    "reasoning_tokens": ("reasoning_tokens", "native_tokens_reasoning"),
     "latency_s": ("latency_s", "latency", "duration_s", "elapsed_s", "response_time_s"),
     "ttft_s": ("ttft_s", "ttft", "time_to_first_token_s"),
     "region": ("region", "cloud_region", "location"),
     "prompt": ("prompt", "prompt_text", "input_text", "input", "question", "query"),
     "response": ("response", "response_text", "completion", "output_text", "output", "answer"),
     "timestamp": ("timestamp", "time", "created_at", "created", "start_time", "starttime", "ts", "datetime",
-                  "request_time"),
+                  "request_time", "request_timestamp", "event_time", "@timestamp"),
     "app": ("app", "application", "app_name", "service", "service_name", "project"),
     "user": ("user", "user_id", "userid", "end_user", "customer"),
     "token_source": ("token_source",),
@@ -240,46 +325,106 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # columns in milliseconds, converted to seconds
 TABLE_MS_ALIASES: dict[str, tuple[str, ...]] = {
-    "latency_s": ("latency_ms", "duration_ms", "elapsed_ms", "response_time_ms"),
+    "latency_s": ("latency_ms", "duration_ms", "elapsed_ms", "response_time_ms", "generation_time_ms"),
     "ttft_s": ("ttft_ms", "time_to_first_token_ms"),
 }
 TABLE_END_ALIASES = ("end_time", "endtime", "finished_at")
+# Ollama's /api/generate and /api/chat responses (https://github.com/ollama/ollama/blob/main/docs/api.md): counts in
+# prompt_eval_count / eval_count, durations in nanoseconds
+OLLAMA_COLUMNS = ("prompt_eval_count", "eval_count")
+OLLAMA_NS_FIELDS = {"latency_s": ("total_duration",), "ttft_s": ("load_duration", "prompt_eval_duration")}
+MAPPABLE_COLUMNS = tuple(TABLE_ALIASES)            # what --columns may name
+
+
+def column_key(name: str) -> str:
+    """Loose key of a column name: lower case without ``_``, ``-``, ``.``, spaces (``ContextTokens`` =
+    ``context_tokens``)."""
+    return "".join(ch for ch in str(name).lower() if ch not in "_-. ")
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def table_format(columns: list[str], *, name: str = "table") -> Format:
-    """A :class:`Format` for a flat table with ``columns`` (aliases resolved case-insensitively).
+def parse_column_mapping(text: str | dict | None) -> dict[str, str]:
+    """``input_tokens=ContextTokens,output_tokens=GeneratedTokens`` (or a dict) as ``{column: file column}``.
 
     Raises:
-        seal.errors.SealError: the table has neither a token column nor prompt text.
+        seal.errors.SealError: a pair without ``=``, or a SEAL column that cannot be mapped (names the accepted).
     """
     from seal.errors import SealError
 
-    lower = {c.lower(): c for c in reversed(columns)}
+    if not text:
+        return {}
+    pairs = text.items() if isinstance(text, dict) else (
+        part.split("=", 1) if "=" in part else (part, None) for part in str(text).split(",") if part.strip())
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        key = str(key).strip()
+        if value is None or not str(value).strip():
+            raise SealError(f"Column mapping {key!r} has no file column; write SEAL_COLUMN=FILE_COLUMN, e.g. "
+                            "input_tokens=ContextTokens,output_tokens=GeneratedTokens.")
+        if key not in MAPPABLE_COLUMNS:
+            raise SealError(f"Unknown column {key!r} in the column mapping; accepted: {', '.join(MAPPABLE_COLUMNS)}.")
+        out[key] = str(value).strip()
+    return out
+
+
+def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, str] | None = None) -> Format:
+    """A :class:`Format` for a flat table with ``columns``: ``mapping`` ({SEAL column: file column}) first, then
+    the aliases of :data:`TABLE_ALIASES` (matched loosely, :func:`column_key`).
+
+    Raises:
+        seal.errors.UnmappedTable: the table has neither a token column nor prompt text (lists its columns).
+        seal.errors.SealError: ``mapping`` names a column the file does not have.
+    """
+    from seal.errors import SealError, UnmappedTable
+
+    by_key: dict[str, str] = {}
+    for c in columns:
+        by_key.setdefault(column_key(c), c)
     fields: dict[str, str] = {}
+    used: set[str] = set()
+    for col, target in (mapping or {}).items():
+        hit = target if target in columns else by_key.get(column_key(target))
+        if hit is None:
+            raise SealError(f"The column mapping names {target!r} for {col}, but the file has no such column; its "
+                            f"columns are {', '.join(columns[:30])}.")
+        fields[col] = "{r}" + _quote(hit)
+        used.add(hit)
+
+    def find(aliases) -> str | None:
+        return next((by_key[column_key(a)] for a in aliases if column_key(a) in by_key
+                     and by_key[column_key(a)] not in used), None)
+
+    ollama = all(column_key(a) in by_key for a in OLLAMA_COLUMNS)
     for col, aliases in TABLE_ALIASES.items():
-        hit = next((lower[a] for a in aliases if a in lower), None)
+        hit = None if col in fields else find(aliases)
         if hit is not None:
             fields[col] = "{r}" + _quote(hit)
+    if ollama:
+        name = "ollama" if name == "table" else name
+        for col, parts in OLLAMA_NS_FIELDS.items():
+            hits = [by_key.get(column_key(p)) for p in parts]
+            if col not in fields and all(hits):
+                fields[col] = "(" + " + ".join(f"TRY_CAST({{r}}{_quote(h)} AS DOUBLE)" for h in hits) + ") / 1e9"
     for col, aliases in TABLE_MS_ALIASES.items():
-        hit = next((lower[a] for a in aliases if a in lower), None)
-        if hit is not None and col not in fields:
+        hit = None if col in fields else find(aliases)
+        if hit is not None:
             fields[col] = f"TRY_CAST({{r}}{_quote(hit)} AS DOUBLE) / 1000.0"
-    end = next((lower[a] for a in TABLE_END_ALIASES if a in lower), None)
+    end = find(TABLE_END_ALIASES)
     if end is not None and "latency_s" not in fields and "timestamp" in fields:
         fields["latency_s"] = f"seal_seconds({fields['timestamp']}, {{r}}{_quote(end)})"
     if not ({"input_tokens", "output_tokens", "prompt"} & set(fields)):
-        raise SealError(
+        raise UnmappedTable(
             "Unknown format: the table has none of the accepted token or text columns "
-            f"(found {', '.join(columns[:12])}); give input_tokens/output_tokens (or prompt_tokens/completion_tokens, "
-            "tokens_in/tokens_out) or a prompt column."
-        )
-    schema = {c: "VARCHAR" for c in columns if c.lower() in {a for al in (*TABLE_ALIASES.values(),
-                                                                            *TABLE_MS_ALIASES.values()) for a in al}
-              or c.lower() in TABLE_END_ALIASES}
+            f"(found {', '.join(columns[:12])}{' ...' if len(columns) > 12 else ''}); map its columns, e.g. "
+            "--columns input_tokens=COLUMN,output_tokens=COLUMN (in the app: the column mapping under the upload), "
+            "or name them input_tokens/output_tokens (aliases: prompt_tokens/completion_tokens, tokens_in/tokens_out "
+            "...) or give a prompt column.", columns=list(columns))
+    wanted = {column_key(a) for al in (*TABLE_ALIASES.values(), *TABLE_MS_ALIASES.values()) for a in al} | \
+        {column_key(a) for a in (*TABLE_END_ALIASES, *(p for ps in OLLAMA_NS_FIELDS.values() for p in ps))}
+    schema = {c: "VARCHAR" for c in columns if column_key(c) in wanted or c in used}
     return Format(name=name, label="a table of requests", fields=fields, schema=schema,
                   token_source="log")
 
@@ -306,32 +451,43 @@ def litellm_table_format(columns: list[str]) -> Format:
     return Format(name="litellm", label=LITELLM.label, fields=fields)
 
 
-FORMATS: dict[str, Format] = {f.name: f for f in (OPENAI, OPENAI_BATCH, OTLP, LITELLM, LANGFUSE)}
+FORMATS: dict[str, Format] = {f.name: f for f in (OPENAI, OPENAI_BATCH, OPENAI_STREAM, OTLP, LITELLM, LANGFUSE)}
 
 
-def classify_record(rec: object) -> str | None:
-    """The format name of one parsed JSON record (``table`` for a flat record), or ``None`` when unknown."""
+def classify_record(rec: object, *, mapped: bool = False) -> str | None:
+    """The format name of one parsed JSON record (``table`` for a flat record), or ``None`` when unknown.
+    ``mapped``: the user maps the columns, so any flat record is a table row."""
     if not isinstance(rec, dict):
         return None
     if "resourceSpans" in rec:
         return "otlp"
     if "custom_id" in rec and ("response" in rec or "error" in rec):
         return "openai-batch"
-    if rec.get("type") in ("GENERATION", "SPAN", "EVENT") and "traceId" in rec:
+    if rec.get("object") == "chat.completion.chunk":
+        return "openai-stream"
+    if rec.get("type") in LANGFUSE_TYPES and "traceId" in rec:
         return "langfuse"
     usage = rec.get("usage")
     if rec.get("object") in ("chat.completion", "response", "text_completion") or (
-            isinstance(usage, dict) and ("choices" in rec or "output" in rec
+            isinstance(usage, dict) and ("choices" in rec or "output" in rec or "data" in rec
                                          or {"prompt_tokens", "input_tokens"} & set(usage))):
         return "openai-chat"
     if "startTime" in rec and "request_id" in rec and ("prompt_tokens" in rec or "spend" in rec):
         return "litellm"
-    keys = {k.lower() for k in rec}
-    known = {a for al in TABLE_ALIASES.values() for a in al}
-    if keys & {"input_tokens", "output_tokens", "prompt"} or keys & set(TABLE_ALIASES["input_tokens"]) or \
-            keys & set(TABLE_ALIASES["prompt"]) & known:
+    keys = {column_key(k) for k in rec}
+    wanted = {column_key(a) for col in ("input_tokens", "output_tokens", "prompt") for a in TABLE_ALIASES[col]}
+    if mapped or keys & wanted:
         return "table"
     return None
+
+
+def is_trace_document(doc: object) -> bool:
+    """A Langfuse trace with its observations: the UI's "Download trace" ``{trace, observations}``, or the API's
+    ``GET /api/public/traces/{id}`` (a trace object with an ``observations`` list of observation objects)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("observations"), list):
+        return False
+    first = next((o for o in doc["observations"] if isinstance(o, dict)), None)
+    return first is not None and classify_record(first) == "langfuse"
 
 
 @dataclass

@@ -28,6 +28,17 @@ MAX_LATENCY_S = 86_400.0               # s; one request longer than a day is a l
 MAX_PARAMS_B = 100_000.0               # billions of parameters; far above any published model
 MAX_GPUS_OR_BATCH = 65_536               # gpus / batch_size above this are typos, not set-ups (largest clusters: ~10^5)
 
+# call_type spellings (LiteLLM's call_type, OTel's gen_ai.operation.name, Langfuse's observation type, OpenAI's
+# endpoints) -> chat | embedding. A chat call has prefill and decode; an embedding call is a forward pass over its
+# input: prefill only, no output tokens.
+CALL_TYPES = ("chat", "embedding")
+CALL_TYPE_ALIASES: dict[str, str] = {
+    "chat": "chat", "completion": "chat", "acompletion": "chat", "text-completion": "chat", "chat.completion": "chat",
+    "chat.completions": "chat", "chat-completion": "chat", "responses": "chat", "aresponses": "chat",
+    "response": "chat", "generation": "chat", "generate": "chat", "text-completions": "chat", "atext-completion": "chat",
+    "embedding": "embedding", "embeddings": "embedding", "aembedding": "embedding", "embed": "embedding",
+}
+
 
 def _where(frame: pd.DataFrame, label: Any) -> str:
     return f"{frame.index.name or 'row'} {label}"
@@ -187,12 +198,14 @@ def _tokenize(frame: pd.DataFrame, rows: np.ndarray, text_col: str, tokenizer: s
     return counts, names
 
 
-def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaults: Any) -> pd.DataFrame:
+def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_map: dict | None = None,
+                     **defaults: Any) -> pd.DataFrame:
     """Normalise a request frame: defaults, token counts, default output length, validation, UTC timestamps.
 
     Args:
         frame: requests with any of :data:`seal.columns.INPUT_COLUMNS` / ``LOG_COLUMNS``.
         tokenizer: tokenizer for texts without counts (see :mod:`seal.logs.tokens`); default per model.
+        model_map: log model names -> catalogue model or size (:func:`apply_model_map`), applied first.
         **defaults: values for missing columns / empty cells (``model``, ``gpu``, ``input_tokens`` ...).
 
     Returns:
@@ -206,6 +219,10 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaul
     """
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed, and nothing is copied twice
     n = len(out)
+    for col in NORMALIZED_COLUMNS:
+        if col not in out:
+            out[col] = empty_column(col, out.index)
+    out = apply_model_map(out, model_map)
     for col in NORMALIZED_COLUMNS:
         if col not in out:
             out[col] = empty_column(col, out.index)
@@ -238,6 +255,17 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaul
             in_src[hit[fidx]] = "user"
         elif key == "output_tokens":
             out_src[hit[fidx]] = "user"
+
+    embedding = _call_types(out)
+    if embedding.any():                      # no output: an embedding is one forward pass over its input
+        given = out["output_tokens"].to_numpy(dtype=float, copy=True)
+        wrong = embedding & (given > 0)
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise SealError(f"{_where(out, out.index[i])}: an embedding call has no output tokens (got "
+                            f"{given[i]:g}); give output_tokens 0 or leave it empty, or set call_type to chat.")
+        given[embedding] = 0.0
+        out["output_tokens"] = given
 
     warn_tok = np.zeros(n, dtype=bool)
     for tcol, text_col, srcs in (("input_tokens", "prompt", in_src), ("output_tokens", "response", out_src)):
@@ -275,16 +303,77 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, **defaul
 
     out["timestamp"] = _utc(out, out["timestamp"])
 
-    flagged = np.flatnonzero(warn_tok | no_out)
+    flagged = np.flatnonzero(warn_tok | no_out | embedding)
     if len(flagged):
         prev = out["warnings"].to_numpy(dtype=object)[flagged]
         codes = [join_codes("" if pd.isna(p) else str(p), "estimated-tokens" if w else "",
-                            "default-output-tokens" if d else "")
-                 for p, w, d in zip(prev, warn_tok[flagged], no_out[flagged])]
+                            "default-output-tokens" if d else "", "embedding-call" if e else "")
+                 for p, w, d, e in zip(prev, warn_tok[flagged], no_out[flagged], embedding[flagged])]
         warnings = out["warnings"].astype(object).copy()
         warnings.iloc[flagged] = codes
         out["warnings"] = warnings.astype("str")
     return out
+
+
+MODEL_MAP_FIELDS = ("model", "params_b", "active_params_b", "precision")
+
+
+def apply_model_map(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame:
+    """Rows whose ``model`` is a key of ``model_map`` (exactly, else ignoring case and surrounding spaces) take
+    the mapped catalogue model and / or size: ``{log_name: catalogue_name}`` or ``{log_name: {"model": ...,
+    "params_b": ..., "active_params_b": ..., "precision": ...}}`` (:func:`seal.data.aliases.read_model_map`).
+    Sizes fill only empty cells (a row's own ``params_b`` wins); the name as logged is kept in ``model_as_logged``.
+    Returns a new frame (the input is never changed); the input itself when nothing matches."""
+    if not model_map or "model" not in frame or not len(frame):
+        return frame
+    entries = {str(k): (v if isinstance(v, dict) else {"model": v}) for k, v in model_map.items()}
+    loose = {k.strip().lower(): v for k, v in entries.items()}
+    codes, uniques = pd.factorize(frame["model"].astype(object), use_na_sentinel=True)
+    hits = [entries.get(str(u), loose.get(str(u).strip().lower())) for u in uniques]
+    if not any(hits):
+        return frame
+    out = frame.copy(deep=False)
+    out["model_as_logged"] = frame["model"]
+    for field in MODEL_MAP_FIELDS:
+        values = np.array([None if h is None else h.get(field) for h in hits] + [None], dtype=object)[codes]
+        take = pd.notna(values)
+        if not take.any():
+            continue
+        if field == "model":
+            out["model"] = out["model"].astype(object).where(~take, values).astype("str")
+        else:
+            cur = out[field] if field in out else empty_column(field, out.index)
+            fill = take & (cur.isna().to_numpy() | (_blank(cur) if field == "precision" else False))
+            out[field] = cur.astype(object).where(~fill, values)
+            if field in NUMERIC_COLUMNS:
+                out[field] = pd.to_numeric(out[field], errors="coerce")
+    return out
+
+
+def _call_types(frame: pd.DataFrame) -> np.ndarray:
+    """Canonicalise ``call_type`` in place (blank -> chat); return the mask of embedding calls.
+
+    Raises:
+        SealError: a call type that is neither chat nor embedding (nor one of their aliases).
+    """
+    s = frame["call_type"]
+    blank = _blank(s)
+    if blank.all():
+        frame["call_type"] = pd.Series("chat", index=frame.index, dtype="str")
+        return np.zeros(len(frame), dtype=bool)
+    codes, uniques = pd.factorize(s.where(~blank, "chat").astype("str").str.strip().str.lower()
+                                  .str.replace("_", "-", regex=False))
+    canon = []
+    for u in uniques:
+        c = CALL_TYPE_ALIASES.get(u, CALL_TYPE_ALIASES.get(u.replace("-", "."), None))
+        if c is None:
+            i = int(np.flatnonzero(codes == len(canon))[0])
+            raise SealError(f"{_where(frame, frame.index[i])}: unknown call_type {s.iloc[i]!r}; accepted: "
+                            f"{', '.join(CALL_TYPES)} (aliases: {', '.join(sorted(CALL_TYPE_ALIASES))}).")
+        canon.append(c)
+    values = np.array(canon, dtype=object)[codes]
+    frame["call_type"] = pd.Series(values, index=frame.index, dtype="str")
+    return values == "embedding"
 
 
 def _utc(frame: pd.DataFrame, s: pd.Series) -> pd.Series:

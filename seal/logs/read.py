@@ -20,7 +20,8 @@ import pandas as pd
 
 from seal.errors import SealError
 from seal.logs.detect import detect
-from seal.logs.formats import NUMBER_COLUMNS, OTLP_RESOURCE_SCHEMA, OTLP_SPAN_SCHEMA, STRING_COLUMNS, Detected, Format
+from seal.logs.formats import (LANGFUSE_CALL_TYPES, LANGFUSE_ROLLUP_SQL, NUMBER_COLUMNS, OTLP_RESOURCE_SCHEMA,
+                               OTLP_SPAN_SCHEMA, STREAM_GROUP_SQL, STRING_COLUMNS, Detected, Format)
 from seal.logs.normalize import NORMALIZED_COLUMNS, check_rows, empty_column
 
 DEFAULT_BATCH_ROWS = 262_144      # rows per batch: ~100 MB of frame at most, amortises per-batch overhead
@@ -121,20 +122,29 @@ class _Plan:
         self.path, self.det, self.fmt = path, det, det.fmt
         c, p = det.container, _q(path)
         rejects = ", ignore_errors=true, store_rejects=true" if skip_bad else ""
-        self.label = {"jsonl": "line", "csv": "line", "parquet": "row"}.get(c, "record")
+        self.label = {"jsonl": "line", "sse": "line", "csv": "line", "parquet": "row"}.get(c, "record")
         self.first_line = 2 if c == "csv" else 1
         self.total_rows: int | None = None
         self.read_columns: list[str] = ["line"]
-        if c == "jsonl":
+        if c in ("jsonl", "sse"):
             self.source = (f"SELECT line FROM read_csv({p}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', "
                            f"escape='', header=false, auto_detect=false, compression='none', max_line_size={MAX_LINE_BYTES}, "
                            f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
-        elif c in ("json-array", "json-object", "json-data"):
+        elif c in ("json-array", "json-object", "json-data", "json-observations"):
             fmt = "array" if c == "json-array" else "unstructured"
             rd = (f"read_json_objects({p}, format='{fmt}', compression='none', "
                   f"maximum_object_size={MAX_LINE_BYTES})")
-            self.source = (f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
-                           if c == "json-data" else f"SELECT json::VARCHAR AS line FROM {rd}")
+            if c == "json-data":
+                self.source = f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
+            elif c == "json-observations":
+                # a trace's observations (never the copy inside "trace" of a UI download), each given the trace's
+                # user and session where it has none
+                trace = ("json_object('userId', coalesce(json->>'$.trace.userId', json->>'$.userId'), "
+                         "'sessionId', coalesce(json->>'$.trace.sessionId', json->>'$.sessionId'))")
+                self.source = (f"SELECT json_merge_patch({trace}, obs)::VARCHAR AS line FROM (SELECT json, "
+                               f"unnest(json_extract(json, '$.observations[*]')) AS obs FROM {rd})")
+            else:
+                self.source = f"SELECT json::VARCHAR AS line FROM {rd}"
         elif c == "csv":
             # the header parsed in detect() gives the columns: no sniffing, so a ragged row is an error with its line
             delim = (det.delimiter or ",").replace("'", "''")
@@ -151,6 +161,10 @@ class _Plan:
             self.source = f"SELECT {self._projection(det.columns)} FROM read_parquet({p})"
         else:  # pragma: no cover - detect() only returns the containers above
             raise SealError(f"Unsupported container {c!r}.")
+        # a streamed log: every batch's parsed chunks go to the table seal_stream, grouped into completions at the end
+        self.grouped = self.fmt.name == "openai-stream"
+        self.rollup = self.fmt.name == "langfuse"
+        self.chunks = self._chunks_sql() if self.grouped else ""
         self.mapping = self._mapping_sql()
         # a Parquet file is mapped while DuckDB reads it: one query, no per-batch round trip through Arrow and a
         # second connection (~0.1 s per million rows, `make bench`); its row numbers come from the reader
@@ -167,6 +181,18 @@ class _Plan:
             names = cols
         self.read_columns = names
         return ", ".join('"' + c.replace('"', '""') + '"' for c in names)
+
+    def _chunks_sql(self) -> str:
+        """SQL over the batch: one parsed chunk per non-blank line (``_line, _state, r``), for ``seal_stream``.
+        Server-sent events keep the JSON of their ``data:`` lines; other fields, ``[DONE]`` and blanks are skipped."""
+        line = "line"
+        if self.det.container == "sse":
+            line = ("CASE WHEN starts_with(ltrim(line), 'data:') AND trim(substr(ltrim(line), 6)) <> '[DONE]' "
+                    "THEN ltrim(substr(ltrim(line), 6)) END")
+        return ("SELECT _line, CASE WHEN r IS NULL OR left(ltrim(line), 1) <> '{' THEN CASE WHEN line IS NULL OR "
+                "trim(line) = '' THEN 'blank' WHEN NOT json_valid(line) THEN 'invalid' ELSE 'not-object' END END "
+                f"AS _state, r FROM (SELECT _line, line, try(json_transform(line, '{self.fmt.json_schema()}')) AS r "
+                f"FROM (SELECT _line, {line} AS line FROM batch)) WHERE line IS NOT NULL AND trim(line) <> ''")
 
     def _records_sql(self) -> tuple[str, str]:
         """SQL over the batch (``_line``, ``line``/columns) yielding ``_line, _state, r``; and the record prefix."""
@@ -195,6 +221,8 @@ class _Plan:
                 f"resource := {attrs.format(x='rattrs', s=attr_schema)}) END AS r FROM sp",
                 "r.",
             )
+        if self.grouped:
+            return STREAM_GROUP_SQL, "r."
         # one parse per line; lines that do not parse are classified afterwards (rare)
         return (
             # json_transform turns an array line ('[1,2]') into a struct of NULLs, not NULL: a line that does not
@@ -260,15 +288,18 @@ class RequestBatches:
     """Iterable of normalised request frames (one per batch) read from a log; ``report`` fills as it goes."""
 
     def __init__(self, path: str | Path, *, batch_rows: int = DEFAULT_BATCH_ROWS, skip_bad: bool = False,
-                 progress: bool = False) -> None:
+                 progress: bool = False, columns: dict[str, str] | str | None = None) -> None:
+        from seal.logs.formats import parse_column_mapping
+
         self.path = Path(path)
         self.batch_rows = int(batch_rows)
         self.skip_bad = skip_bad
         self.progress = progress
-        self.detected = detect(self.path, strict=not skip_bad)
+        self.detected = detect(self.path, strict=not skip_bad, mapping=parse_column_mapping(columns))
         self._scan_path, self._alias_dir = literal_scan_path(self.path)
         self._quote: tuple[int, int] | None = None    # (line, byte) of an unterminated quote (skip_bad CSV)
         self._max_line = 0                            # highest line number read
+        self._formats: list[str] = []                 # source_format values of the rows read, in order
         self.report = ReadReport(path=str(self.path), container=self.detected.container,
                                  source_format=self.detected.fmt.name, ignored_what=self.detected.fmt.ignored_what)
 
@@ -288,8 +319,10 @@ class RequestBatches:
         offset = plan.first_line
         rejected = np.zeros(0, dtype=np.int64)
         try:
-            if self.skip_bad and self.detected.container in ("jsonl", "csv"):
+            if self.skip_bad and self.detected.container in ("jsonl", "sse", "csv"):
                 rejected = self._rejected_lines(src_con, plan)
+            if plan.rollup:
+                self._langfuse_rollups(src_con, map_con, plan)
             if plan.one_pass is not None:
                 yield from self._one_pass(src_con, plan, bar)
             reader = () if plan.one_pass is not None else src_con.sql(plan.source).to_arrow_reader(self.batch_rows)
@@ -305,6 +338,13 @@ class RequestBatches:
                 batch = pa.Table.from_batches([arrow_batch]).append_column("_line", pa.array(lines))
                 offset += n
                 map_con.register("batch", batch)
+                if plan.grouped:        # chunks wait in seal_stream until the whole file is read
+                    map_con.execute(("INSERT INTO seal_stream " if offset - n > plan.first_line else
+                                     "CREATE TEMP TABLE seal_stream AS ") + plan.chunks)
+                    map_con.unregister("batch")
+                    if bar is not None:
+                        bar.update(n)
+                    continue
                 mapped = map_con.sql(plan.mapping).to_arrow_table()
                 map_con.unregister("batch")
                 frame = self._split(mapped, plan)
@@ -312,6 +352,12 @@ class RequestBatches:
                     bar.update(n)
                 if len(frame):
                     yield frame
+            if plan.grouped and offset > plan.first_line:
+                for mapped_batch in map_con.sql(f"SELECT * FROM ({plan.mapping}) ORDER BY _line").to_arrow_reader(
+                        self.batch_rows):
+                    frame = self._split(pa.Table.from_batches([mapped_batch]), plan)
+                    if len(frame):
+                        yield frame
         except duckdb.Error as exc:
             raise _explain(exc, self.path) from None
         finally:
@@ -327,6 +373,20 @@ class RequestBatches:
             what = f" ({self.report.skipped:,} bad rows skipped)" if self.report.skipped else ""
             what += f" ({self.report.ignored:,} {self.report.ignored_what} ignored)" if self.report.ignored else ""
             raise SealError(f"{self.path} holds no model requests{what}.")
+
+    def _langfuse_rollups(self, src_con, map_con, plan: _Plan) -> None:
+        """Table ``seal_rollup`` (in ``map_con``) of the model-call observations that have model-call descendants:
+        roll-ups of their children's usage, ignored so a trace's usage is counted once. One extra scan of the file."""
+        calls = ", ".join(f"'{t}'" for t in LANGFUSE_CALL_TYPES)
+        src_con.execute(f"CREATE OR REPLACE TEMP TABLE seal_obs AS SELECT json_extract_string(line, '$.id') AS id, "
+                        f"json_extract_string(line, '$.parentObservationId') AS parent, "
+                        f"coalesce(json_extract_string(line, '$.type') IN ({calls}), FALSE) AS is_call "
+                        f"FROM ({plan.source}) WHERE json_valid(line)")
+        ids = [r[0] for r in src_con.execute(LANGFUSE_ROLLUP_SQL).fetchall() if r[0] is not None]
+        src_con.execute("DROP TABLE seal_obs")
+        map_con.execute("CREATE OR REPLACE TEMP TABLE seal_rollup (id VARCHAR)")
+        if ids:
+            map_con.executemany("INSERT INTO seal_rollup VALUES (?)", [[i] for i in ids])
 
     def _one_pass(self, con, plan: _Plan, bar) -> Iterator[pd.DataFrame]:
         """Frames of ``plan.one_pass`` (source and mapping in one streamed query)."""
@@ -406,6 +466,10 @@ class RequestBatches:
             self.report.add_bad(plan.label, lines[bad], reasons.to_numpy()[bad])
             df = df[~bad]
         self.report.rows += len(df)
+        if len(df) and "source_format" in df:          # the summary names what the rows are (openai-responses ...)
+            seen = self._formats
+            seen.extend(f for f in pd.unique(df["source_format"].dropna()) if f not in seen)
+            self.report.source_format = "+".join(seen)
         for col in NORMALIZED_COLUMNS:
             if col not in df:
                 df[col] = empty_column(col, df.index)
@@ -461,20 +525,22 @@ def _verb(reason: str) -> str:
 
 
 def iter_request_batches(path: str | Path, *, batch_rows: int = DEFAULT_BATCH_ROWS, skip_bad: bool = False,
-                         progress: bool = False) -> RequestBatches:
+                         progress: bool = False, columns: dict[str, str] | str | None = None) -> RequestBatches:
     """Stream a request log as normalised frames of at most ``batch_rows`` rows.
 
     Returns a :class:`RequestBatches`: iterate it for frames (index = line / row / record number); its ``report``
-    (a :class:`ReadReport`) counts rows, skipped bad rows and ignored non-request records.
+    (a :class:`ReadReport`) counts rows, skipped bad rows and ignored non-request records. ``columns`` maps a
+    table's columns ({SEAL column: file column}, or the text ``input_tokens=ContextTokens,...``).
 
     Raises:
         seal.errors.SealError: missing, empty, unknown-format or mixed-format file; the first bad row (its line
             and why) unless ``skip_bad``; a file holding no requests at all.
     """
-    return RequestBatches(path, batch_rows=batch_rows, skip_bad=skip_bad, progress=progress)
+    return RequestBatches(path, batch_rows=batch_rows, skip_bad=skip_bad, progress=progress, columns=columns)
 
 
-def read_requests(path: str | Path, *, skip_bad: bool = False, progress: bool = False) -> tuple[pd.DataFrame, ReadReport]:
+def read_requests(path: str | Path, *, skip_bad: bool = False, progress: bool = False,
+                  columns: dict[str, str] | str | None = None) -> tuple[pd.DataFrame, ReadReport]:
     """Read a whole request log into one normalised frame (see :func:`iter_request_batches`).
 
     ``path`` may also be a binary file object (an upload); it is spooled to a temporary file named like it
@@ -492,14 +558,14 @@ def read_requests(path: str | Path, *, skip_bad: bool = False, progress: bool = 
                 fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             shown = str(getattr(path, "name", "") or "the upload")
             try:
-                frame, report = read_requests(tmp, skip_bad=skip_bad, progress=progress)
+                frame, report = read_requests(tmp, skip_bad=skip_bad, progress=progress, columns=columns)
             except SealError as exc:
                 raise SealError(str(exc).replace(tmp, shown)) from None
             report.path = shown
             return frame, report
         finally:
             os.unlink(tmp)
-    batches = iter_request_batches(path, skip_bad=skip_bad, progress=progress)
+    batches = iter_request_batches(path, skip_bad=skip_bad, progress=progress, columns=columns)
     frames = list(batches)
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     return frame, batches.report
