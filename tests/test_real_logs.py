@@ -253,3 +253,46 @@ def test_model_map_dict_fills_sizes_and_renames(tmp_path):
     assert res["params_b"].tolist()[:2] == [8.0, 8.0]
     assert res["model"].tolist()[2] == "gpt-4o" and res["model_as_logged"].tolist()[2] == "house-model"
     assert res["gpu_energy_j"].iloc[2] == pytest.approx(res["gpu_energy_j"].iloc[3])
+
+
+# documented response shapes of other providers (https://docs.anthropic.com/en/api/messages,
+# https://docs.anthropic.com/en/api/retrieving-message-batch-results, https://ai.google.dev/api/generate-content,
+# Vertex AI batch prediction output), written here with made-up values
+PROVIDER_SHAPES = {
+    "anthropic": ({"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+                   "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn",
+                   "usage": {"input_tokens": 10, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 1000,
+                             "output_tokens": 25}}, (1210, 25, 1000)),
+    "anthropic-batch": ({"custom_id": "req-1", "result": {"type": "succeeded", "message": {
+        "id": "msg_1", "type": "message", "model": "claude-haiku-4-5-20251001",
+        "usage": {"input_tokens": 5, "output_tokens": 7}}}}, (5, 7, None)),
+    "gemini": ({"candidates": [{"content": {"parts": [{"text": "x"}]}}], "modelVersion": "gemini-2.5-flash",
+                "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 30, "thoughtsTokenCount": 100,
+                                  "totalTokenCount": 142}, "responseId": "abc"}, (12, 130, None)),
+    "gemini-batch": ({"status": "", "request": {"contents": []}, "response": {
+        "candidates": [], "modelVersion": "gemini-2.0-flash-001",
+        "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 9, "totalTokenCount": 17}}}, (8, 9, None)),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(PROVIDER_SHAPES))
+def test_other_providers_responses(tmp_path, fmt):
+    record, (inp, out, cached) = PROVIDER_SHAPES[fmt]
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(record) + "\n")
+    frame, report = read_requests(path)
+    assert report.source_format == fmt and len(frame) == 2
+    assert frame["input_tokens"].tolist() == [inp, inp] and frame["output_tokens"].tolist() == [out, out]
+    if cached is not None:
+        assert frame["cached_input_tokens"].tolist() == [cached, cached]
+
+
+def test_failed_anthropic_batch_results_are_bad_rows(tmp_path):
+    ok, _ = PROVIDER_SHAPES["anthropic-batch"]
+    failed = {"custom_id": "req-2", "result": {"type": "errored", "error": {"type": "invalid_request_error"}}}
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps(ok) + "\n" + json.dumps(failed) + "\n")
+    with pytest.raises(SealError, match=r"line 2 has a bad value: the batch request did not succeed \(errored\)"):
+        read_requests(path)
+    frame, report = read_requests(path, skip_bad=True)
+    assert len(frame) == 1 and report.skipped == 1

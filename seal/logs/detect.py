@@ -17,7 +17,8 @@ MAX_JSON_DEPTH_HINT = 1000  # about where Python's json parser gives up (its rec
 SAMPLE_RECORDS = 200        # records classified to detect mixed formats
 
 ACCEPTED = ("OpenAI Chat Completions / Responses / Embeddings objects (JSON or JSONL), streamed chat.completion.chunk "
-            "lines (JSONL or server-sent events), OpenAI or vLLM batch output JSONL, OTLP JSON trace exports with "
+            "lines (JSONL or server-sent events), OpenAI or vLLM batch output JSONL, Anthropic Messages responses "
+            "and batch results, Gemini responses and Vertex AI batch output, OTLP JSON trace exports with "
             "GenAI spans, LiteLLM spend logs (JSON or CSV), Langfuse observations or trace downloads, Ollama "
             "responses, or a CSV / JSONL / Parquet table with token columns (any names, with --columns) or prompt text")
 SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")     # lines of a server-sent-events stream

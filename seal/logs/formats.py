@@ -171,6 +171,82 @@ OTLP = Format(
     ignored_what="spans that are not GenAI model calls (HTTP, tool, agent spans)",
 )
 
+# ---------------------------------------------------------------- Anthropic Messages (and Message Batches results)
+# https://docs.anthropic.com/en/api/messages: usage.input_tokens counts only the tokens after the last cache
+# breakpoint; cache reads and cache writes are counted apart and are prefilled too (a read is cheaper: SEAL counts
+# it as cached input).
+_ANTHROPIC_MESSAGE = {"id": "VARCHAR", "type": "VARCHAR", "model": "VARCHAR",
+                      "usage": _num_schema("input_tokens", "output_tokens", "cache_read_input_tokens",
+                                           "cache_creation_input_tokens")}
+
+
+def _anthropic_fields(b: str) -> dict[str, str]:
+    return {
+        "request_id": f"{b}id",
+        "model": f"{b}model",
+        "input_tokens": (f"TRY_CAST({b}usage.input_tokens AS DOUBLE) + coalesce(TRY_CAST("
+                         f"{b}usage.cache_read_input_tokens AS DOUBLE), 0) + coalesce(TRY_CAST("
+                         f"{b}usage.cache_creation_input_tokens AS DOUBLE), 0)"),
+        "output_tokens": f"{b}usage.output_tokens",
+        "cached_input_tokens": f"{b}usage.cache_read_input_tokens",
+    }
+
+
+ANTHROPIC = Format(
+    name="anthropic",
+    label="an Anthropic Messages response",
+    schema=_ANTHROPIC_MESSAGE,
+    fields=_anthropic_fields("{r}"),
+    shape="({r}type = 'message' AND {r}usage IS NOT NULL)",
+)
+ANTHROPIC_BATCH = Format(
+    name="anthropic-batch",
+    label="an Anthropic Message Batches result line",
+    schema={"custom_id": "VARCHAR", "result": {"type": "VARCHAR", "message": _ANTHROPIC_MESSAGE, "error": "VARCHAR"}},
+    fields={**_anthropic_fields("{r}result.message."), "request_id": "coalesce({r}custom_id, {r}result.message.id)"},
+    shape="({r}custom_id IS NOT NULL AND {r}result IS NOT NULL)",
+    bad=("CASE WHEN {r}result.type IS DISTINCT FROM 'succeeded' THEN 'the batch request did not succeed (' || "
+         "coalesce({r}result.type, 'no result type') || ')' END"),
+)
+
+# ---------------------------------------------------------------- Gemini generateContent (and Vertex AI batch output)
+# https://ai.google.dev/api/generate-content#UsageMetadata: thoughts (thinking tokens) are decoded like the
+# candidates' tokens and billed as output; cached content is part of the prompt count.
+_GEMINI_RESPONSE = {"responseId": "VARCHAR", "modelVersion": "VARCHAR", "createTime": "VARCHAR",
+                    "usageMetadata": _num_schema("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+                                                 "cachedContentTokenCount", "totalTokenCount")}
+
+
+def _gemini_fields(b: str) -> dict[str, str]:
+    u = f"{b}\"usageMetadata\""
+    return {
+        "request_id": f"{b}\"responseId\"",
+        "model": f"{b}\"modelVersion\"",
+        "input_tokens": f"{u}.\"promptTokenCount\"",
+        "output_tokens": (f"TRY_CAST({u}.\"candidatesTokenCount\" AS DOUBLE) + "
+                          f"coalesce(TRY_CAST({u}.\"thoughtsTokenCount\" AS DOUBLE), 0)"),
+        "cached_input_tokens": f"{u}.\"cachedContentTokenCount\"",
+        "reasoning_tokens": f"{u}.\"thoughtsTokenCount\"",
+        "timestamp": f"{b}\"createTime\"",
+    }
+
+
+GEMINI = Format(
+    name="gemini",
+    label="a Gemini generateContent response",
+    schema=_GEMINI_RESPONSE,
+    fields=_gemini_fields("{r}"),
+    shape="({r}\"usageMetadata\" IS NOT NULL)",
+)
+GEMINI_BATCH = Format(
+    name="gemini-batch",
+    label="a Vertex AI / Gemini batch prediction output line",
+    schema={"status": "VARCHAR", "response": _GEMINI_RESPONSE},
+    fields=_gemini_fields("{r}response."),
+    shape="({r}response IS NOT NULL AND {r}response.\"usageMetadata\" IS NOT NULL)",
+    bad="CASE WHEN coalesce({r}status, '') <> '' THEN 'the batch request failed (' || {r}status || ')' END",
+)
+
 # ---------------------------------------------------------------- LiteLLM spend logs
 LITELLM = Format(
     name="litellm",
@@ -451,7 +527,8 @@ def litellm_table_format(columns: list[str]) -> Format:
     return Format(name="litellm", label=LITELLM.label, fields=fields)
 
 
-FORMATS: dict[str, Format] = {f.name: f for f in (OPENAI, OPENAI_BATCH, OPENAI_STREAM, OTLP, LITELLM, LANGFUSE)}
+FORMATS: dict[str, Format] = {f.name: f for f in (OPENAI, OPENAI_BATCH, OPENAI_STREAM, ANTHROPIC, ANTHROPIC_BATCH,
+                                                  GEMINI, GEMINI_BATCH, OTLP, LITELLM, LANGFUSE)}
 
 
 def classify_record(rec: object, *, mapped: bool = False) -> str | None:
@@ -463,8 +540,16 @@ def classify_record(rec: object, *, mapped: bool = False) -> str | None:
         return "otlp"
     if "custom_id" in rec and ("response" in rec or "error" in rec):
         return "openai-batch"
+    if "custom_id" in rec and isinstance(rec.get("result"), dict):
+        return "anthropic-batch"
     if rec.get("object") == "chat.completion.chunk":
         return "openai-stream"
+    if rec.get("type") == "message" and isinstance(rec.get("usage"), dict):
+        return "anthropic"
+    if isinstance(rec.get("usageMetadata"), dict):
+        return "gemini"
+    if isinstance(rec.get("response"), dict) and isinstance(rec["response"].get("usageMetadata"), dict):
+        return "gemini-batch"
     if rec.get("type") in LANGFUSE_TYPES and "traceId" in rec:
         return "langfuse"
     usage = rec.get("usage")

@@ -268,12 +268,13 @@ class _Plan:
         src_fmt = "\"raw_source_format\"" if "source_format" in fmt.fields else "NULL"
         cols.append(f"coalesce(CAST({src_fmt} AS VARCHAR), '{fmt.name}') AS source_format")
         tok = [f"\"raw_{c}\"" for c in ("input_tokens", "output_tokens") if c in fmt.fields]
+        given = " OR ".join(f"{t} IS NOT NULL" for t in tok)
         if "token_source" in fmt.fields:
             cols.append("coalesce(CAST(\"raw_token_source\" AS VARCHAR), "
-                        + (f"CASE WHEN coalesce({', '.join(tok)}) IS NOT NULL THEN 'log' END)" if tok else "NULL)")
+                        + (f"CASE WHEN {given} THEN 'log' END)" if tok else "NULL)")
                         + " AS token_source")
         elif tok:
-            cols.append(f"CASE WHEN coalesce({', '.join(tok)}) IS NOT NULL THEN '{fmt.token_source}' END AS token_source")
+            cols.append(f"CASE WHEN {given} THEN '{fmt.token_source}' END AS token_source")
         else:
             cols.append("NULL::VARCHAR AS token_source")
         bad = ("CASE WHEN _state = 'invalid' THEN 'is not valid JSON (a truncated or malformed line)' "
