@@ -296,3 +296,17 @@ def test_failed_anthropic_batch_results_are_bad_rows(tmp_path):
         read_requests(path)
     frame, report = read_requests(path, skip_bad=True)
     assert len(frame) == 1 and report.skipped == 1
+
+
+def test_readme_lists_every_column_alias_and_format():
+    from pathlib import Path
+
+    from seal.logs.formats import FORMATS, TABLE_ALIASES, TABLE_END_ALIASES, TABLE_MS_ALIASES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Column names and `--columns`"):readme.index("### Embeddings")]
+    for aliases in (*TABLE_ALIASES.values(), *TABLE_MS_ALIASES.values(), TABLE_END_ALIASES):
+        for alias in aliases:
+            assert f"`{alias}`" in section, alias
+    for name in (*FORMATS, "openai-responses", "openai-embeddings", "ollama", "table"):
+        assert f"`{name}`" in readme, name

@@ -360,7 +360,7 @@ LANGFUSE = dataclasses.replace(LANGFUSE, bad="coalesce(" + ", ".join(
 # "_", "-", ".", spaces ignored), so ContextTokens, context_tokens and "Context Tokens" are one name. Every alias is
 # listed in the README ("Column names").
 TABLE_ALIASES: dict[str, tuple[str, ...]] = {
-    "request_id": ("request_id", "id", "requestid", "custom_id", "call_id", "generation_id", "trace_id"),
+    "request_id": ("request_id", "id", "requestid", "custom_id", "call_id", "generation_id"),
     "model": ("model", "model_name", "model_id", "llm", "model_version", "ai_model", "gen_ai_request_model"),
     "engine": ("engine", "serving_engine", "inference_engine"),   # the serving stack (vllm, transformers ...)
     "params_b": ("params_b",),
@@ -369,7 +369,7 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "gpu": ("gpu", "gpu_type", "accelerator"),
     "gpus": ("gpus", "gpu_count", "num_gpus", "n_gpus"),
     "batch_size": ("batch_size",),
-    "call_type": ("call_type", "operation", "request_type", "endpoint_type"),
+    "call_type": ("call_type",),                 # chat | embedding (LiteLLM spend logs name it so)
     "input_tokens": ("input_tokens", "prompt_tokens", "tokens_in", "input_token_count", "prompt_token_count",
                      "num_input_tokens", "n_input_tokens", "num_prompt_tokens", "n_prompt_tokens",
                      "prompt_eval_count",                        # Ollama
