@@ -97,8 +97,9 @@ def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = Non
         blank = _blank(models)
     need = np.isnan(_num(frame, "params_b")) & ~blank
     out = np.zeros(n, dtype=bool)
-    if need.any():
-        out[np.flatnonzero(need)] = catalogue_sizes(models[need], db_path)[1]
+    if need.any():          # once per distinct name: a batch repeats a few names many times
+        codes, uniques = pd.factorize(models[need].astype(object))
+        out[np.flatnonzero(need)] = catalogue_sizes(pd.Series(uniques, dtype=object), db_path)[1][codes]
     return out
 
 

@@ -550,8 +550,9 @@ def classify_record(rec: object, *, mapped: bool = False) -> str | None:
         return "gemini"
     if isinstance(rec.get("response"), dict) and isinstance(rec["response"].get("usageMetadata"), dict):
         return "gemini-batch"
-    if rec.get("type") in LANGFUSE_TYPES and "traceId" in rec:
-        return "langfuse"
+    kind = rec.get("type")
+    if "traceId" in rec and isinstance(kind, str) and (kind in LANGFUSE_TYPES or (kind.isupper() and "id" in rec)):
+        return "langfuse"            # an observation type added after this list is ignored and counted, not an error
     usage = rec.get("usage")
     if rec.get("object") in ("chat.completion", "response", "text_completion") or (
             isinstance(usage, dict) and ("choices" in rec or "output" in rec or "data" in rec
