@@ -44,6 +44,16 @@ WARNINGS: dict[str, str] = {
     "default-engine": "No serving engine given: current vLLM was assumed (eager transformers where batch_size is 1).",
     "engine-approximated": "This serving engine has no benchmark measurements: it was costed as current vLLM.",
     "native-precision": "No precision given: the model's weights were costed in the low-precision format they are published in (e.g. MXFP4, FP8).",
+    "model-alias": "The model name is not in the catalogue as written: it was matched through an alias or a rewrite "
+                   "of its spelling (provider or router prefix, date or version suffix, runtime tag, quantisation "
+                   "suffix); check that the matched model is the one that ran.",
+    "model-default-tag-size": "The model name gives no size: the local runtime's default tag was assumed (Ollama's "
+                              "'latest', e.g. llama3.2 = 3 B in 4-bit Q4_K_M); give the tag (llama3.2:1b) or a "
+                              "model map if another size ran.",
+    "model-sibling-estimate": "This retired or renamed model is not in the EcoLogits catalogue: it was sized as its "
+                              "sibling of the same line, to which EcoLogits gives the same estimated architecture.",
+    "precision-from-name": "No precision given: the weights' format the model name states (a GGUF quantisation such as Q4_K_M, -FP8, -AWQ) or its runtime tag's default was used.",
+    "model-map": "The model name was mapped by the user's model map (--model-map) to a catalogue model or a size.",
     "shape-from-size": "The model's layer shape is not in SEAL's architecture table: layers, width and KV heads were inferred from its size.",
 }
 

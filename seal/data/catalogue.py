@@ -7,7 +7,11 @@ package, open and closed models) plus Open LLM Leaderboard models and scores whe
   with or without a ``provider/`` or Hugging Face org prefix, aliases); normalised (no org, no ``meta-`` prefix,
   ``_``/space as ``-``); normalised without a ``-instruct``/``-chat``/``-hf`` suffix; last, the size written in
   the name (``8B``, ``8x7b``, ``30B-A3B``) with a ±10 % range, ``catalogue_source`` ``name``. Names with no
-  match and no size get ``found`` False.
+  match and no size get ``found`` False. Between the two, the spellings of :mod:`seal.data.aliases`: its alias
+  table (runtime tags such as Ollama's ``llama3.2:1b``, siblings of retired closed models, provider ids), then
+  provider / router / Bedrock / Vertex ids and dated snapshots rewritten (:func:`seal.data.aliases.rewrites`).
+  Each row says how it was resolved (``resolution``, ``model_resolved``), the weight format its name states
+  (``name_precision``) and warning codes (``resolution_warnings``, :data:`seal.data.aliases.WARNING_TEXT`).
 - :func:`list_models`: the catalogue for a model picker.
 
 Parameter counts are in billions. EcoLogits gives a number, a ``{min, max}`` range (closed models whose size is
@@ -26,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from seal.data import aliases as _aliases
 from seal.data.names import params_from_name
 
 ECOLOGITS_MODELS_RESOURCE = "data/models.json"
@@ -42,6 +47,10 @@ VARIANT_SUFFIX = re.compile(r"(?:-instruct|-chat|-hf|-v\d+(?:\.\d+)*)$")
 RESOLVED_COLUMNS = ("model_key", "provider", "params_b", "active_params_b", "params_low_b", "params_high_b",
                     "active_params_low_b", "active_params_high_b", "is_moe", "open_weights", "tps", "ttft_s",
                     "quality_score", "catalogue_source", "found")
+# what each name was resolved to and how (see resolve_models)
+RESOLUTION_COLUMNS = ("model_resolved", "resolution", "name_precision", "resolution_warnings")
+ALIAS_CATALOGUE_SOURCE = "model_aliases"   # catalogue_source of a size from seal/data/facts/model_aliases.csv
+MODEL_MAP_SOURCE = "model-map"             # catalogue_source of a size given in the user's model map
 
 MODELS: dict[str, str] = {  # the store's ``models`` table (column -> DuckDB type)
     "model_key": "VARCHAR",            # openai/gpt-4o, meta-llama/Meta-Llama-3.1-8B (HF id for open models)
@@ -280,24 +289,42 @@ def _lookup_exact(name: str, index: dict[str, int]) -> int:
 
 def _lookup(name: str, index: _Index, loose: bool = True) -> int:
     """Catalogue row position of ``name`` (-1 if none): exact pass, then (``loose``) the normalised passes."""
+    return _lookup_pass(name, index, loose)[0]
+
+
+def _lookup_pass(name: str, index: _Index, loose: bool = True) -> tuple[int, str]:
+    """(catalogue row position, pass that found it: exact | normalised | variant); (-1, "") if none."""
     pos = _lookup_exact(name, index.exact)
     if pos >= 0 or not loose:
-        return pos
+        return pos, "exact" if pos >= 0 else ""
     pos = index.normalised.get(normalised_name(name), -1)
     if pos >= 0:
-        return pos
-    return index.variant.get(normalised_name(name, drop_variant=True), -1)
+        return pos, "normalised"
+    pos = index.variant.get(normalised_name(name, drop_variant=True), -1)
+    return pos, "variant" if pos >= 0 else ""
 
 
-def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: bool = True) -> pd.DataFrame:
+def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: bool = True,
+                   model_map: dict | None = None) -> pd.DataFrame:
     """Catalogue rows for model names (same index as ``names``); unknown or missing names get ``found`` False.
 
-    With ``loose`` (default) a name missing from the catalogue is matched on its normalised form
-    (:func:`normalised_name`), then without a variant suffix, and last sized from the name itself
-    (``catalogue_source`` ``name``, range ±:data:`NAME_SIZE_TOLERANCE`). Only the distinct names are looked up,
-    then mapped back, so a million-row frame costs one pass.
+    Columns: :data:`RESOLVED_COLUMNS` plus :data:`RESOLUTION_COLUMNS`: ``model_resolved`` (what the name was
+    resolved to, for display: the catalogue ``model_key``, ``meta-llama/Llama-3.2-3B-Instruct (ollama
+    llama3.2:3b)``, or the name itself when sized from it; None when unknown), ``resolution`` (one of
+    :data:`seal.data.aliases.RESOLUTIONS`), ``name_precision`` (the PRECISIONS key the name states, GGUF
+    ``q4_k_m``, ``fp8``, ``awq`` ...; else None) and ``resolution_warnings`` (';'-joined codes of
+    :data:`seal.data.aliases.WARNING_TEXT`, '' when none).
+
+    Passes, first hit wins: ``model_map`` (the user's ``{log_name: catalogue_name}`` or ``{log_name: {model,
+    params_b, active_params_b, precision}}``, :func:`seal.data.aliases.read_model_map`); exact; then with
+    ``loose`` (default): normalised (:func:`normalised_name`), without a variant suffix, the alias table
+    (siblings, provider ids, runtime tags), the rewritten spellings of :func:`seal.data.aliases.rewrites`
+    (catalogue and alias table again), and last the size written in the name (``catalogue_source`` ``name``,
+    range ±:data:`NAME_SIZE_TOLERANCE`). Only the distinct names are looked up, then mapped back, so a
+    million-row frame costs one pass.
     """
     names = pd.Series(names)
+    map_key = _aliases.model_map_key(model_map)
     codes, uniques = pd.factorize(names.astype("object"), use_na_sentinel=True)
     # one small frame per distinct name, cached: every batch of a streamed log repeats the same few names (in
     # another order: sorted for the key), and building it costs ~7 ms per batch whatever its size (``make bench``)
@@ -306,15 +333,17 @@ def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: b
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    small = _resolved_uniques_cached(catalogue_version(db_path), tuple(uniques[i] for i in order), loose)
+    small = _resolved_uniques_cached(catalogue_version(db_path), tuple(uniques[i] for i in order), loose, map_key)
     return _take_resolved(small, codes, len(uniques), names.index)
 
 
 @functools.lru_cache(maxsize=64)
-def _resolved_uniques_cached(key: tuple, uniques: tuple, loose: bool) -> pd.DataFrame:
-    """:func:`_resolve_uniques` of the catalogue ``key`` (see :func:`catalogue_version`); never modified."""
+def _resolved_uniques_cached(key: tuple, uniques: tuple, loose: bool, map_key: tuple = ()) -> pd.DataFrame:
+    """:func:`_resolve_uniques` of the catalogue ``key`` (see :func:`catalogue_version`) and a model map (its
+    :func:`seal.data.aliases.model_map_key`); never modified."""
     table, index = _catalogue_cached(key)
-    return _resolve_uniques(np.array(uniques, dtype=object), table, index, loose=loose)
+    return _resolve_uniques(np.array(uniques, dtype=object), table, index, loose=loose,
+                            mapping=_aliases.model_map_from_key(map_key))
 
 
 def resolve_ecologits(names: pd.Series, loose: bool = False) -> pd.DataFrame:
@@ -361,9 +390,124 @@ def _take_resolved(small: pd.DataFrame, codes: np.ndarray, n_uniques: int, index
     return out
 
 
-def _resolve_uniques(uniques, table: pd.DataFrame, index: _Index, loose: bool = True) -> pd.DataFrame:
+class _Hit(NamedTuple):
+    """How one distinct name resolved: a catalogue row (``pos``) and/or sizes to set (``sizes``)."""
+    pos: int = -1
+    sizes: dict | None = None          # column -> value set over the catalogue row (or alone)
+    resolution: str = "unknown"
+    label: str | None = None           # model_resolved (None: the row's model_key)
+    precision: str | None = None
+    warnings: tuple[str, ...] = ()
+    size_names: tuple[str, ...] = ()   # for the name-size pass: spellings to read a size from, in order
+
+
+def _point_sizes(total: float, active: float | None, **extra) -> dict:
+    """Columns of a published (or user-given) size: a point, no range."""
+    active = total if active is None else min(active, total)
+    return {"params_b": total, "active_params_b": active, "params_low_b": total, "params_high_b": total,
+            "active_params_low_b": active, "active_params_high_b": active, "is_moe": bool(active < total),
+            "found": True, **extra}
+
+
+def _alias_hit(row: _aliases.AliasRow, table: pd.DataFrame, index: _Index, precision: str | None,
+               runtime: _aliases.RuntimeHit | None = None) -> _Hit | None:
+    """The hit of an alias-table row: its target's catalogue row, or the row's own published size."""
+    if row.params_b is None:
+        pos = _lookup_exact(row.target, index.exact)
+        if pos < 0:
+            return None
+        target, sizes = str(table["model_key"].iat[pos]), None
+    else:
+        pos, target = -1, row.target
+        sizes = _point_sizes(row.params_b, row.active_params_b, model_key=row.target, provider=HF_PROVIDER,
+                             open_weights=True, tps=np.nan, ttft_s=np.nan, quality_score=np.nan,
+                             catalogue_source=ALIAS_CATALOGUE_SOURCE)
+    if runtime is not None:
+        default = runtime.default
+        return _Hit(pos, sizes, "runtime-default-tag" if default else "runtime-tag",
+                    f"{target} ({row.runtime} {row.name}:{row.tag})", runtime.precision or precision,
+                    ("model-default-tag-size", "model-alias") if default else ("model-alias",))
+    if row.kind == "sibling":
+        return _Hit(pos, sizes, "sibling", f"{target} (sibling of {row.name})", precision,
+                    ("model-sibling-estimate", "model-alias"))
+    return _Hit(pos, sizes, "provider-id", target, precision, ("model-alias",))
+
+
+def _resolve_one(name: str, table: pd.DataFrame, index: _Index, loose: bool, mapping: dict) -> _Hit:
+    key = name.strip()
+    if not key:
+        return _Hit(resolution="missing")
+    precision = _aliases.name_precision(key)
+    if mapping and key.lower() in mapping:
+        return _map_hit(key, mapping[key.lower()], table, index, precision)
+    pos, how = _lookup_pass(key, index, loose)
+    if pos >= 0:
+        return _Hit(pos, None, how, None, precision, ("model-alias",) if how == "variant" else ())
+    if not loose:
+        return _Hit(precision=precision)
+    aidx = _aliases.alias_index()
+    row = _aliases.name_lookup(key, aidx)
+    if row is not None and (hit := _alias_hit(row, table, index, precision)) is not None:
+        return hit
+    runtime = _aliases.runtime_lookup(key, aidx)
+    if runtime is not None and runtime.row is not None:
+        hit = _alias_hit(runtime.row, table, index, precision, runtime)
+        if hit is not None:
+            return hit
+    spellings = _aliases.rewrites(key)
+    for spelling in spellings:
+        pos, how = _lookup_pass(spelling, index, loose=True)
+        if pos >= 0:
+            return _Hit(pos, None, "provider-id", None, precision, ("model-alias",))
+        row = _aliases.name_lookup(spelling, aidx)
+        if row is not None and (hit := _alias_hit(row, table, index, precision)) is not None:
+            return hit
+    return _Hit(precision=precision, size_names=(key, *spellings[-1:]))
+
+
+def _map_hit(key: str, entry: dict, table: pd.DataFrame, index: _Index, precision: str | None) -> _Hit:
+    """The user's model map entry of ``key``: its target resolved (without the map), sizes it gives set."""
+    from seal.errors import SealError
+
+    target = None
+    if entry["model"]:
+        target = _resolve_one(entry["model"], table, index, True, {})
+        if target.pos < 0 and target.sizes is None:
+            named = sizes_from_names(pd.Series([entry["model"]], dtype=object)).iloc[0] if target.size_names else None
+            if named is not None and bool(named["found"]):
+                target = target._replace(sizes={c: named[c] for c in RESOLVED_COLUMNS}, resolution="name-size",
+                                         label=str(entry["model"]))
+            elif entry["params_b"] is None:
+                raise SealError(f"The model map sends {key!r} to {entry['model']!r}, which is neither in the catalogue "
+                                "nor sized by its name; give a catalogue model name or params_b (billions).")
+    params, active = entry["params_b"], entry["active_params_b"]
+    sizes = dict(target.sizes) if target is not None and target.sizes else {}
+    if params is not None or active is not None:
+        t_total, t_active = np.nan, np.nan   # the target's own sizes (catalogue row, or the sizes it sets)
+        if target is not None:
+            row = {c: table[c].iat[target.pos] for c in ("params_b", "active_params_b")} if target.pos >= 0 else {}
+            row.update({c: sizes[c] for c in ("params_b", "active_params_b") if c in sizes})
+            t_total, t_active = float(row.get("params_b", np.nan)), float(row.get("active_params_b", np.nan))
+        if params is None:   # only the active count given: keep the target's total
+            params = t_total if np.isfinite(t_total) else active
+        elif active is None and np.isfinite(t_total) and np.isfinite(t_active) and t_total > 0:
+            active = params * min(t_active / t_total, 1.0)   # keep the target's active share
+        sizes.update(_point_sizes(params, active, catalogue_source=MODEL_MAP_SOURCE))
+        if target is None:
+            sizes.update(model_key=key, provider=None, open_weights=pd.NA, tps=np.nan, ttft_s=np.nan,
+                         quality_score=np.nan)
+    if target is None:
+        return _Hit(-1, sizes, "model-map", f"{key} (model map)", entry["precision"] or precision)
+    warnings = tuple(w for w in target.warnings if w != "model-alias")
+    return _Hit(target.pos, sizes or None, "model-map", target.label, entry["precision"] or target.precision or precision,
+                warnings)
+
+
+def _resolve_uniques(uniques, table: pd.DataFrame, index: _Index, loose: bool = True,
+                     mapping: dict | None = None) -> pd.DataFrame:
     """Resolved-catalogue rows of the distinct ``uniques`` names, plus a last all-missing row."""
-    pos_unique = np.array([_lookup(str(u), index, loose) for u in uniques], dtype=np.int64)
+    hits = [_resolve_one(str(u), table, index, loose, mapping or {}) for u in uniques]
+    pos_unique = np.array([h.pos for h in hits], dtype=np.int64)
     # one small frame per distinct name (+ a last all-missing row), then a single positional take
     cols = [c for c in RESOLVED_COLUMNS if c != "found"]
     small = table[cols].iloc[np.clip(pos_unique, 0, None)].reset_index(drop=True) if len(table) else \
@@ -379,8 +523,28 @@ def _resolve_uniques(uniques, table: pd.DataFrame, index: _Index, loose: bool = 
         else:
             small[col] = small[col].astype("object").mask(miss, None)
     small["found"] = small_found
+    for i, hit in enumerate(hits):
+        for col, value in (hit.sizes or {}).items():
+            small.at[i, col] = value
     if loose:
-        small = _fill_sizes_from_names(small, uniques)
+        todo = [i for i, h in enumerate(hits) if h.size_names]
+        small = _fill_sizes_from_names(small, [hits[i].size_names[0] for i in todo], todo)
+        retry = [i for i in todo if not small.at[i, "found"] and len(hits[i].size_names) > 1]
+        small = _fill_sizes_from_names(small, [hits[i].size_names[1] for i in retry], retry)
+        for i in todo:
+            if small.at[i, "found"]:
+                small.at[i, "model_key"] = hits[i].size_names[0]
+                hits[i] = hits[i]._replace(resolution="name-size", label=hits[i].size_names[0])
+    found = small["found"].to_numpy(dtype=bool)
+    keys = small["model_key"].to_numpy(dtype=object)
+    new = {  # object columns: None stays None (pandas would infer a string dtype with NaN)
+        "model_resolved": [(h.label or keys[i]) if found[i] else None for i, h in enumerate(hits)] + [None],
+        "resolution": [h.resolution for h in hits] + ["missing"],
+        "name_precision": [h.precision for h in hits] + [None],
+        "resolution_warnings": [";".join(h.warnings) if found[i] else "" for i, h in enumerate(hits)] + [""],
+    }
+    for col, values in new.items():
+        small[col] = pd.Series(values, index=small.index, dtype=object)
     return small
 
 
@@ -391,14 +555,12 @@ def _sizes_from_names_cached(names: tuple[str, ...]) -> pd.DataFrame:
     return sizes_from_names(pd.Series(names, dtype=object))
 
 
-def _fill_sizes_from_names(small: pd.DataFrame, uniques) -> pd.DataFrame:
-    """Rows of ``small`` (one per distinct name, plus a last all-missing row) not found in the catalogue get the
-    size written in their name, where there is one."""
-    todo = np.flatnonzero(~small["found"].to_numpy()[: len(uniques)])
-    todo = [i for i in todo if str(uniques[i]).strip()]
-    if not todo:
+def _fill_sizes_from_names(small: pd.DataFrame, names: list[str], rows: list[int]) -> pd.DataFrame:
+    """Rows ``rows`` of ``small`` (one per distinct name, plus a last all-missing row), not found in the catalogue,
+    get the size written in ``names`` (one per row), where there is one."""
+    if not rows:
         return small
-    named = _sizes_from_names_cached(tuple(str(uniques[i]).strip() for i in todo)).set_axis(todo)
+    named = _sizes_from_names_cached(tuple(names)).set_axis(rows)
     named = named[named["found"]]
     if not len(named):
         return small

@@ -64,6 +64,29 @@ PRECISIONS: dict[str, Precision] = {
     "awq": Precision(4.125 / 8, "bf16", "gptq", "AWQ 4-bit, group 128 (weight-only; eager kernels as GPTQ)"),
     "gptq": Precision(4.125 / 8, "bf16", "gptq", "GPTQ 4-bit, group 128 (weight-only)"),
     "nf4": Precision(4.127 / 8, "bf16", "bnb4", "bitsandbytes NF4 with double-quantized absmax per 64"),
+    # GGUF (llama.cpp, Ollama, LM Studio): weight-only formats, dequantized into 16-bit matrix products (bf16) and
+    # costed in `transformers` with the weight-only 4-bit kernel family (gptq). Bits per weight are llama.cpp's
+    # documented averages over a whole model file (mixes and the 6-bit output tensor included) of Llama-3.1-8B:
+    # table "Quantization" of https://github.com/ggml-org/llama.cpp/blob/master/tools/quantize/README.md; the five
+    # types that table lacks (*) from the file sizes that llama-quantize lists for Llama-3-8B (same 8.03 B weights),
+    # QUANT_OPTIONS in https://github.com/ggml-org/llama.cpp/blob/master/tools/quantize/quantize.cpp
+    # (GiB x 2^30 x 8 / 8.03e9). Larger models keep fewer high-precision tensors: their files are a few % smaller.
+    **{name: Precision(bpw / 8, "bf16", "gptq", f"GGUF {name.upper()}: {bpw} bits/weight ({src})")
+       for name, bpw, src in (
+           ("iq1_s", 2.0042, "llama.cpp quantize README"), ("iq1_m", 2.1460, "llama.cpp quantize README"),
+           ("iq2_xxs", 2.3824, "llama.cpp quantize README"), ("iq2_xs", 2.5882, "llama.cpp quantize README"),
+           ("iq2_s", 2.7403, "llama.cpp quantize README"), ("iq2_m", 2.9294, "llama.cpp quantize README"),
+           ("iq3_xxs", 3.2548, "llama.cpp quantize README"), ("iq3_xs", 3.4977, "llama.cpp quantize README"),
+           ("iq3_s", 3.6606, "llama.cpp quantize README"), ("iq3_m", 3.7628, "llama.cpp quantize README"),
+           ("iq4_xs", 4.4597, "llama.cpp quantize README"), ("iq4_nl", 4.6818, "llama.cpp quantize README"),
+           ("q2_k_s", 2.9697, "llama.cpp quantize README"), ("q2_k", 3.1593, "llama.cpp quantize README"),
+           ("q3_k_s", 3.6429, "llama.cpp quantize README"), ("q3_k_m", 4.0007, "* quantize.cpp: 3.74 GiB"),
+           ("q3_k_l", 4.2979, "llama.cpp quantize README"), ("q4_0", 4.6425, "* quantize.cpp: 4.34 GiB"),
+           ("q4_1", 5.1131, "* quantize.cpp: 4.78 GiB"), ("q4_k_s", 4.6672, "llama.cpp quantize README"),
+           ("q4_k_m", 4.8944, "llama.cpp quantize README"), ("q5_0", 5.5731, "* quantize.cpp: 5.21 GiB"),
+           ("q5_1", 6.0438, "* quantize.cpp: 5.65 GiB"), ("q5_k_s", 5.5704, "llama.cpp quantize README"),
+           ("q5_k_m", 5.7036, "llama.cpp quantize README"), ("q6_k", 6.5633, "llama.cpp quantize README"),
+           ("q8_0", 8.5008, "llama.cpp quantize README"))},
 }
 PRECISION_ALIASES: dict[str, str] = {
     "fp32": "float32", "bf16": "bfloat16", "fp16": "float16", "half": "float16",
@@ -73,6 +96,13 @@ PRECISION_ALIASES: dict[str, str] = {
     "float8-e5m2": "fp8-e5m2", "8bit": "int8", "w8a8-int8": "int8", "int8-w8a8": "int8",
     "mx-fp4": "mxfp4", "mxfp4-e2m1": "mxfp4", "fp4": "nvfp4", "nv-fp4": "nvfp4",
     "4bit": "int4", "w4a16": "int4", "awq-int4": "awq", "gptq-int4": "gptq", "bnb4": "nf4", "bnb-nf4": "nf4",
+    "bnb-4bit": "nf4", "gptq-int8": "int8", "w8a16": "int8", "f32": "float32", "f16": "float16",
+    # GGUF: resolve_precision turns "Q4_K_M" into "q4-k-m"; llama-quantize's own aliases Q3_K/Q4_K/Q5_K (= *_M)
+    "q3_k": "q3_k_m", "q4_k": "q4_k_m", "q5_k": "q5_k_m", "q3-k": "q3_k_m", "q4-k": "q4_k_m", "q5-k": "q5_k_m",
+    **{k.replace("_", "-"): k for k in ("iq1_s", "iq1_m", "iq2_xxs", "iq2_xs", "iq2_s", "iq2_m", "iq3_xxs", "iq3_xs",
+                                        "iq3_s", "iq3_m", "iq4_xs", "iq4_nl", "q2_k_s", "q2_k", "q3_k_s", "q3_k_m",
+                                        "q3_k_l", "q4_0", "q4_1", "q4_k_s", "q4_k_m", "q5_0", "q5_1", "q5_k_s",
+                                        "q5_k_m", "q6_k", "q8_0")},
 }
 NATIVE_16BIT = ("float32", "bfloat16", "float16")
 

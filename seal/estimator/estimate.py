@@ -50,10 +50,12 @@ def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.n
 
     cat = resolve_models(models, db_path=db_path)
     bad = ~cat["found"].to_numpy() | cat["params_b"].isna().to_numpy()
+    # a name resolved to a Hugging Face id (runtime tag, provider id) is looked up in the shape table by that id
+    keys = models.astype(object).where(cat["model_key"].isna().to_numpy() | bad, cat["model_key"].to_numpy())
     # a size read from the name only, or no size at all: the published shape table's exact size where it has one
     weak = bad | cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
     if weak.any():
-        arch = architecture_sizes(models[weak])
+        arch = architecture_sizes(keys[weak])
         has = arch["params_b"].notna().to_numpy()
         if has.any():
             cat = cat.copy()
@@ -70,7 +72,7 @@ def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.n
     # active share, not "all parameters active"
     no_active = cat["active_params_b"].isna().to_numpy() & ~bad
     if no_active.any():
-        arch = architecture_sizes(models[no_active])
+        arch = architecture_sizes(keys[no_active])
         share = (arch["active_params_b"] / arch["params_b"]).to_numpy()
         has = np.isfinite(share) & (share < 1.0)
         if has.any():
@@ -120,8 +122,21 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     alo, ahi = user_a.copy(), user_a.copy()
     tps, ttft = np.full(n, np.nan), np.full(n, np.nan)
     from_name, unpublished = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    # how each name was resolved (seal.data.catalogue.RESOLUTION_COLUMNS); a row giving params_b is sized by it
+    resolved = np.full(n, None, dtype=object)
+    how = np.where(np.isnan(user_p), "missing", "params_b").astype(object)
+    name_prec = np.full(n, None, dtype=object)
+    res_codes = np.full(n, "", dtype=object)
+    key = models.to_numpy(dtype=object, copy=True)
     if cat is not None:
         idx = np.flatnonzero(need)
+        resolved[idx] = cat["model_resolved"].to_numpy(dtype=object)
+        how[idx] = cat["resolution"].to_numpy(dtype=object)
+        name_prec[idx] = cat["name_precision"].to_numpy(dtype=object)
+        res_codes[idx] = cat["resolution_warnings"].fillna("").to_numpy(dtype=object)
+        # the catalogue's id (a runtime tag's or a provider id's Hugging Face model) finds the published shape
+        key[idx] = np.where(cat["found"].to_numpy(dtype=bool) & cat["model_key"].notna().to_numpy(),
+                            cat["model_key"].to_numpy(dtype=object), key[idx])
         if bad.any():
             names = pd.unique(models[need][bad].astype(str))[:5]
             raise SealError(
@@ -152,7 +167,9 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
                          "active_params_low_b": alo, "active_params_high_b": ahi,
                          "catalogue_tps": tps, "catalogue_ttft_s": ttft,
                          "size_from_name": from_name & np.isnan(user_p),
-                         "size_unpublished": unpublished & np.isnan(user_p)}, index=frame.index)
+                         "size_unpublished": unpublished & np.isnan(user_p),
+                         "model_resolved": resolved, "resolution": how, "name_precision": name_prec,
+                         "resolution_warnings": res_codes, "shape_key": key}, index=frame.index)
 
 
 def resolve_engine(engine_in: pd.Series, batch: np.ndarray, batch_given: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -223,10 +240,18 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
     # is served in it; others in the default 16-bit format
     from seal.estimator.shapes import native_precisions
 
-    native = native_precisions(frame["model"]) if "model" in frame else np.full(n, "", dtype=object)
+    names = sizes["shape_key"] if "shape_key" in sizes else frame["model"] if "model" in frame else None
+    native = native_precisions(names) if names is not None else np.full(n, "", dtype=object)
     use_native = prec_default & np.isin(native, ["fp8", "mxfp4", "nvfp4"])
     prec = np.where(use_native, native, prec).astype(object)
     prec_default = prec_default & ~use_native
+    # the weights' format a name or runtime tag states (GGUF Q4_K_M, -fp8, -awq, Ollama's default quantisation);
+    # not for a catalogue entry found as written, whose size may already count packed low-bit weights
+    stated = sizes["name_precision"].to_numpy(dtype=object) if "name_precision" in sizes else np.full(n, None)
+    how = sizes["resolution"].to_numpy(dtype=object) if "resolution" in sizes else np.full(n, "", dtype=object)
+    use_named = prec_default & pd.notna(stated) & ~np.isin(how, ["exact", "normalised"])
+    prec = np.where(use_named, stated, prec).astype(object)
+    prec_default = prec_default & ~use_named
     no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
                           missing=False).astype(bool)
     prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
@@ -246,7 +271,7 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
                          "bytes_per_param": bpp, "quant_scheme": obj(scheme), "memory_gb": memory,
                          "user_gpus": gpus, "default_setup": gpu_default | batch_default,
                          "default_engine": engine_default, "engine_approximated": engine_approx,
-                         "native_precision": use_native},
+                         "native_precision": use_native, "named_precision": use_named},
                         index=frame.index)
 
 
@@ -410,6 +435,10 @@ class ConfigPlan:
     default_engine: np.ndarray
     engine_approximated: np.ndarray
     native_precision: np.ndarray
+    named_precision: np.ndarray
+    model_resolved: np.ndarray
+    resolution: np.ndarray
+    resolution_warnings: np.ndarray
     shape_from_size: np.ndarray
     gpu_model: np.ndarray
     engine_name: np.ndarray
@@ -478,7 +507,7 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
     setup = serving_setup(configs, sizes, gpus_table)
     size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
                                                     "active_params_low_b", "active_params_high_b")}
-    models = configs["model"] if "model" in configs else None
+    models = sizes["shape_key"] if "model" in configs else None
     frame = pd.DataFrame({
         "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
         "bytes_per_param": setup["bytes_per_param"], "quant_scheme": setup["quant_scheme"],
@@ -520,6 +549,10 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
         default_engine=setup["default_engine"].to_numpy(dtype=bool),
         engine_approximated=setup["engine_approximated"].to_numpy(dtype=bool),
         native_precision=setup["native_precision"].to_numpy(dtype=bool),
+        named_precision=setup["named_precision"].to_numpy(dtype=bool),
+        model_resolved=sizes["model_resolved"].to_numpy(dtype=object),
+        resolution=sizes["resolution"].to_numpy(dtype=object),
+        resolution_warnings=sizes["resolution_warnings"].to_numpy(dtype=object),
         shape_from_size=~physics_at["mid"]["shape"].published,
         gpu_model=gpu_model, engine_name=engine_name, precision=setup["precision"].to_numpy(dtype=object),
         physics=physics_at,
@@ -681,6 +714,11 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     sources_labels, sources_code = plan.sources_labels, cfg + n_cfg * latency_driven
 
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    if any(plan.resolution_warnings):     # how names were resolved: model-alias, model-default-tag-size ...
+        from seal.errors import join_codes
+
+        existing = pd.Series([join_codes("" if pd.isna(e) else str(e), w) for e, w in
+                              zip(existing.to_numpy(dtype=object), plan.resolution_warnings[cfg])], index=out.index)
     warnings = add_codes(existing, {
         "default-serving-setup": plan.default_setup[cfg],
         # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
@@ -694,6 +732,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "engine-approximated": plan.engine_approximated[cfg],
         "shape-from-size": plan.shape_from_size[cfg],
         "native-precision": plan.native_precision[cfg],
+        "precision-from-name": plan.named_precision[cfg],
     })
 
     columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}
@@ -703,6 +742,8 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "batch_size": batch_cfg[cfg],
         "precision": labels_column(plan.precision, cfg, out.index),
         "engine": labels_column(plan.engine_name, cfg, out.index),
+        "model_resolved": labels_column(plan.model_resolved, cfg, out.index),
+        "resolution": labels_column(plan.resolution, cfg, out.index),
     })
     columns.update({col: res[col] for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
                                               "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j")})

@@ -332,8 +332,13 @@ def apply_model_map(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame
     hits = [entries.get(str(u), loose.get(str(u).strip().lower())) for u in uniques]
     if not any(hits):
         return frame
+    from seal.frames import add_codes
+
     out = frame.copy(deep=False)
     out["model_as_logged"] = frame["model"]
+    mapped = np.array([h is not None for h in hits] + [False])[codes]
+    warnings = out["warnings"] if "warnings" in out else empty_column("warnings", out.index)
+    out["warnings"] = add_codes(warnings, {"model-map": mapped})
     for field in MODEL_MAP_FIELDS:
         values = np.array([None if h is None else h.get(field) for h in hits] + [None], dtype=object)[codes]
         take = pd.notna(values)
