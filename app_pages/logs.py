@@ -1,13 +1,16 @@
 """Logs: upload request logs (OpenAI, OTLP, LiteLLM, Langfuse, CSV/JSONL/Parquet) and see where the CO2e goes."""
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
+from seal.errors import SealError, UnmappedTable
 from seal.summary import TOP_GROUPS, LogSummary
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
@@ -51,39 +54,202 @@ def _assumptions() -> dict[str, Any]:
             "engine": None if engine == "default" else engine}
 
 
+def _wanted(digest: str | None, defaults: dict[str, Any], limits: loaders.UploadLimits) -> tuple:
+    """What a read of the upload with ``digest`` depends on: the assumptions, the column mapping and the model
+    map kept for that file (``logs_columns`` / ``logs_model_maps``, keyed by the file's sha256) and the limits."""
+    columns = st.session_state.get("logs_columns", {}).get(digest)
+    model_map = st.session_state.get("logs_model_maps", {}).get(digest)
+    return (tuple(sorted(defaults.items())), loaders.mapping_key(columns), loaders.mapping_key(model_map), limits)
+
+
+def _show_failure(failed: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    st.error(plain(failed["message"]))
+    if previous:
+        st.caption(f"Still showing the previously loaded log: {plain(previous['name'])}.")
+
+
 def _load(upload, defaults: dict[str, Any]) -> None:
-    """Score a new upload (or the same one with new assumptions) into ``st.session_state["logs_run"]``.
+    """Score a new upload (or the same one with new assumptions or mappings) into ``st.session_state["logs_run"]``.
 
     The upload is copied to a temporary file in chunks (hashed on the way) and scored batch by batch into a
     :class:`seal.summary.LogSummary`; only that summary is kept, in the cache and in the session. On any error the
-    previously loaded log stays.
+    previously loaded log stays, and the failure is kept (``logs_failed``) so that reruns show it again without
+    reading the file again; a table SEAL cannot map records its columns (``logs_file_columns``) for the mapping step.
     """
     previous = st.session_state.get("logs_run")
+    failed = st.session_state.get("logs_failed")
     file_id = getattr(upload, "file_id", None)
-    if previous and file_id and previous.get("file_id") == file_id and previous["inputs"]["defaults"] == defaults:
-        return   # a rerun with the same upload: nothing to read
-    t0 = time.perf_counter()
     try:
         limits = loaders.upload_limits()
-        with st.spinner(f"Reading and estimating {plain(upload.name)}…"):
-            with loaders.spooled_upload(upload, limits.max_mb) as (path, digest):
-                if previous and previous["digest"] == digest and previous["inputs"]["defaults"] == defaults:
-                    previous["file_id"] = file_id
-                    return
-                log, summary = loaders.summarize_upload(digest, upload.name, tuple(sorted(defaults.items())),
-                                                        limits, path)
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
         show_error(exc)
-        if previous:
-            st.caption(f"Still showing the previously loaded log: {plain(previous['name'])}.")
+        return
+    for record in (previous, failed):
+        if record and file_id and record.get("file_id") == file_id \
+                and record.get("key") == _wanted(record["digest"], defaults, limits):
+            if record is failed:
+                _show_failure(failed, previous)
+            return   # a rerun with the same upload and the same inputs: nothing to read
+    t0 = time.perf_counter()
+    digest = key = None
+    try:
+        with st.spinner(f"Reading and estimating {plain(upload.name)}…"):
+            with loaders.spooled_upload(upload, limits.max_mb) as (path, digest):
+                key = _wanted(digest, defaults, limits)
+                if previous and previous["digest"] == digest and previous.get("key") == key:
+                    previous["file_id"] = file_id
+                    st.session_state.pop("logs_failed", None)
+                    return
+                log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2])
+    except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
+        failure = {"file_id": file_id, "digest": digest, "name": upload.name,
+                   "key": key or _wanted(digest, defaults, limits), "unknown_models": None}
+        if isinstance(exc, UnmappedTable) and digest:
+            st.session_state.setdefault("logs_file_columns", {})[digest] = list(dict.fromkeys(exc.columns))
+            failure["message"] = loaders.unmapped_message(upload.name, exc.columns)
+        elif isinstance(exc, SealError):
+            failure["message"] = str(exc)
+            failure["unknown_models"] = getattr(exc, "unknown_models", None)
+        else:
+            failure["message"] = f"Unexpected {exc.__class__.__name__}: {exc}"
+        st.session_state["logs_failed"] = failure
+        _show_failure(failure, previous)
         return
     sample = log.sample
+    st.session_state.pop("logs_failed", None)
+    inputs: dict[str, Any] = {"file": upload.name, "sha256": digest, "defaults": defaults}
+    if log.column_mapping:
+        inputs["columns"] = dict(log.column_mapping)
+    if log.model_map:
+        inputs["model_map"] = dict(log.model_map)
     st.session_state["logs_run"] = {
-        "digest": digest, "file_id": file_id, "name": upload.name, "log": log, "summary": summary,
+        "digest": digest, "file_id": file_id, "name": upload.name, "log": log, "summary": summary, "key": key,
         # the What-if page re-scores these requests under other scenarios: the sample's request columns
         "requests": sample[[c for c in REQUEST_COLUMNS if c in sample]],
-        "inputs": {"file": upload.name, "sha256": digest, "defaults": defaults},
-        "elapsed_s": time.perf_counter() - t0}
+        "inputs": inputs, "elapsed_s": time.perf_counter() - t0}
+
+
+# ---------------------------------------------------------------- mapping steps (a table's columns, unknown models)
+def _widget_id(digest: str, name: str) -> str:
+    """A widget key part for ``name`` (a SEAL column or a model as logged) of the file with ``digest``."""
+    return hashlib.sha1(f"{digest}\0{name}".encode()).hexdigest()[:16]
+
+
+def _chosen_columns(digest: str) -> dict[str, str]:
+    """The column mapping the mapping step's selectboxes hold now: {SEAL column: file column}."""
+    out = {}
+    for col, _label, _meaning in loaders.MAPPING_FIELDS:
+        value = st.session_state.get(f"logs_map_col_{_widget_id(digest, col)}")
+        if value not in (None, loaders.NO_COLUMN):
+            out[col] = value
+    return out
+
+
+def _save_columns(digest: str) -> None:
+    st.session_state.setdefault("logs_columns", {})[digest] = _chosen_columns(digest)
+
+
+def _column_mapping_step(digest: str, name: str, file_columns: list[str], defaults: dict[str, Any]) -> None:
+    """One selectbox per SEAL column (the file's columns to choose from) and a button that reads the same upload
+    with that mapping; the mapping is kept per file (``logs_columns``), so reruns keep it."""
+    bold("Map the file's columns")
+    st.caption("Say which of the file's columns holds what; “(none)”: the file does not have it. Input or output "
+               "tokens (or prompt text, whose tokens are counted) are needed; the rest is optional.")
+    saved = st.session_state.get("logs_columns", {}).get(digest) or loaders.guess_column_mapping(file_columns)
+    options = [loaders.NO_COLUMN, *file_columns]
+    grid = st.columns(3)
+    for i, (col, label, meaning) in enumerate(loaders.MAPPING_FIELDS):
+        with grid[i % 3]:
+            current = saved.get(col)
+            st.selectbox(label, options, index=options.index(current) if current in options else 0,
+                         key=f"logs_map_col_{_widget_id(digest, col)}")
+            st.caption(meaning)
+    chosen = _chosen_columns(digest)
+    ready = loaders.column_mapping_ready(chosen)
+    st.button("Read with this mapping", key="logs_map_read", type="primary", disabled=not ready,
+              on_click=_save_columns, args=(digest,))
+    if not ready:
+        st.caption("Choose the column with input tokens, output tokens or prompt text first.")
+    st.caption("The same with the command line:")
+    st.code(loaders.cli_line(name, defaults, chosen), language="bash")
+
+
+def _chosen_models(digest: str, names: list[str]) -> dict[str, Any]:
+    """The model map the model mapping's widgets hold now: {model as logged: catalogue model or {"params_b": B}}
+    (a name whose size is not given yet is left out)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        wid = _widget_id(digest, name)
+        choice = st.session_state.get(f"logs_mm_model_{wid}")
+        if choice == loaders.SIZE_CHOICE:
+            size = st.session_state.get(f"logs_mm_params_{wid}")
+            if size is not None and size > 0:
+                out[name] = {"params_b": float(size)}
+        elif choice:
+            out[name] = str(choice)
+    return out
+
+
+def _save_models(digest: str, names: list[str]) -> None:
+    maps = st.session_state.setdefault("logs_model_maps", {})
+    maps[digest] = {**maps.get(digest, {}), **_chosen_models(digest, names)}
+
+
+def _mapped_text(model_map: dict[str, Any]) -> str:
+    return ", ".join(f"{name} → " + (f"{target['params_b']:g} B" if isinstance(target, dict) else str(target))
+                     for name, target in model_map.items())
+
+
+def _model_mapping_step(digest: str, name: str, unknown: dict[str, int], applied: dict[str, Any],
+                        defaults: dict[str, Any], columns: dict[str, str]) -> None:
+    """For each unknown model (most rows first, at most :data:`loaders.MAX_MAPPED_MODELS`): a catalogue model or
+    a size; a button that scores the same upload with that map (kept per file in ``logs_model_maps``); the same
+    as a ``--model-map`` CSV to download, with the CLI line."""
+    choices: dict[str, Any] = {}
+    if unknown:
+        bold("Map the unknown models")
+        st.caption("Pick the catalogue model each name stands for, or “(size in billions)” and its size in "
+                   "billions of parameters; the rows of a model left as it is stay out of the figures.")
+        try:
+            catalogue = loaders.models()
+        except loaders.Unavailable as exc:
+            st.error(plain(exc))
+            catalogue = pd.DataFrame({"model": [], "label": []})
+        labels = dict(zip(catalogue["model"], catalogue["label"]))
+        options = [loaders.SIZE_CHOICE, *catalogue["model"]]
+        offered = loaders.unknown_models_to_map(unknown)
+        for model, rows in offered:
+            wid = _widget_id(digest, model)
+            target = applied.get(model)
+            c1, c2 = st.columns([3, 1])
+            choice = c1.selectbox(f"{plain(model)} ({rows:,} row{'s' if rows != 1 else ''})", options,
+                                  index=options.index(target) if isinstance(target, str) and target in options else 0,
+                                  format_func=lambda m: labels.get(m, m), key=f"logs_mm_model_{wid}")
+            c2.number_input("Size (billions)", min_value=0.001, step=1.0, key=f"logs_mm_params_{wid}",
+                            value=target.get("params_b") if isinstance(target, dict) else None,
+                            disabled=choice != loaders.SIZE_CHOICE, placeholder="e.g. 8")
+        if len(unknown) > len(offered):
+            rest = dict(unknown)
+            for model, _rows in offered:
+                rest.pop(model)
+            st.caption(f"{len(rest):,} more unknown models ({sum(rest.values()):,} rows) are not listed here: map "
+                       "them in a --model-map file for the command line.")
+        names = [model for model, _rows in offered]
+        choices = _chosen_models(digest, names)
+        st.button("Estimate these rows too", key="logs_mm_apply", type="primary", disabled=not choices,
+                  on_click=_save_models, args=(digest, names))
+    model_map = {**applied, **choices}
+    if not model_map:
+        return
+    if not unknown:
+        st.caption(f"Models mapped: {plain(_mapped_text(model_map))}.")
+    file_name = f"{slug(Path(name).stem)}-model-map.csv"
+    st.caption("The same with the command line (download the model map beside the log):")
+    st.code(loaders.cli_line(name, defaults, columns, file_name), language="bash")
+    st.download_button("Model map (CSV)", loaders.model_map_csv(model_map), file_name=file_name, mime="text/csv",
+                       key="logs_mm_download", icon=":material/download:", on_click="ignore",
+                       help="log_model,model (catalogue models) or log_model,params_b (sizes): "
+                            "`seal estimate --model-map FILE` reads it.")
 
 
 def _headline(log: LogSummary) -> dict[str, float]:
@@ -186,6 +352,11 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
     for key, name in (("logs_region", "region"), ("logs_batch", "batch_size")):
         if d.get(name) is not None:
             st.session_state[key] = d[name]
+    sha256 = inputs.get("sha256")
+    if sha256 and isinstance(inputs.get("columns"), dict):    # the mappings apply when the same file is uploaded
+        st.session_state.setdefault("logs_columns", {})[sha256] = dict(inputs["columns"])
+    if sha256 and isinstance(inputs.get("model_map"), dict):
+        st.session_state.setdefault("logs_model_maps", {})[sha256] = dict(inputs["model_map"])
     if inputs.get("file"):
         st.session_state["logs_scenario_note"] = (f"Scenario loaded: upload {inputs['file']} "
                                                   f"(sha256 {str(inputs.get('sha256', ''))[:12]}…) to reproduce the run.")
@@ -205,11 +376,39 @@ if upload is not None:
     _load(upload, defaults)
 
 run = st.session_state.get("logs_run")
+file_id = getattr(upload, "file_id", None) if upload is not None else None
+failed = st.session_state.get("logs_failed")
+failed = failed if failed and file_id and failed.get("file_id") == file_id else None   # this upload's failure
+file_columns = st.session_state.get("logs_file_columns", {})
+if failed is not None:
+    digest = failed["digest"]
+    if digest in file_columns:
+        _column_mapping_step(digest, failed["name"], file_columns[digest], defaults)
+    if failed.get("unknown_models"):
+        _model_mapping_step(digest, failed["name"], failed["unknown_models"],
+                            st.session_state.get("logs_model_maps", {}).get(digest, {}), defaults,
+                            st.session_state.get("logs_columns", {}).get(digest, {}))
 if run is None:
     st.info("No log loaded yet. Any of the formats above works; see the README for examples.")
 else:
     log: LogSummary = run["log"]
     st.caption(f"{plain(run.get('summary') or run['name'])} · read and estimated in {run['elapsed_s']:.2f} s")
+    if log.column_mapping:
+        st.caption("Columns read as: " + plain(", ".join(f"{k} ← {v}" for k, v in log.column_mapping.items())) + ".")
+    if log.partial:
+        from seal.stream import unknown_models_line
+
+        st.warning(plain(f"{unknown_models_line(log.unknown_models)}; the figures below cover the "
+                         f"{log.requests:,} rows that were estimated."))
+    if failed is None and file_id and run.get("file_id") == file_id:   # the upload shown: its mappings can change
+        if run["digest"] in file_columns:
+            with st.expander("Column mapping"):
+                _column_mapping_step(run["digest"], run["name"], file_columns[run["digest"]], defaults)
+        if log.partial or log.model_map:
+            _model_mapping_step(run["digest"], run["name"], log.unknown_models, log.model_map, defaults,
+                                log.column_mapping)
+    elif log.model_map:
+        st.caption(f"Models mapped: {plain(_mapped_text(log.model_map))}.")
     tot = _headline(log)
     warning_counts_banners(log.warning_counts(), log.requests)
     tabs = st.tabs(["Over time", "By model", "By app", "By user", "Distribution", "Heaviest prompts"])

@@ -70,6 +70,11 @@ class LogSummary:
             while still light (``folded`` says which columns were).
         heaviest_rows: heaviest requests kept (:data:`HEAVIEST_ROWS`).
         seed: seed of the sample's random priorities.
+
+    How the log was read is recorded beside the figures, set by the reader (``seal.ui.loaders.summarize_log``), so a
+    page can show it from a cached summary: ``unknown_models`` ({model as logged: rows} set apart and not estimated;
+    the figures cover the other rows, :attr:`partial`), ``column_mapping`` ({SEAL column: file column}) and
+    ``model_map`` ({model as logged: catalogue model or size}).
     """
 
     def __init__(self, *, sample_rows: int = SAMPLE_ROWS, sample_max_bytes: int = SAMPLE_MAX_BYTES,
@@ -100,6 +105,10 @@ class LogSummary:
         self._sample: pd.DataFrame | None = None
         self._priority = np.zeros(0)                       # the sample rows' random priorities (smallest kept)
         self._position = np.zeros(0, dtype=np.int64)       # the sample rows' positions in the log
+        # how the log was read (filled by whoever reads it, e.g. seal.ui.loaders.summarize_log)
+        self.unknown_models: dict[str, int] = {}           # model as logged -> rows set apart, not estimated
+        self.column_mapping: dict[str, str] = {}           # SEAL column -> file column the read used (--columns)
+        self.model_map: dict = {}                          # model as logged -> catalogue model or size (--model-map)
 
     # ------------------------------------------------------------ adding
     def add(self, batch: pd.DataFrame) -> None:
@@ -324,6 +333,16 @@ class LogSummary:
         if self._sample is None:
             return pd.DataFrame(columns=self.columns)
         return self._sample
+
+    @property
+    def partial(self) -> bool:
+        """Whether rows of unknown models were set apart (:attr:`unknown_models`): the figures cover the others."""
+        return bool(self.unknown_models)
+
+    @property
+    def not_estimated(self) -> int:
+        """Rows read but not estimated because their model is unknown."""
+        return sum(self.unknown_models.values())
 
     @property
     def is_complete(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 import streamlit as st
 
+from seal.errors import SealError
 from seal.summary import SAMPLE_ROWS, LogSummary
 
 AUTO = "Auto (default serving set-up)"
@@ -297,56 +298,196 @@ def spooled_upload(upload: BinaryIO, max_mb: float | None = None,
         Path(tmp).unlink(missing_ok=True)
 
 
+class NothingEstimated(SealError):
+    """No row of a log could be estimated: every model in it is unknown. ``unknown_models`` ({name as logged:
+    rows}) lets the page offer the model mapping for them."""
+
+    def __init__(self, message: str, unknown_models: Mapping[str, int]) -> None:
+        super().__init__(message)
+        self.unknown_models = dict(unknown_models)
+
+
 def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits: UploadLimits = UploadLimits(), *,
-                  batch_rows: int | None = None) -> tuple[LogSummary, str]:
+                  batch_rows: int | None = None, columns: Mapping[str, str] | None = None,
+                  model_map: Mapping[str, Any] | None = None) -> tuple[LogSummary, str]:
     """Read and score the log at ``path`` batch by batch (:class:`seal.stream.ScoredBatches`, as the CLI does)
     into a :class:`seal.summary.LogSummary`: ``(summary, one line on what was read and scored)``.
 
-    ``name`` replaces the file's own name (a temporary file's) in messages. Memory stays bounded by the batch
-    size (``batch_rows``, default :data:`UPLOAD_BATCH_ROWS`: half the CLI's, since several sessions may score at
-    once; `make bench`: 5 concurrent 22 MiB uploads peaked at 1.65 GiB instead of 2.0 GiB, one 205 MiB upload at
-    +0.9 GiB instead of +1.05 GiB, no slower) plus the summary, whatever the log's size.
+    ``name`` replaces the file's own name (a temporary file's) in messages. ``columns`` ({SEAL column: file
+    column}) maps a table's columns, ``model_map`` ({model as logged: catalogue model, or {"params_b": ...}}) maps
+    unknown models (the CLI's ``--columns`` / ``--model-map``); both are recorded in the summary
+    (``column_mapping``, ``model_map``), with the rows of models still unknown (``unknown_models``: set apart,
+    not estimated). Memory stays bounded by the batch size (``batch_rows``, default :data:`UPLOAD_BATCH_ROWS`:
+    half the CLI's, since several sessions may score at once; `make bench`: 5 concurrent 22 MiB uploads peaked at
+    1.65 GiB instead of 2.0 GiB, one 205 MiB upload at +0.9 GiB instead of +1.05 GiB, no slower) plus the
+    summary, whatever the log's size.
 
     Raises:
+        seal.errors.UnmappedTable: a table without recognisable token or text columns (``columns``: the file's).
+        NothingEstimated: every row is of a model no catalogue knows (``unknown_models``).
         seal.errors.SealError: an unreadable file or a bad row (naming its line); more than ``limits.max_rows``
             requests (:func:`row_limit_message`).
     """
     import time
 
-    from seal.errors import SealError
+    from seal.errors import UnmappedTable
     from seal.stream import ScoredBatches
 
     t0 = time.perf_counter()
+    columns = dict(columns or {})
+    model_map = dict(model_map or {})
     summary = LogSummary(sample_rows=limits.sample_rows)
-    batches = None
+    batches = scored = None
+
+    def named(text: str) -> str:   # name the upload, never the temporary file
+        return text.replace(str(path), name).replace(Path(path).name, name)
+
     try:
-        scored = ScoredBatches(path, defaults, skip_bad=False, batch_rows=batch_rows or UPLOAD_BATCH_ROWS)
+        scored = ScoredBatches(path, defaults, skip_bad=False, batch_rows=batch_rows or UPLOAD_BATCH_ROWS,
+                               columns=columns or None, model_map=model_map or None)
         scored.name = name
         batches = iter(scored)
         for batch in batches:
             if summary.requests + len(batch) > limits.max_rows:
                 raise SealError(row_limit_message(name, limits.max_rows))
             summary.add(batch)
-    except SealError as exc:   # name the upload, never the temporary file
-        raise SealError(str(exc).replace(str(path), name).replace(Path(path).name, name)) from None
+    except UnmappedTable as exc:
+        raise UnmappedTable(named(str(exc)), columns=exc.columns) from None
+    except SealError as exc:
+        if scored is not None and scored.unknown_models and not scored.rows and "no row could be estimated" in str(exc):
+            raise NothingEstimated(named(str(exc)), scored.unknown_models) from None
+        raise SealError(named(str(exc))) from None
     finally:
         if batches is not None:
             batches.close()   # stop the reader (closes its DuckDB connections) when a limit or an error ends early
     scored.report.path = name
+    summary.unknown_models = dict(scored.unknown_models)
+    summary.column_mapping = ordered_columns(columns)
+    summary.model_map = model_map
     return summary, scored.summary(time.perf_counter() - t0)
+
+
+def mapping_key(mapping: Mapping[str, Any] | None) -> tuple:
+    """A column mapping or model map as a hashable, order-free tuple (part of :func:`summarize_upload`'s cache
+    key): ``{"a": "x", "b": {"params_b": 8.0}}`` -> ``(("a", "x"), ("b", (("params_b", 8.0),)))``."""
+    return tuple(sorted((str(k), mapping_key(v) if isinstance(v, Mapping) else v)
+                        for k, v in (mapping or {}).items()))
+
+
+def mapping_from_key(key: tuple) -> dict[str, Any]:
+    """The dict of :func:`mapping_key` (nested tuples of pairs become dicts again)."""
+    return {k: (mapping_from_key(v) if isinstance(v, tuple) else v) for k, v in key}
 
 
 @st.cache_data(show_spinner=False, max_entries=UPLOAD_CACHE_ENTRIES)
 def summarize_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...], limits: UploadLimits,
-                     _path: Path) -> tuple[LogSummary, str]:
+                     _path: Path, columns: tuple = (), model_map: tuple = ()) -> tuple[LogSummary, str]:
     """:func:`summarize_log` of an upload spooled to ``_path``, cached on the file's sha256, its name, the
-    defaults and the limits (``_path`` is not hashed): a log is scored once per process however many reruns and
-    sessions follow. Only the summary is cached (a few MiB to a few tens of MiB, never the rows), at most
-    :data:`UPLOAD_CACHE_ENTRIES` of them, least recently used evicted first."""
+    defaults, the limits, the column mapping and the model map (both as :func:`mapping_key` tuples; ``_path`` is
+    not hashed): a log is scored once per process however many reruns and sessions follow. Only the summary is
+    cached (a few MiB to a few tens of MiB, never the rows), at most :data:`UPLOAD_CACHE_ENTRIES` of them, least
+    recently used evicted first."""
     try:
-        return summarize_log(_path, name, {k: v for k, v in defaults if v is not None}, limits)
+        return summarize_log(_path, name, {k: v for k, v in defaults if v is not None}, limits,
+                             columns=mapping_from_key(columns), model_map=mapping_from_key(model_map))
     finally:
         release_unused_memory()
+
+
+# ---------------------------------------------------------------- mapping a table's columns and unknown models
+# The SEAL columns the Logs page offers to map, in the order shown: (column, label, what it means)
+MAPPING_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("input_tokens", "Input tokens", "Prompt (prefill) tokens per request: a whole number."),
+    ("output_tokens", "Output tokens", "Generated (decode) tokens per request: a whole number."),
+    ("model", "Model", "The model's name as logged (e.g. gpt-4o, llama3.1:8b)."),
+    ("timestamp", "Timestamp", "When the request was made (ISO 8601 or epoch seconds): the time series."),
+    ("prompt", "Prompt text", "The prompt itself: its tokens are counted when no token column is mapped."),
+    ("response", "Response text", "The generated text: its tokens are counted when output tokens are missing."),
+    ("user", "User", "Who sent the request: the per-user view."),
+    ("app", "App", "Which application sent it: the per-app view."),
+    ("latency_s", "Latency (s)", "Seconds the request took: the estimate then follows GPU time."),
+)
+NO_COLUMN = "(none)"                 # the mapping step's choice for "not in this file"
+SIZE_CHOICE = "(size in billions)"   # the model mapping's choice for "give the size instead of a catalogue model"
+MAX_MAPPED_MODELS = 20               # unknown models offered in the model mapping (most rows first)
+
+
+def ordered_columns(mapping: Mapping[str, str]) -> dict[str, str]:
+    """``mapping`` ({SEAL column: file column}) in the order of :data:`MAPPING_FIELDS`, other columns after."""
+    order = [c for c, _label, _help in MAPPING_FIELDS]
+    return dict(sorted(mapping.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
+
+
+def guess_column_mapping(file_columns: list[str]) -> dict[str, str]:
+    """What the reader would take by itself from ``file_columns`` for each of :data:`MAPPING_FIELDS` (by the
+    aliases of :data:`seal.logs.formats.TABLE_ALIASES`, matched loosely): the mapping step's starting choices."""
+    from seal.logs.formats import TABLE_ALIASES, column_key
+
+    by_key: dict[str, str] = {}
+    for c in file_columns:
+        by_key.setdefault(column_key(c), c)
+    out: dict[str, str] = {}
+    for col, _label, _help in MAPPING_FIELDS:
+        hit = next((by_key[column_key(a)] for a in TABLE_ALIASES.get(col, ()) if column_key(a) in by_key), None)
+        if hit is not None and hit not in out.values():
+            out[col] = hit
+    return out
+
+
+def column_mapping_ready(mapping: Mapping[str, str]) -> bool:
+    """Whether a mapping names what a table needs to be read: input or output tokens, or prompt text."""
+    return any(mapping.get(c) for c in ("input_tokens", "output_tokens", "prompt"))
+
+
+def unmapped_message(name: str, file_columns: list[str]) -> str:
+    """The one sentence shown when an upload is a table whose token columns SEAL does not recognise."""
+    shown = ", ".join(file_columns[:12]) + (f" and {len(file_columns) - 12} more" if len(file_columns) > 12 else "")
+    return (f"{name} is a table without a column SEAL recognises as token counts or prompt text (its columns: "
+            f"{shown}), so nothing was loaded from it: map its columns below.")
+
+
+def cli_line(name: str, defaults: Mapping[str, Any] | None = None, columns: Mapping[str, str] | None = None,
+             model_map_file: str | None = None) -> str:
+    """The ``seal estimate`` command that scores the same file the same way: the page's assumptions as flags,
+    ``--columns`` for a column mapping, ``--model-map FILE`` for a model map (shell-quoted)."""
+    import shlex
+
+    flags = {"model": "--model", "gpu": "--gpu", "region": "--region", "batch_size": "--batch-size",
+             "engine": "--engine"}
+    parts = ["seal", "estimate", "--file", shlex.quote(name)]
+    for key, flag in flags.items():
+        value = (defaults or {}).get(key)
+        if value is not None:
+            parts += [flag, shlex.quote(str(value))]
+    if columns:
+        parts += ["--columns", shlex.quote(",".join(f"{k}={v}" for k, v in columns.items()))]
+    if model_map_file:
+        parts += ["--model-map", shlex.quote(model_map_file)]
+    return " ".join(parts + ["--out", "scored.parquet"])
+
+
+def model_map_csv(model_map: Mapping[str, Any]) -> bytes:
+    """A model map as the CSV ``seal estimate --model-map FILE`` reads: ``log_model,model`` (catalogue models),
+    ``log_model,params_b`` (sizes), or all three columns when the map has both kinds."""
+    import csv
+    import io
+
+    rows = [(str(k), *((None, v.get("params_b")) if isinstance(v, Mapping) else (v, None)))
+            for k, v in model_map.items()]
+    fields = ["log_model"] + [f for f, i in (("model", 1), ("params_b", 2)) if any(r[i] is not None for r in rows)]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(fields)
+    for r in rows:
+        cells = {"log_model": r[0], "model": r[1], "params_b": None if r[2] is None else f"{float(r[2]):g}"}
+        writer.writerow(["" if cells[f] is None else cells[f] for f in fields])
+    return buf.getvalue().encode("utf-8")
+
+
+def unknown_models_to_map(unknown: Mapping[str, int], limit: int = MAX_MAPPED_MODELS) -> list[tuple[str, int]]:
+    """The unknown models the model mapping offers: ``(name as logged, rows)``, most rows first (then by name),
+    at most ``limit``."""
+    return sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 def release_unused_memory(collect: bool = True) -> None:
