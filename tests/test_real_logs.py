@@ -310,3 +310,28 @@ def test_readme_lists_every_column_alias_and_format():
             assert f"`{alias}`" in section, alias
     for name in (*FORMATS, "openai-responses", "openai-embeddings", "ollama", "table"):
         assert f"`{name}`" in readme, name
+
+
+def test_model_map_file_from_the_cli_and_from_the_app(tmp_path, capsys):
+    from seal.cli import main
+    from seal.data.aliases import read_model_map
+    from seal.ui.loaders import model_map_csv
+
+    log = tmp_path / "mixed.csv"
+    log.write_text("model,input_tokens,output_tokens\ngpt-4o,10,20\nmy-finetune,5,5\nhouse-gpt,1,2\n")
+    mapping = tmp_path / "models.csv"
+    mapping.write_text("log_model,model,params_b\nmy-finetune,,8\nhouse-gpt,gpt-4o,\n")
+    out = tmp_path / "o.csv"
+    assert main(["estimate", "--file", str(log), "--out", str(out), "--quiet", "--model-map", str(mapping)]) == 0
+    res = pd.read_csv(out)
+    assert res["params_b"].tolist()[1] == 8 and res["model"].tolist()[2] == "gpt-4o"
+    assert res["model_as_logged"].tolist()[2] == "house-gpt" and "model-map" in res["warnings"].iloc[2]
+    assert res["resolution"].tolist() == ["exact", "params_b", "exact"]
+    # the file the app's Logs page offers for download reads back as the same map
+    app_csv = tmp_path / "app-map.csv"
+    app_csv.write_bytes(model_map_csv({"my-finetune": {"params_b": 8.0}, "house-gpt": "gpt-4o"}))
+    assert read_model_map(app_csv) == read_model_map(mapping)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,size\nx,8\n")
+    assert main(["estimate", "--file", str(log), "--quiet", "--model-map", str(bad)]) == 2
+    assert "has unknown column(s) 'name', 'size'" in capsys.readouterr().err
