@@ -7,6 +7,7 @@ latency when one is given, and label the basis, sources and warnings.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -88,20 +89,30 @@ def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.n
 def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = None,
                    params_b: float | None = None) -> np.ndarray:
     """Rows whose model no catalogue or table knows and that give no ``params_b`` (``model`` / ``params_b``:
-    the defaults that fill blank cells). A log's reader sets these apart, so one unknown model never stops a file."""
+    the defaults that fill blank cells). A log's reader sets these apart, so one unknown model never stops a file.
+    Decided once per distinct name and catalogue version (every batch of a log repeats the same few names)."""
     n = len(frame)
-    if params_b is not None:
+    if params_b is not None or "model" not in frame and model is None:
         return np.zeros(n, dtype=bool)
+    from seal.data.catalogue import catalogue_version
+
     models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
-    blank = _blank(models)
-    if model is not None:
-        models = models.where(~pd.Series(blank, index=frame.index), model)
-        blank = _blank(models)
-    need = np.isnan(_num(frame, "params_b")) & ~blank
-    out = np.zeros(n, dtype=bool)
-    if need.any():          # once per distinct name: a batch repeats a few names many times
-        codes, uniques = pd.factorize(models[need].astype(object))
-        out[np.flatnonzero(need)] = catalogue_sizes(pd.Series(uniques, dtype=object), db_path)[1][codes]
+    codes, uniques = pd.factorize(models.astype(object), use_na_sentinel=True)
+    names = [str(u).strip() for u in uniques]
+    fill = (model or "").strip()
+    names = [nm or fill for nm in names] + [fill]                 # last: missing cells, filled by the default
+    unknown = np.append(_unknown_names(catalogue_version(db_path), tuple(names), db_path), False)
+    return unknown[np.where(codes >= 0, codes, len(names) - 1)] & np.isnan(_num(frame, "params_b"))
+
+
+@functools.lru_cache(maxsize=256)
+def _unknown_names(version: tuple, names: tuple[str, ...], db_path=None) -> np.ndarray:
+    """Per name (blank: not unknown, a missing model is a bad row of its own): no size anywhere."""
+    out = np.zeros(len(names), dtype=bool)
+    todo = [i for i, nm in enumerate(names) if nm]
+    if todo:
+        out[todo] = catalogue_sizes(pd.Series([names[i] for i in todo], dtype=object), db_path)[1]
+    out.setflags(write=False)
     return out
 
 
