@@ -63,7 +63,6 @@ _DATE_SUFFIX = re.compile(
     r"|-20\d\d" + _MMDD +                                          # -20240620
     r"|-(?:preview|exp)-(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])"  # -preview-05-20, -exp-1206
     r"|-" + _MMDD +                                                # -0613 (OpenAI)
-    r"|-2[3-9](?:0[1-9]|1[0-2])"                                   # -2407 (Mistral: year, month)
     r"|-(?:0[1-9]|1[0-2])-20\d\d"                                  # -04-2024 (Cohere)
     r"|-latest|-00\d)$")
 _CLAUDE_DOT = re.compile(r"(?<=\d)\.(?=\d)")                        # OpenRouter claude-sonnet-4.5, claude-3.5-sonnet
@@ -93,14 +92,16 @@ def rewrites(name: str) -> list[str]:
         return key
 
     key = add(_last_segment(name))
+    key = add(_ROUTER_SUFFIX.sub("", key))                          # OpenRouter :free, :nitro ...
     key = add(key.rsplit("/", 1)[-1]) if "/" in key else key       # router / org prefix
-    key = add(_ROUTER_SUFFIX.sub("", key))
+    bedrock = bool(_BEDROCK_PREFIX.match(key)) or ":" in key
     key = add(_BEDROCK_PREFIX.sub("", key))
     key = add(_VERTEX_SUFFIX.sub("", key))
     dotted = _BEDROCK_DOTTED.search(key)
     if dotted:   # Bedrock writes Mistral's release v0.1 as -v0:1
         add(f"{key[:dotted.start()]}-v{dotted.group(1)}.{dotted.group(2)}")
-    key = add(_BEDROCK_VERSION.sub("", key))
+    if bedrock:  # -v1:0 / -v2 of a Bedrock id; never a model's own version (deepseek-v3)
+        key = add(_BEDROCK_VERSION.sub("", key))
     key = add(_GGUF_SUFFIX.sub("", key))
     for _ in range(3):   # a quantisation and a -GGUF suffix may come in either order
         key = add(_GGUF_SUFFIX.sub("", _QUANT_SUFFIX.sub("", key)))
@@ -112,7 +113,7 @@ def rewrites(name: str) -> list[str]:
         shorter = _DATE_SUFFIX.sub("", key)
         if shorter == key or not shorter:
             break
-        key = add(_BEDROCK_VERSION.sub("", shorter))
+        key = add(_BEDROCK_VERSION.sub("", shorter) if bedrock else shorter)
     return out
 
 

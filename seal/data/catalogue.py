@@ -446,14 +446,19 @@ def _resolve_one(name: str, table: pd.DataFrame, index: _Index, loose: bool, map
     if not loose:
         return _Hit(precision=precision)
     aidx = _aliases.alias_index()
-    row = _aliases.name_lookup(key, aidx)
-    if row is not None and (hit := _alias_hit(row, table, index, precision)) is not None:
-        return hit
     runtime = _aliases.runtime_lookup(key, aidx)
-    if runtime is not None and runtime.row is not None:
-        hit = _alias_hit(runtime.row, table, index, precision, runtime)
-        if hit is not None:
-            return hit
+    # a lower-case bare name is a runtime's tag first (Ollama's deepseek-r1 is the 8 B distill; the provider id
+    # DeepSeek-R1 is the 671 B model): runtime tags before the alias table's provider ids
+    tag_first = "/" not in key and key == key.lower()
+    for step in ("runtime", "alias") if tag_first else ("alias", "runtime"):
+        if step == "alias":
+            row = _aliases.name_lookup(key, aidx)
+            if row is not None and (hit := _alias_hit(row, table, index, precision)) is not None:
+                return hit
+        elif runtime is not None and runtime.row is not None:
+            hit = _alias_hit(runtime.row, table, index, precision, runtime)
+            if hit is not None:
+                return hit
     spellings = _aliases.rewrites(key)
     for spelling in spellings:
         pos, how = _lookup_pass(spelling, index, loose=True)
