@@ -273,8 +273,9 @@ def _total(frame: pd.DataFrame, *cols: str) -> tuple[float, str | None]:
     return 0.0, None
 
 
-MODEL_FIX_HINT = ("give its size (--params-b, or a params_b column) or map it to a catalogue model or a size with "
-                  "--model-map FILE (CSV log_model,model or log_model,params_b; in the app: the model mapping)")
+MODEL_FIX_HINT = ("map it to a catalogue model or a size with --model-map FILE (CSV log_model,model or "
+                  "log_model,params_b; in the app: the model mapping), or give a params_b column (--params-b sizes "
+                  "every row that has none, the known models' too)")
 
 
 def unknown_models_line(unknown: dict[str, int], limit: int = 5) -> str:
@@ -300,8 +301,11 @@ class ScoredBatches:
 
     def __init__(self, path: str | Path | BinaryIO, defaults: dict[str, Any] | None = None, *,
                  skip_bad: bool = False, progress: bool = False, batch_rows: int | None = None,
-                 columns: dict[str, str] | str | None = None, model_map: dict | None = None) -> None:
+                 columns: dict[str, str] | str | None = None, model_map: dict | None = None,
+                 strict_empty: bool = True) -> None:
         from seal.logs.read import iter_request_batches
+
+        self.strict_empty = strict_empty   # False: a file with no estimable row is a partial run, not an error
 
         self.path = path
         self.name = Path(getattr(path, "name", None) or str(path)).name
@@ -335,7 +339,11 @@ class ScoredBatches:
         unknown = unknown_models(mapped, model=self.defaults.get("model"), params_b=self.defaults.get("params_b"))
         if not unknown.any():
             return frame
-        names = mapped["model"].where(mapped["model"].notna(), self.defaults.get("model"))[unknown].astype(str)
+        names = mapped["model"].where(mapped["model"].notna(), self.defaults.get("model")).astype(str)
+        if "model_as_logged" in mapped:      # a map whose target is unknown: named as logged, with its target
+            logged = mapped["model_as_logged"].astype(str)
+            names = names.where(logged == names, logged + " (mapped to " + names + ")")
+        names = names[unknown]
         for name, n in names.value_counts(sort=False).items():
             self.unknown_models[name] = self.unknown_models.get(name, 0) + int(n)
         return frame[~unknown]
@@ -364,7 +372,7 @@ class ScoredBatches:
             self.co2e_g += c
             self.rows += len(result)
             yield result
-        if self.unknown_models and not self.rows:
+        if self.unknown_models and not self.rows and self.strict_empty:
             raise SealError(f"{self.name}: no row could be estimated: {unknown_models_line(self.unknown_models)}.")
 
     def summary(self, seconds: float | None = None, out: str | Path | None = None) -> str:
@@ -446,6 +454,7 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
     several = len(paths) > 1
     summaries = []
     unknown: dict[str, int] = {}
+    scored_rows = 0
     with (AtomicOutput(target) if target else nullcontext()) as tmp:
         writer = FrameWriter(tmp.path if tmp else None, fmt, background=True)
         finished = False
@@ -453,14 +462,18 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
             for one in paths:
                 t1 = time.perf_counter()
                 scored = ScoredBatches(one, defaults, skip_bad=skip_bad, progress=progress, batch_rows=batch_rows,
-                                       columns=columns, model_map=model_map)
+                                       columns=columns, model_map=model_map, strict_empty=not several)
                 for result in scored:
                     if several:
                         result = result.assign(file=str(one))
                     writer.write(result)
                 summaries.append(scored.summary(time.perf_counter() - t1))
+                scored_rows += scored.rows
                 for name, n in scored.unknown_models.items():
                     unknown[name] = unknown.get(name, 0) + n
+            if several and unknown and not scored_rows:
+                raise SealError(f"No row of the {len(paths)} files could be estimated: "
+                                f"{unknown_models_line(unknown)}")
             finished = True
         except SealError as exc:
             if tmp is not None:

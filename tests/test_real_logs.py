@@ -335,3 +335,157 @@ def test_model_map_file_from_the_cli_and_from_the_app(tmp_path, capsys):
     bad.write_text("name,size\nx,8\n")
     assert main(["estimate", "--file", str(log), "--quiet", "--model-map", str(bad)]) == 2
     assert "has unknown column(s) 'name', 'size'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- shapes an independent review tried
+def _jsonl(tmp_path, name, records):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return path
+
+
+def test_langfuse_details_that_are_parts_of_input_are_not_added_twice(tmp_path):
+    # OpenInference keys (the OpenAI Agents SDK): cache reads and reasoning are parts of input / output, total says so
+    parts = {"id": "g1", "traceId": "t", "type": "GENERATION", "model": "gpt-4.1",
+             "usageDetails": {"input": 1000, "output": 300, "total": 1300, "prompt_details.cache_read": 800,
+                              "completion_details.reasoning": 250}}
+    # Langfuse's own keys are kept apart from input / output (its SDK subtracts them): added back
+    apart = {"id": "g2", "traceId": "t", "type": "GENERATION", "model": "gpt-4.1",
+             "usageDetails": {"input": 200, "output": 50, "input_cached_tokens": 800, "output_reasoning_tokens": 250,
+                              "total": 1300}}
+    frame, _ = read_requests(_jsonl(tmp_path, "lf.jsonl", [parts, apart]))
+    assert frame["input_tokens"].tolist() == [1000, 1000] and frame["output_tokens"].tolist() == [300, 300]
+    assert frame["cached_input_tokens"].tolist() == [800, 800] and frame["reasoning_tokens"].tolist() == [250, 250]
+
+
+def test_langfuse_parent_with_usage_of_its_own_is_a_call(tmp_path):
+    rows = [{"id": "g1", "traceId": "t", "type": "GENERATION", "model": "gpt-4o",
+             "usageDetails": {"input": 500, "output": 200}},
+            {"id": "e1", "traceId": "t", "type": "EMBEDDING", "model": "text-embedding-3-small",
+             "parentObservationId": "g1", "usageDetails": {"input": 30}},
+            {"id": "g2", "traceId": "t", "type": "GENERATION", "model": "gpt-4o", "parentObservationId": "g1",
+             "usageDetails": {"input": 10, "output": 5}}]
+    frame, report = read_requests(_jsonl(tmp_path, "lf.jsonl", rows))
+    assert sorted(frame["request_id"]) == ["e1", "g1", "g2"] and report.ignored == 0
+
+
+def test_streams_that_reuse_ids_and_azure_filter_chunks(tmp_path):
+    chunk = lambda text=None, usage=None, created=1700000000: {  # noqa: E731
+        "id": "chatcmpl-42", "object": "chat.completion.chunk", "created": created, "model": "llama3.2",
+        "choices": [] if text is None else [{"index": 0, "delta": {"content": text}}], "usage": usage}
+    path = _jsonl(tmp_path, "ollama.jsonl", [chunk("A"), chunk(usage={"prompt_tokens": 500, "completion_tokens": 100}),
+                                             chunk("B", created=1700000900),
+                                             chunk(usage={"prompt_tokens": 20, "completion_tokens": 5})])
+    frame, _ = read_requests(path)
+    assert frame["input_tokens"].tolist() == [500, 20] and frame["response"].tolist() == ["A", "B"]
+    azure = tmp_path / "azure.sse"
+    azure.write_text(
+        'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0}]}'
+        '\n\ndata: {"choices":[{"delta":{"content":"Hi"},"index":0}],"created":1700000000,"id":"c1",'
+        '"model":"gpt-4o-2024-08-06","object":"chat.completion.chunk"}\n\ndata: {"choices":[],"created":1700000000,'
+        '"id":"c1","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk","usage":{"completion_tokens":1,'
+        '"prompt_tokens":9}}\n\ndata: [DONE]\n')
+    frame, report = read_requests(azure)
+    assert frame["input_tokens"].tolist() == [9] and report.ignored == 1 and "prompt-filter" in report.summary()
+
+
+def test_tables_are_not_taken_for_batch_or_langfuse_records(tmp_path):
+    table = _jsonl(tmp_path, "t.jsonl", [{"custom_id": "q1", "model": "gpt-4o", "prompt": "Hello",
+                                          "response": "Hi there", "input_tokens": 12, "output_tokens": 4}])
+    frame, report = read_requests(table)
+    assert report.source_format == "table" and frame["input_tokens"].tolist() == [12]
+    typed = _jsonl(tmp_path, "u.jsonl", [{"id": "r1", "traceId": "abc", "type": "LLM", "model": "gpt-4o",
+                                          "input_tokens": 100, "output_tokens": 20}])
+    frame, report = read_requests(typed)
+    assert report.source_format == "table" and frame["output_tokens"].tolist() == [20]
+
+
+def test_embeddings_by_litellm_csv_ollama_embed_and_model_name(tmp_path):
+    import seal
+
+    csv = tmp_path / "spend.csv"
+    csv.write_text("request_id,call_type,model,prompt_tokens,completion_tokens,startTime\n"
+                   "r1,aembedding,text-embedding-3-small,40,,2025-01-01T00:00:00Z\n"
+                   "r2,acompletion,gpt-4o,40,12,2025-01-01T00:00:01Z\n")
+    frame, report = read_requests(csv)
+    assert report.source_format == "litellm" and frame["call_type"].tolist() == ["embedding", "chat"]
+    embed = tmp_path / "embed.json"
+    embed.write_text(json.dumps({"model": "all-minilm", "embeddings": [[0.01, 0.02]], "total_duration": 14143917,
+                                 "load_duration": 1019500, "prompt_eval_count": 8}))
+    frame, report = read_requests(embed)
+    assert report.source_format == "ollama" and frame["call_type"].tolist() == ["embedding"]
+    named = seal.estimate(pd.DataFrame({"model": ["text-embedding-3-small", "nomic-embed-text", "gpt-4o"],
+                                        "input_tokens": [40, 10, 5]}), params_b=0.3)
+    assert named["call_type"].tolist() == ["embedding", "embedding", "chat"]
+    assert named["output_tokens"].tolist() == [0, 0, 215]
+
+
+def test_call_type_problems_are_bad_rows_that_skip_bad_skips(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("model,call_type,input_tokens,output_tokens\ngpt-4o,chat,100,50\ngpt-4o,embedding,100,5\n"
+                    "gpt-4o,rerank,1,1\n")
+    with pytest.raises(SealError, match=r"line 3 has a bad value: an embedding call has no output tokens \(got 5\)"):
+        read_requests(path)
+    frame, report = read_requests(path, skip_bad=True)
+    assert len(frame) == 1 and report.skipped == 2
+    assert "unknown call_type 'rerank' (accepted: chat, embedding)" in " ".join(report.examples)
+
+
+def test_flat_json_records_with_unknown_names_offer_the_mapping(tmp_path):
+    path = _jsonl(tmp_path, "e.jsonl", [{"when": "2024-01-01T00:00:00Z", "ctx": 100, "gen": 20, "deployment": "gpt-4o"}])
+    with pytest.raises(UnmappedTable) as info:
+        read_requests(path)
+    assert info.value.columns == ["when", "ctx", "gen", "deployment"]
+    frame, _ = read_requests(path, columns="input_tokens=ctx,output_tokens=gen,model=deployment")
+    assert frame["model"].tolist() == ["gpt-4o"]
+
+
+def test_column_mapping_edges(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('"Tokens, in","Ctx ""in""",out\n7,8,9\n')
+    frame, _ = read_requests(path, columns='input_tokens="Tokens, in",output_tokens=out')
+    assert frame["input_tokens"].tolist() == [7]
+    frame, _ = read_requests(path, columns={"input_tokens": 'Ctx "in"', "output_tokens": "out"})
+    assert frame["input_tokens"].tolist() == [8]
+    with pytest.raises(SealError, match=r"reads the file column 'out' as both input_tokens and output_tokens"):
+        read_requests(path, columns="input_tokens=out,output_tokens=out")
+    with pytest.raises(SealError, match=r"names input_tokens twice"):
+        read_requests(path, columns="input_tokens=out,input_tokens=x")
+
+
+def test_several_files_one_without_any_known_model_is_partial(tmp_path, capsys):
+    from seal.cli import main
+
+    good, unknown = tmp_path / "a.csv", tmp_path / "b.csv"
+    good.write_text("model,input_tokens,output_tokens\ngpt-4o,10,20\n")
+    unknown.write_text("model,input_tokens,output_tokens\nmy-x,10,20\n")
+    out = tmp_path / "o.csv"
+    assert main(["estimate", "--file", str(good), "--file", str(unknown), "--out", str(out), "--quiet"]) == 3
+    assert len(pd.read_csv(out)) == 1 and "'my-x' (1 row)" in capsys.readouterr().err
+    assert main(["estimate", "--file", str(unknown), "--file", str(unknown.with_name("c.csv")), "--quiet"]) == 2
+    unknown.with_name("c.csv").write_text(unknown.read_text())
+    assert main(["estimate", "--file", str(unknown), "--file", str(unknown.with_name("c.csv")),
+                 "--out", str(tmp_path / "none.csv"), "--quiet"]) == 2
+    assert "No row of the 2 files could be estimated" in capsys.readouterr().err
+    assert not (tmp_path / "none.csv").exists()
+
+
+def test_a_model_map_target_that_is_unknown_is_named_as_logged(tmp_path, capsys):
+    from seal.cli import main
+
+    log = tmp_path / "c.csv"
+    log.write_text("model,input_tokens,output_tokens\nmy-custom-ft,1,1\ngpt-4o,1,1\n")
+    mapping = tmp_path / "m.csv"
+    mapping.write_text("log_model,model\nmy-custom-ft,not-a-model-xyz\n")
+    assert main(["estimate", "--file", str(log), "--model-map", str(mapping), "--quiet",
+                 "--out", str(tmp_path / "o.csv")]) == 3
+    assert "'my-custom-ft (mapped to not-a-model-xyz)' (1 row)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, size", [("DeepSeek-R1", 671.0), ("deepseek-ai/DeepSeek-R1", 671.0),
+                                        ("deepseek-r1", 8.19), ("deepseek/deepseek-r1:free", 671.0),
+                                        ("mistral-medium-2505", 128.0), ("deepseek-v3", 671.0)])
+def test_names_the_review_found_mis_sized(name, size):
+    from seal.data.catalogue import resolve_models
+
+    assert resolve_models(pd.Series([name]))["params_b"].iloc[0] == pytest.approx(size)

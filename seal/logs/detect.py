@@ -194,6 +194,13 @@ def _json(path: Path, text: str, *, complete: bool, strict: bool = True, mapping
     if not kinds:
         raise SealError(f"Unknown format: no complete JSON record found at the start of {path}. Accepted: {ACCEPTED}.")
     first_kind = kinds[0][1]
+    first_rec = records[kinds[0][0] - 1]
+    if first_kind is None and not sse and isinstance(first_rec, dict) and first_rec and \
+            sum(not isinstance(v, (dict, list)) for v in first_rec.values()) >= 0.5 * len(first_rec):
+        from seal.errors import UnmappedTable
+
+        cols = list(first_rec)
+        table_format(cols)          # raises UnmappedTable naming the record's keys, with --columns
     if first_kind is None:
         raise SealError(f"Unknown format: the first record of {path} is not one of the accepted kinds. "
                         f"Accepted: {ACCEPTED}.")
@@ -241,7 +248,7 @@ def _csv(path: Path, text: str, mapping: dict[str, str] | None = None) -> Detect
         delim = dialect.delimiter
     except csv.Error:
         delim = ","
-    columns = [c.strip().strip('"') for c in next(csv.reader([header], delimiter=delim))]
+    columns = [c.strip() for c in next(csv.reader([header], delimiter=delim))]   # csv unquotes
     _check_unique(path, columns)
     if len(columns) < 2 and not ({c.lower() for c in columns} & {"prompt", "input_tokens"}) and not mapping:
         raise SealError(f"Unknown format: {path} is neither JSON, JSONL, Parquet nor a CSV with a header row. "

@@ -111,17 +111,37 @@ OPENAI_BATCH = Format(
 # the reader groups them by completion id (:data:`STREAM_GROUP_SQL`) into one record per completion: model and
 # time of the first chunk, usage of the last chunk that has one (``stream_options.include_usage``), the deltas'
 # text joined as the response (counted with a tokenizer, and labelled so, when the stream logged no usage).
-STREAM_CHUNK_SCHEMA = {**_OPENAI_OBJECT, "choices": [{"delta": {"content": "VARCHAR"}}]}
+STREAM_CHUNK_SCHEMA = {**_OPENAI_OBJECT, "prompt_filter_results": "VARCHAR",
+                       "choices": [{"delta": {"content": "VARCHAR"}, "finish_reason": "VARCHAR"}]}
+# Chunks of one completion share its id; a server that reuses ids (Ollama's OpenAI layer draws them from 999) starts
+# a new completion after a chunk with usage, or after a finished choice when content follows. Azure OpenAI's
+# prompt-filter chunks (object "", prompt_filter_results) carry no tokens: ignored and counted.
 STREAM_GROUP_SQL = """
+WITH c AS (
+    SELECT _line, r, coalesce(len(r.choices) > 0, FALSE) AS has_choices,
+           coalesce(list_bool_or(list_transform(r.choices, lambda x: x.finish_reason IS NOT NULL)), FALSE) AS finished
+    FROM seal_stream WHERE _state IS NULL AND r.object = 'chat.completion.chunk'),
+b AS (
+    SELECT *, CASE WHEN coalesce(lag(r.usage IS NOT NULL) OVER w, FALSE)
+                        OR (coalesce(lag(finished) OVER w, FALSE) AND has_choices) THEN 1 ELSE 0 END AS starts
+    FROM c WINDOW w AS (PARTITION BY r.id ORDER BY _line)),
+s AS (SELECT *, sum(starts) OVER (PARTITION BY r.id ORDER BY _line ROWS UNBOUNDED PRECEDING) AS seg FROM b)
 SELECT min(_line) AS _line, NULL::VARCHAR AS _state, struct_pack(
     id := r.id, object := 'chat.completion.chunk', model := arg_min(r.model, _line) FILTER (WHERE r.model IS NOT NULL),
     created := min(r.created), created_at := min(r.created_at), "user" := arg_min(r."user", _line) FILTER (WHERE r."user" IS NOT NULL),
     usage := arg_max(r.usage, _line) FILTER (WHERE r.usage IS NOT NULL),
-    response := nullif(string_agg(array_to_string(list_transform(r.choices, lambda c: c.delta.content), ''), '' ORDER BY _line), ''),
-    chunks := count(*)) AS r
-FROM seal_stream WHERE _state IS NULL AND r.object = 'chat.completion.chunk' GROUP BY r.id
+    response := nullif(string_agg(array_to_string(list_transform(r.choices, lambda x: x.delta.content), ''), '' ORDER BY _line), ''),
+    filter := FALSE) AS r
+FROM s GROUP BY r.id, seg
 UNION ALL
-SELECT _line, _state, NULL AS r FROM seal_stream WHERE _state IS NOT NULL OR r.object IS DISTINCT FROM 'chat.completion.chunk'
+SELECT _line, NULL::VARCHAR AS _state, struct_pack(
+    id := NULL::VARCHAR, object := 'chat.completion.chunk', model := NULL::VARCHAR, created := NULL::VARCHAR,
+    created_at := NULL::VARCHAR, "user" := NULL::VARCHAR, usage := NULL, response := NULL::VARCHAR, filter := TRUE) AS r
+FROM seal_stream WHERE _state IS NULL AND coalesce(r.object, '') = '' AND r.prompt_filter_results IS NOT NULL
+UNION ALL
+SELECT _line, _state, NULL AS r FROM seal_stream
+WHERE _state IS NOT NULL OR (r.object IS DISTINCT FROM 'chat.completion.chunk'
+                             AND NOT (coalesce(r.object, '') = '' AND r.prompt_filter_results IS NOT NULL))
 """
 OPENAI_STREAM = Format(
     name="openai-stream",
@@ -129,6 +149,8 @@ OPENAI_STREAM = Format(
     schema=STREAM_CHUNK_SCHEMA,
     fields={**{k: v for k, v in _openai_fields("{r}").items() if k != "call_type"}, "response": "{r}response"},
     shape="({r}object = 'chat.completion.chunk')",
+    keep="(NOT coalesce({r}filter, FALSE))",
+    ignored_what="prompt-filter chunks (Azure OpenAI), which carry no tokens",
 )
 
 # ---------------------------------------------------------------- OpenTelemetry GenAI spans (OTLP JSON)
@@ -283,11 +305,16 @@ LANGFUSE_TYPES = LANGFUSE_CALL_TYPES + LANGFUSE_OTHER_TYPES
 _LF_USAGE = _num_schema("input", "output", "total", "unit", "promptTokens", "completionTokens")
 # usageDetails keys: Langfuse's own (input, output, input_cached_tokens, output_reasoning_tokens), the
 # provider's as ingested (cache_read_input_tokens ...) and the OpenAI Agents SDK's dotted ones
-_LF_CACHED = ("input_cached_tokens", "cache_read_input_tokens", "input_cache_read", "prompt_details.cache_read",
-              "input_cached")
+# Langfuse's own SDK integrations subtract these from "input" / "output" (so they are added back); OpenInference's
+# dotted keys (prompt_details.cache_read, completion_details.reasoning: the OpenAI Agents SDK's traces) are parts of
+# input / output already. Where "total" equals input + output, nothing is kept apart and nothing is added.
+_LF_CACHED = ("input_cached_tokens", "cache_read_input_tokens", "input_cache_read", "input_cached")
 _LF_CACHE_WRITE = ("cache_creation_input_tokens", "input_cache_creation")
-_LF_REASONING = ("output_reasoning_tokens", "output_reasoning", "completion_details.reasoning")
-_LF_DETAILS = _num_schema("input", "output", *_LF_CACHED, *_LF_CACHE_WRITE, *_LF_REASONING)
+_LF_REASONING = ("output_reasoning_tokens", "output_reasoning")
+_LF_PART_CACHED = ("prompt_details.cache_read",)
+_LF_PART_REASONING = ("completion_details.reasoning",)
+_LF_DETAILS = _num_schema("input", "output", "total", *_LF_CACHED, *_LF_CACHE_WRITE, *_LF_REASONING,
+                          *_LF_PART_CACHED, *_LF_PART_REASONING)
 
 
 def _lf_detail(*keys: str) -> str:
@@ -296,6 +323,11 @@ def _lf_detail(*keys: str) -> str:
 
 def _lf_add(*keys: str) -> str:
     return f"coalesce(TRY_CAST({_lf_detail(*keys)} AS DOUBLE), 0)"
+
+
+# usageDetails.total = input + output: the details are parts of them, not kept apart
+_LF_SUMS = ('coalesce(TRY_CAST({r}"usageDetails".total AS DOUBLE) = TRY_CAST({r}"usageDetails".input AS DOUBLE) '
+            '+ coalesce(TRY_CAST({r}"usageDetails".output AS DOUBLE), 0), FALSE)')
 
 
 LANGFUSE = Format(
@@ -310,15 +342,16 @@ LANGFUSE = Format(
         # v1 observations carry the name in `model`; v2 (and ingested OTel) in `providedModelName`
         "model": "coalesce(nullif({r}model, ''), nullif({r}\"providedModelName\", ''))",
         # Langfuse's usageDetails keep cache reads and reasoning apart from "input" / "output": add them back.
-        "input_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".input AS DOUBLE) + {_lf_add(*_LF_CACHED)} "
-                         f"+ {_lf_add(*_LF_CACHE_WRITE)}, "
+        "input_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".input AS DOUBLE) + CASE WHEN {_LF_SUMS} THEN 0 "
+                         f"ELSE {_lf_add(*_LF_CACHED)} + {_lf_add(*_LF_CACHE_WRITE)} END, "
                          "TRY_CAST(coalesce({r}usage.input, {r}usage.\"promptTokens\", {r}\"promptTokens\", "
                          "{r}\"inputUsage\") AS DOUBLE))"),
-        "output_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".output AS DOUBLE) + {_lf_add(*_LF_REASONING)}, "
+        "output_tokens": (f"coalesce(TRY_CAST({{r}}\"usageDetails\".output AS DOUBLE) + CASE WHEN {_LF_SUMS} THEN 0 "
+                          f"ELSE {_lf_add(*_LF_REASONING)} END, "
                           "TRY_CAST(coalesce({r}usage.output, {r}usage.\"completionTokens\", "
                           "{r}\"completionTokens\", {r}\"outputUsage\") AS DOUBLE))"),
-        "cached_input_tokens": _lf_detail(*_LF_CACHED),
-        "reasoning_tokens": _lf_detail(*_LF_REASONING),
+        "cached_input_tokens": _lf_detail(*_LF_CACHED, *_LF_PART_CACHED),
+        "reasoning_tokens": _lf_detail(*_LF_REASONING, *_LF_PART_REASONING),
         "timestamp": "{r}\"startTime\"",
         "latency_s": "seal_seconds({r}\"startTime\", {r}\"endTime\")",
         "ttft_s": "seal_seconds({r}\"startTime\", {r}\"completionStartTime\")",
@@ -334,20 +367,27 @@ LANGFUSE = Format(
     bad=("CASE WHEN upper({r}usage.unit) NOT IN ('TOKENS') "
          "THEN 'usage is counted in ' || {r}usage.unit || ', not TOKENS' END"),
 )
-# ids of model-call observations with a model-call descendant, over the whole file (a table ``seal_obs`` of
-# ``id, parent, is_call``): they are roll-ups of their children's usage
+# ids of GENERATIONs that roll up their descendants' usage, over the whole file (a table ``seal_obs`` of ``id,
+# parent, is_gen, tokens``): a GENERATION with GENERATION descendants whose own usage is none, or within 1 % (and 1
+# token) of the sum of its leaf GENERATIONs' usage. A parent with usage of its own beyond that is a call of its own.
 LANGFUSE_ROLLUP_SQL = """
 WITH RECURSIVE up(id, anc) AS (
-    SELECT id, parent FROM seal_obs WHERE is_call AND parent IS NOT NULL
+    SELECT id, parent FROM seal_obs WHERE is_gen AND parent IS NOT NULL
     UNION
     SELECT up.id, o.parent FROM up JOIN seal_obs o ON o.id = up.anc WHERE o.parent IS NOT NULL
-)
-SELECT DISTINCT anc AS id FROM up JOIN seal_obs o ON o.id = up.anc WHERE o.is_call
+),
+gen_anc AS (SELECT up.id, up.anc FROM up JOIN seal_obs o ON o.id = up.anc WHERE o.is_gen),
+leaf AS (SELECT id FROM seal_obs WHERE is_gen AND id NOT IN (SELECT anc FROM gen_anc)),
+sums AS (SELECT g.anc, sum(coalesce(o.tokens, 0)) AS below FROM gen_anc g JOIN leaf USING (id)
+         JOIN seal_obs o ON o.id = g.id GROUP BY g.anc)
+SELECT s.anc AS id FROM sums s JOIN seal_obs p ON p.id = s.anc
+WHERE coalesce(p.tokens, 0) = 0 OR abs(p.tokens - s.below) <= greatest(1, 0.01 * s.below)
 """
 # token fields the mapping above TRY_CASTs (so a text value there would read as "missing"): each present value must
 # be a finite number, else the record is a bad row naming the field
-_LF_TOKEN_FIELDS = tuple(f'"usageDetails"."{k}"' for k in ("input", "output", *_LF_CACHED, *_LF_CACHE_WRITE,
-                                                               *_LF_REASONING)) + (
+_LF_TOKEN_FIELDS = tuple(f'"usageDetails"."{k}"' for k in ("input", "output", "total", *_LF_CACHED, *_LF_CACHE_WRITE,
+                                                               *_LF_REASONING, *_LF_PART_CACHED,
+                                                               *_LF_PART_REASONING)) + (
     'usage.input', 'usage.output', 'usage."promptTokens"', 'usage."completionTokens"', '"promptTokens"',
     '"completionTokens"', '"inputUsage"', '"outputUsage"')
 LANGFUSE = dataclasses.replace(LANGFUSE, bad="coalesce(" + ", ".join(
@@ -432,8 +472,15 @@ def parse_column_mapping(text: str | dict | None) -> dict[str, str]:
 
     if not text:
         return {}
-    pairs = text.items() if isinstance(text, dict) else (
-        part.split("=", 1) if "=" in part else (part, None) for part in str(text).split(",") if part.strip())
+    if isinstance(text, dict):
+        pairs = list(text.items())
+    else:   # comma-separated; a file column holding a comma is quoted: input_tokens="Tokens, in"
+        import re
+
+        parts = re.findall(r'(?:[^,"]|"[^"]*")+', str(text))
+        pairs = [part.split("=", 1) if "=" in part else (part, None) for part in parts if part.strip()]
+        pairs = [(k, v.strip()[1:-1] if v is not None and len(v.strip()) > 1 and v.strip()[0] == v.strip()[-1] == '"'
+                  else v) for k, v in pairs]
     out: dict[str, str] = {}
     for key, value in pairs:
         key = str(key).strip()
@@ -442,6 +489,8 @@ def parse_column_mapping(text: str | dict | None) -> dict[str, str]:
                             "input_tokens=ContextTokens,output_tokens=GeneratedTokens.")
         if key not in MAPPABLE_COLUMNS:
             raise SealError(f"Unknown column {key!r} in the column mapping; accepted: {', '.join(MAPPABLE_COLUMNS)}.")
+        if key in out:
+            raise SealError(f"The column mapping names {key} twice; map each SEAL column once.")
         out[key] = str(value).strip()
     return out
 
@@ -466,6 +515,10 @@ def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, 
         if hit is None:
             raise SealError(f"The column mapping names {target!r} for {col}, but the file has no such column; its "
                             f"columns are {', '.join(columns[:30])}.")
+        if hit in used:
+            other = next(k for k, v in fields.items() if v == "{r}" + _quote(hit))
+            raise SealError(f"The column mapping reads the file column {hit!r} as both {other} and {col}; map each "
+                            "file column to one SEAL column.")
         fields[col] = "{r}" + _quote(hit)
         used.add(hit)
 
@@ -478,8 +531,10 @@ def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, 
         hit = None if col in fields else find(aliases)
         if hit is not None:
             fields[col] = "{r}" + _quote(hit)
-    if ollama:
+    if ollama or (column_key("embeddings") in by_key and column_key("prompt_eval_count") in by_key):
         name = "ollama" if name == "table" else name
+        if column_key("embeddings") in by_key and "call_type" not in fields:     # /api/embed
+            fields["call_type"] = "'embedding'"
         for col, parts in OLLAMA_NS_FIELDS.items():
             hits = [by_key.get(column_key(p)) for p in parts]
             if col not in fields and all(hits):
@@ -523,6 +578,8 @@ def litellm_table_format(columns: list[str]) -> Format:
                    f"THEN seal_seconds({col('startTime')}, {col('completionStartTime')}) END"),
         "user": f"coalesce(nullif({col('end_user')}, ''), nullif({col('user')}, ''))",
         "app": f"nullif({col('team_id')}, '')",
+        "call_type": (f"CASE WHEN lower({col('call_type')}) IN ('embedding', 'aembedding') THEN 'embedding' "
+                      "ELSE 'chat' END"),
     }
     return Format(name="litellm", label=LITELLM.label, fields=fields)
 
@@ -538,11 +595,12 @@ def classify_record(rec: object, *, mapped: bool = False) -> str | None:
         return None
     if "resourceSpans" in rec:
         return "otlp"
-    if "custom_id" in rec and ("response" in rec or "error" in rec):
+    if "custom_id" in rec and (isinstance(rec.get("response"), dict) or
+                               (rec.get("response") is None and isinstance(rec.get("error"), (dict, str)))):
         return "openai-batch"
     if "custom_id" in rec and isinstance(rec.get("result"), dict):
         return "anthropic-batch"
-    if rec.get("object") == "chat.completion.chunk":
+    if rec.get("object") == "chat.completion.chunk" or (rec.get("object") == "" and "prompt_filter_results" in rec):
         return "openai-stream"
     if rec.get("type") == "message" and isinstance(rec.get("usage"), dict):
         return "anthropic"
@@ -551,7 +609,8 @@ def classify_record(rec: object, *, mapped: bool = False) -> str | None:
     if isinstance(rec.get("response"), dict) and isinstance(rec["response"].get("usageMetadata"), dict):
         return "gemini-batch"
     kind = rec.get("type")
-    if "traceId" in rec and isinstance(kind, str) and (kind in LANGFUSE_TYPES or (kind.isupper() and "id" in rec)):
+    if "traceId" in rec and isinstance(kind, str) and (kind in LANGFUSE_TYPES or (
+            kind.isupper() and "id" in rec and ("usageDetails" in rec or "parentObservationId" in rec))):
         return "langfuse"            # an observation type added after this list is ignored and counted, not an error
     usage = rec.get("usage")
     if rec.get("object") in ("chat.completion", "response", "text_completion") or (

@@ -110,6 +110,18 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
         lat = frame["latency_s"].to_numpy(dtype=float, na_value=np.nan)
         ttft = frame["ttft_s"].to_numpy(dtype=float, na_value=np.nan)
         flag(ttft > lat, lambda idx: [f"ttft_s ({ttft[i]:g} s) is longer than latency_s ({lat[i]:g} s)" for i in idx])
+    if "call_type" in frame:
+        kinds = frame["call_type"]
+        given = ~_blank(kinds)
+        if given.any():
+            key = kinds.astype("str").str.strip().str.lower().str.replace("_", "-", regex=False)
+            canon = key.map(lambda k: CALL_TYPE_ALIASES.get(k, CALL_TYPE_ALIASES.get(str(k).replace("-", "."))))
+            flag(given & canon.isna().to_numpy(),
+                 lambda idx: [f"unknown call_type {kinds.iloc[i]!r} (accepted: {', '.join(CALL_TYPES)})" for i in idx])
+            if "output_tokens" in frame:
+                out_v = frame["output_tokens"].to_numpy(dtype=float, na_value=np.nan)
+                flag(given & (canon == "embedding").to_numpy() & (out_v > 0),
+                     lambda idx: [f"an embedding call has no output tokens (got {out_v[i]:g})" for i in idx])
     if require_model:
         no_model = _blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
         if "params_b" in frame:
@@ -256,7 +268,7 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_ma
         elif key == "output_tokens":
             out_src[hit[fidx]] = "user"
 
-    embedding = _call_types(out)
+    embedding = _call_types(out, out_given=out["output_tokens"].notna().to_numpy())
     if embedding.any():                      # no output: an embedding is one forward pass over its input
         given = out["output_tokens"].to_numpy(dtype=float, copy=True)
         wrong = embedding & (given > 0)
@@ -355,14 +367,27 @@ def apply_model_map(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame
     return out
 
 
-def _call_types(frame: pd.DataFrame) -> np.ndarray:
-    """Canonicalise ``call_type`` in place (blank -> chat); return the mask of embedding calls.
+EMBEDDING_MODEL_NAME = r"(?i)(?:^|[/_.:-])(?:text-)?embed(?:ding)?s?(?:$|[/_.:-])|embed-|-embed|bge-|/e5-|^e5-"
+
+
+def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.ndarray:
+    """Canonicalise ``call_type`` in place; return the mask of embedding calls. A blank call type is ``chat``,
+    except for a row without output tokens whose model is named as an embedding model
+    (:data:`EMBEDDING_MODEL_NAME`: ``text-embedding-3-small``, ``nomic-embed-text``, ``bge-m3``): an embedding call,
+    never given a chat's default output length.
 
     Raises:
         SealError: a call type that is neither chat nor embedding (nor one of their aliases).
     """
     s = frame["call_type"]
     blank = _blank(s)
+    if blank.any() and "model" in frame:
+        no_out = ~out_given if out_given is not None else np.ones(len(frame), dtype=bool)
+        named = blank & no_out & frame["model"].astype("str").str.contains(EMBEDDING_MODEL_NAME, regex=True,
+                                                                            na=False).to_numpy(dtype=bool)
+        if named.any():
+            s = s.astype(object).where(~named, "embedding")
+            blank = blank & ~named
     if blank.all():
         frame["call_type"] = pd.Series("chat", index=frame.index, dtype="str")
         return np.zeros(len(frame), dtype=bool)

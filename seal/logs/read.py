@@ -20,7 +20,7 @@ import pandas as pd
 
 from seal.errors import SealError
 from seal.logs.detect import detect
-from seal.logs.formats import (LANGFUSE_CALL_TYPES, LANGFUSE_ROLLUP_SQL, NUMBER_COLUMNS, OTLP_RESOURCE_SCHEMA,
+from seal.logs.formats import (LANGFUSE_ROLLUP_SQL, NUMBER_COLUMNS, OTLP_RESOURCE_SCHEMA,
                                OTLP_SPAN_SCHEMA, STREAM_GROUP_SQL, STRING_COLUMNS, Detected, Format)
 from seal.logs.normalize import NORMALIZED_COLUMNS, check_rows, empty_column
 
@@ -376,13 +376,19 @@ class RequestBatches:
             raise SealError(f"{self.path} holds no model requests{what}.")
 
     def _langfuse_rollups(self, src_con, map_con, plan: _Plan) -> None:
-        """Table ``seal_rollup`` (in ``map_con``) of the model-call observations that have model-call descendants:
-        roll-ups of their children's usage, ignored so a trace's usage is counted once. One extra scan of the file."""
-        calls = ", ".join(f"'{t}'" for t in LANGFUSE_CALL_TYPES)
+        """Table ``seal_rollup`` (in ``map_con``) of the GENERATIONs that roll up their descendants' usage
+        (:data:`seal.logs.formats.LANGFUSE_ROLLUP_SQL`), ignored so a trace's usage is counted once. One extra scan
+        of the file."""
+        def tokens(*paths: str) -> str:
+            return "TRY_CAST(coalesce(" + ", ".join(f"json_extract_string(line, '$.{p}')" for p in paths) + \
+                ") AS DOUBLE)"
+
+        total = (f"coalesce({tokens('usageDetails.input', 'usage.input', 'promptTokens', 'inputUsage')}, 0) + "
+                 f"coalesce({tokens('usageDetails.output', 'usage.output', 'completionTokens', 'outputUsage')}, 0)")
         src_con.execute(f"CREATE OR REPLACE TEMP TABLE seal_obs AS SELECT json_extract_string(line, '$.id') AS id, "
                         f"json_extract_string(line, '$.parentObservationId') AS parent, "
-                        f"coalesce(json_extract_string(line, '$.type') IN ({calls}), FALSE) AS is_call "
-                        f"FROM ({plan.source}) WHERE json_valid(line)")
+                        f"coalesce(json_extract_string(line, '$.type') = 'GENERATION', FALSE) AS is_gen, "
+                        f"{total} AS tokens FROM ({plan.source}) WHERE json_valid(line)")
         ids = [r[0] for r in src_con.execute(LANGFUSE_ROLLUP_SQL).fetchall() if r[0] is not None]
         src_con.execute("DROP TABLE seal_obs")
         map_con.execute("CREATE OR REPLACE TEMP TABLE seal_rollup (id VARCHAR)")
