@@ -5,14 +5,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from seal.ui import charts, loaders
+from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
 from seal.ui.format import plain
 from seal.ui.widgets import export_buttons, show_error
 
 PAGE = "Accuracy"
-NO_STORE = ("There is no data store yet, so the validation cannot run: build it with `seal data pull` "
-            "(downloads the benchmarks), then come back.")
+NO_STORE = ("There is no data store yet, so the validation cannot be re-run here and there are no parity plots: "
+            "run `seal data pull` (downloads the benchmarks), then come back.")
 NOT_PULLED = ("The benchmark sources are not pulled yet: this store holds only the offline sources that "
               "`seal data init` adds, and no benchmark runs, so the validation cannot be re-run here and there "
               "are no parity plots. Run `seal data pull` to download them (LLM-Perf, ML.ENERGY), then come back.")
@@ -124,14 +124,19 @@ else:
             or st.session_state.get("acc_ran"):
         try:
             with st.spinner("Cross-validating on the store's benchmark runs…"):
-                table = loaders.validation(stamp)
+                fresh = loaders.validation(stamp)
             st.session_state["acc_ran"] = True
-            source_note = f"computed now on {plain(stamp[0])}"
+            if loaders.validation_usable(fresh):
+                table, source_note = fresh, "computed now on this store's benchmark runs"
+            else:   # too few runs: the shipped results stay
+                st.error("The store has too few benchmark runs for a validation, so the shipped results are shown; "
+                         "run `seal data pull` to download them all.")
         except Exception as exc:  # noqa: BLE001
             show_error(exc)
 if table is not None:
     st.subheader("Validation splits")
-    st.caption(f"Errors on held-out runs, {source_note}.")
+    st.caption(f"Errors on held-out runs, {source_note}. coverage_80: the share of held-out runs inside the 80 % "
+               "interval (target 80 %; see the note under the coverage chart for the splits below it).")
     shown = table.copy()
     st.dataframe(shown, hide_index=True, column_config=_percent_config(shown), key="acc_table")
     family = _shipped_family()
@@ -157,9 +162,12 @@ if table is not None:
         shown_g = gpu_rows[gpu_rows["family"] == family][["split", "source", "n", "median_ape", "bias"]].copy()
         st.dataframe(shown_g, hide_index=True, column_config=_percent_config(shown_g), key="acc_gpu")
     fig_cov = _coverage_chart(table, family)
+    coverage_note = aggregate.coverage_note(aggregate.coverage_shortfalls(table, family))
     if fig_cov is not None:
         st.markdown(f"**Interval coverage** (shipped model: {plain(family or 'unknown')})")
         st.plotly_chart(fig_cov, key="acc_coverage")
+    if coverage_note:
+        st.info(coverage_note, icon=":material/info:")
 
     st.subheader("Against what operators disclose")
     st.caption("Not a validation (operators publish neither model sizes nor batch sizes): SEAL's estimate for a "
@@ -199,5 +207,6 @@ if table is not None:
     figures = [(n, f) for n, f in (("Errors by split", fig_err), ("Interval coverage", fig_cov),
                                    ("Parity", fig_parity)) if f is not None]
     export_buttons(table, "seal-validation", PAGE, None,
-                   lambda: html_report("SEAL validation", figures=figures, tables=[("Splits", table)]),
+                   lambda: html_report("SEAL validation", figures=figures, tables=[("Splits", table)],
+                                       notes=[coverage_note] if coverage_note else ()),
                    key="acc_export")

@@ -18,13 +18,54 @@ RUN_COLUMNS = ("source", "model_id", "params_b", "active_params_b", "precision",
 FILTERS = (("source", "Source"), ("gpu", "GPU"), ("model_id", "Model"), ("precision", "Precision"))
 
 
-def _sources() -> None:
+def _pull_action(missing: list[str]) -> None:
+    """The one action a fresh install needs: the exact command that downloads the benchmark sources."""
+    st.info(f"The benchmark sources are not pulled yet ({plain(', '.join(map(str, missing)))}). Estimates work "
+            "offline with the shipped fitted model; to explore the measurements (and re-run the validation on the "
+            "Accuracy page), run `seal data pull` once in the SEAL folder, then reload this page. It downloads LLM-Perf, "
+            "ML.ENERGY and the Open LLM Leaderboard table from their public locations (`--mirror` for a mirror).",
+            icon=":material/download:")
+    st.code(loaders.PULL_COMMAND, language="bash")
+
+
+def _shipped_facts() -> None:
+    """What ships with SEAL and needs no download: the GPU table, the regions, the validation."""
+    st.subheader("Shipped with SEAL (no download needed)")
+    tabs = st.tabs(["GPUs", "Regions", "Validation"])
+    with tabs[0]:
+        try:
+            gpus = loaders.gpus()
+            st.dataframe(gpus, hide_index=True, key="bench_gpus", column_config=number_format(gpus))
+            st.caption(f"{len(gpus)} GPUs: memory, bandwidth, power and manufacturing footprint, each with its source.")
+        except loaders.Unavailable as exc:
+            st.error(plain(exc))
+    with tabs[1]:
+        try:
+            regions = loaders.regions()[["region", "label", "grid_intensity_g_per_kwh"]]
+            st.dataframe(regions, hide_index=True, key="bench_regions",
+                         column_config={"grid_intensity_g_per_kwh": st.column_config.NumberColumn(
+                             "grid intensity (g CO2e/kWh)", format="%.0f")})
+            st.caption(f"{len(regions)} regions: countries' annual grid intensity and cloud regions (with their PUE).")
+        except loaders.Unavailable as exc:
+            st.error(plain(exc))
+    with tabs[2]:
+        table = loaders.shipped_validation()
+        if table is None:
+            st.info("This installation has no shipped validation table.")
+        else:
+            st.dataframe(table, hide_index=True, key="bench_validation", column_config=number_format(table))
+            st.caption("Errors on held-out benchmark runs, stored with the fitted model; the Accuracy page explains "
+                       "them.")
+
+
+def _sources() -> list[str]:
+    """The sources table; returns the benchmark sources with no rows (not pulled yet)."""
     st.subheader("Sources")
     try:
         status = loaders.store_status()
     except loaders.Unavailable as exc:
         st.error(plain(exc))
-        return
+        return []
     try:
         from seal.data.sources import SOURCES
 
@@ -40,23 +81,22 @@ def _sources() -> None:
                                 "what it measured and how": st.column_config.TextColumn(width="large"),
                                 "rows": st.column_config.NumberColumn("rows", format="%d")})
     missing = status[(status["rows"] == 0)]["source"].tolist() if "rows" in status else []
-    if missing:
-        st.info(f"Not loaded yet: {plain(', '.join(map(str, missing)))}. The app works offline with the shipped "
-                "fitted model; to explore the measurements, run `seal data pull` (downloads LLM-Perf, ML.ENERGY v2 "
-                "and the Open LLM Leaderboard table from their public locations, or from a mirror with `--mirror`).")
-    else:
+    if "downloaded" in status:    # the offline sources `seal data init` adds are not what is missing
+        downloaded = status["downloaded"].astype("boolean").fillna(True).astype(bool)
+        missing = status[(status["rows"] == 0) & downloaded]["source"].tolist()
+    if not missing:
         st.caption("Every downloaded source is loaded. `seal data pull` refreshes them; `seal data status` prints "
                    "this table.")
+    return missing
 
 
 def _runs() -> pd.DataFrame | None:
+    """The store's benchmark runs, or None (nothing pulled yet: the page shows the pull action instead)."""
     try:
         runs = loaders.store_table("benchmark_runs")
-    except loaders.Unavailable as exc:
-        st.info(f"{plain(exc)} Run `seal data pull` to download the benchmark runs.")
+    except loaders.Unavailable:
         return None
     if runs.empty:
-        st.info("The store has no benchmark runs yet: run `seal data pull`.")
         return None
     return aggregate.energy_per_token(runs)
 
@@ -64,10 +104,13 @@ def _runs() -> pd.DataFrame | None:
 st.title("Benchmarks")
 st.markdown("The public measurements SEAL learns from, as loaded in the local DuckDB store. Energies are GPU "
             "energy per request (per call at batch 1; a request's share of the batch in batched serving).")
-_sources()
-
+missing = _sources()
 runs = _runs()
-if runs is not None:
+if runs is None or missing:
+    _pull_action(missing or ["benchmark runs"])
+if runs is None:
+    _shipped_facts()
+else:
     st.subheader("Benchmark runs")
     cols = st.columns(len(FILTERS))
     filtered = runs

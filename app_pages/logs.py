@@ -11,11 +11,12 @@ import streamlit as st
 
 from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
 from seal.errors import SealError, UnmappedTable
+from seal.sample_log import TEMPLATE_COLUMNS, sample_note, template_csv
 from seal.summary import TOP_GROUPS, LogSummary
 from seal.ui import aggregate, charts, loaders
-from seal.ui.export import html_report
-from seal.ui.format import fmt_count, fmt_energy, fmt_impacts, plain
-from seal.ui.tables import display_table, number_format
+from seal.ui.export import html_report, log_report_sections
+from seal.ui.format import fmt_energy, fmt_mass, fmt_pct, plain
+from seal.ui.tables import display_table, exact_count, number_format
 from seal.ui.widgets import (bold, export_buttons, impact_tiles, initial, scenario_loader, show_error, slug, warning_banners,
                               warning_counts_banners)
 
@@ -24,6 +25,7 @@ HEAVY_COLUMNS = ("timestamp", "model", "app", "user", "input_tokens", "output_to
                  "decode_energy_j", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "estimate_basis")
 GROUP_COLUMNS = ("total_g_co2e", "total_low_g_co2e", "total_high_g_co2e")
 REQUEST_COLUMNS = INPUT_COLUMNS + LOG_COLUMNS   # what the What-if page re-scores (no result columns)
+REPORT_MAX_BARS = 1_000            # time buckets drawn in the HTML report before it switches to daily sums
 
 
 def _assumptions() -> dict[str, Any]:
@@ -59,11 +61,14 @@ def _wanted(digest: str | None, defaults: dict[str, Any], limits: loaders.Upload
     map kept for that file (``logs_columns`` / ``logs_model_maps``, keyed by the file's sha256) and the limits."""
     columns = st.session_state.get("logs_columns", {}).get(digest)
     model_map = st.session_state.get("logs_model_maps", {}).get(digest)
-    return (tuple(sorted(defaults.items())), loaders.mapping_key(columns), loaders.mapping_key(model_map), limits)
+    return (tuple(sorted(defaults.items())), loaders.mapping_key(columns), loaders.mapping_key(model_map), limits,
+            bool(st.session_state.get("logs_skip_bad")))
 
 
 def _show_failure(failed: dict[str, Any], previous: dict[str, Any] | None) -> None:
     st.error(plain(failed["message"]))
+    if failed.get("bad_row"):
+        st.caption("Tick “Skip bad rows” above to estimate the other rows; the rows skipped are counted and quoted.")
     if previous:
         st.caption(f"Still showing the previously loaded log: {plain(previous['name'])}.")
 
@@ -100,7 +105,8 @@ def _load(upload, defaults: dict[str, Any]) -> None:
                     previous["file_id"] = file_id
                     st.session_state.pop("logs_failed", None)
                     return
-                log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2])
+                log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2],
+                                                        key[4])
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
         failure = {"file_id": file_id, "digest": digest, "name": upload.name,
                    "key": key or _wanted(digest, defaults, limits), "unknown_models": None}
@@ -110,6 +116,9 @@ def _load(upload, defaults: dict[str, Any]) -> None:
         elif isinstance(exc, SealError):
             failure["message"] = str(exc)
             failure["unknown_models"] = getattr(exc, "unknown_models", None)
+            limit = str(exc).startswith((f"{upload.name} has more than", f"{upload.name} is larger than"))
+            # a bad row stopped the read (not a limit, not unknown models): skipping bad rows is offered
+            failure["bad_row"] = bool(key) and not key[4] and failure["unknown_models"] is None and not limit
         else:
             failure["message"] = f"Unexpected {exc.__class__.__name__}: {exc}"
         st.session_state["logs_failed"] = failure
@@ -118,6 +127,8 @@ def _load(upload, defaults: dict[str, Any]) -> None:
     sample = log.sample
     st.session_state.pop("logs_failed", None)
     inputs: dict[str, Any] = {"file": upload.name, "sha256": digest, "defaults": defaults}
+    if key[4]:
+        inputs["skip_bad"] = True
     if log.column_mapping:
         inputs["columns"] = dict(log.column_mapping)
     if log.model_map:
@@ -255,10 +266,10 @@ def _model_mapping_step(digest: str, name: str, unknown: dict[str, int], applied
 def _headline(log: LogSummary) -> dict[str, float]:
     tot = log.totals()
     c1, c2, c3 = st.columns(3)
-    c1.metric("Requests", fmt_count(tot["requests"]))
-    c2.metric("Tokens", fmt_count(tot.get("input_tokens", 0) + tot.get("output_tokens", 0)),
-              help="Input (prefill) plus output (decode) tokens.")
-    c2.caption(f"{fmt_count(tot.get('input_tokens', 0))} in · {fmt_count(tot.get('output_tokens', 0))} out")
+    c1.metric("Requests", exact_count(tot["requests"]))
+    c2.metric("Tokens", exact_count(tot.get("input_tokens", 0) + tot.get("output_tokens", 0)),
+              help="Input (prefill) plus output (decode) tokens, exact.")
+    c2.caption(f"{exact_count(tot.get('input_tokens', 0))} in · {exact_count(tot.get('output_tokens', 0))} out")
     c3.metric("GPU energy", fmt_energy(tot.get("gpu_energy_j")), help="Prefill + decode, accelerators only.")
     impact_tiles(tot, "for the log")
     return tot
@@ -284,9 +295,12 @@ def _group_chart(log: LogSummary, column: str, title: str, key: str):
     if not log.has_values(column):
         st.info(f"This log has no {title.lower()} field.")
         return None
-    table = log.grouped(column, top=TOP_GROUPS)
+    table, rest = log.top_groups(column, TOP_GROUPS)
+    note = _rest_note(rest, title)
     fig = charts.bars(table, column, "total_g_co2e", title, low="total_low_g_co2e", high="total_high_g_co2e",
                       horizontal=True)
+    if note:
+        st.caption(f"The {len(table)} {title.lower()}s with the most CO2e; " + note)
     st.plotly_chart(fig, key=f"{key}_chart")
     shown = display_table(table, [column, "requests", "input_tokens", "output_tokens", "gpu_energy_j",
                                   *GROUP_COLUMNS], text_column=None)
@@ -296,6 +310,16 @@ def _group_chart(log: LogSummary, column: str, title: str, key: str):
                    "“(other)” as the log was read, so a group's sum can miss requests counted there early on; the "
                    "totals are exact.")
     return fig
+
+
+def _rest_note(rest: dict[str, float] | None, title: str) -> str:
+    """ "412 other users (3,120 requests): 31 % of the CO2e (1.2 kg), not drawn." or "" when every group is shown."""
+    if not rest:
+        return ""
+    n = rest["groups"]
+    what = f"{'at least ' if rest['groups_at_least'] else ''}{n:,} other {title.lower()}{'s' if n != 1 else ''}"
+    return (f"{what} ({exact_count(rest['requests'])} requests): {fmt_pct(rest['share'])} of the CO2e "
+            f"({fmt_mass(rest['total_g_co2e'])}), not drawn.")
 
 
 def _heaviest(log: LogSummary) -> None:
@@ -344,6 +368,25 @@ st.markdown("Upload a request log — OpenAI (Chat Completions, Responses, Batch
             "columns or prompt text. The format is detected from the content.")
 
 
+def _choose_sample() -> None:
+    st.session_state["logs_source"] = "sample"
+
+
+def _source_controls() -> None:
+    """Try a synthetic sample log, download the CSV template, choose to skip bad rows."""
+    c1, c2, c3 = st.columns([1, 1, 1])
+    c1.button("Try a sample log", key="logs_sample", icon=":material/science:", on_click=_choose_sample,
+              help="Loads a synthetic log SEAL generates (not real traffic): a few models, apps and users over "
+                   "two weeks, with token counts.")
+    c2.download_button("Log template (CSV)", template_csv(), file_name="seal-log-template.csv", mime="text/csv",
+                       key="logs_template", icon=":material/download:", on_click="ignore",
+                       help="SEAL's columns (" + ", ".join(TEMPLATE_COLUMNS) + ") and three example rows; "
+                            "every column but the token counts (or prompt text) may be left empty.")
+    c3.checkbox("Skip bad rows", key="logs_skip_bad",
+                help="Rows that cannot be estimated (negative or missing token counts, broken JSON lines) are "
+                     "skipped and counted instead of stopping the read.")
+
+
 def _apply_scenario(inputs: dict[str, Any]) -> None:
     d = inputs.get("defaults") or {}
     st.session_state["logs_model"] = d.get("model") or "(from the log)"
@@ -367,16 +410,21 @@ scenario_loader(PAGE, "logs_scenario", _apply_scenario)
 if st.session_state.get("logs_scenario_note"):
     st.info(plain(st.session_state["logs_scenario_note"]))
 defaults = _assumptions()
+_source_controls()
 upload = st.file_uploader("Upload logs", key="logs_file",
                           help=f"Read and scored in batches, so the server keeps only a summary; a file already "
                                f"estimated is served from the cache. At most {loaders.MAX_UPLOAD_ROWS:,} requests per "
                                "upload unless the server sets SEAL_MAX_UPLOAD_ROWS; for larger logs use "
                                "`seal estimate --file LOG --out scored.parquet`.")
-if upload is not None:
-    _load(upload, defaults)
+if upload is not None and st.session_state.get("logs_last_upload") != upload.file_id:
+    st.session_state["logs_last_upload"] = upload.file_id   # a new upload wins over the sample
+    st.session_state["logs_source"] = "upload"
+source = loaders.sample_upload() if st.session_state.get("logs_source") == "sample" else upload
+if source is not None:
+    _load(source, defaults)
 
 run = st.session_state.get("logs_run")
-file_id = getattr(upload, "file_id", None) if upload is not None else None
+file_id = getattr(source, "file_id", None) if source is not None else None
 failed = st.session_state.get("logs_failed")
 failed = failed if failed and file_id and failed.get("file_id") == file_id else None   # this upload's failure
 file_columns = st.session_state.get("logs_file_columns", {})
@@ -392,7 +440,13 @@ if run is None:
     st.info("No log loaded yet. Any of the formats above works; see the README for examples.")
 else:
     log: LogSummary = run["log"]
+    if run.get("file_id") == loaders.SAMPLE_FILE_ID:
+        st.info(plain(sample_note()))
     st.caption(f"{plain(run.get('summary') or run['name'])} · read and estimated in {run['elapsed_s']:.2f} s")
+    if log.skipped:
+        examples = "; ".join(log.skipped_examples[:3])
+        st.warning(plain(f"{log.skipped:,} bad row{'s' if log.skipped != 1 else ''} skipped and not estimated "
+                         f"(e.g. {examples}); the figures below cover the {log.requests:,} rows that were."))
     if log.column_mapping:
         st.caption("Columns read as: " + plain(", ".join(f"{k} ← {v}" for k, v in log.column_mapping.items())) + ".")
     if log.partial:
@@ -429,17 +483,21 @@ else:
     with tabs[5]:
         _heaviest(log)
 
+    scenario = {**run["inputs"], "resolved": log.resolved()}   # what the rows used, beside what was chosen
+
     def report() -> bytes:
-        tables = [(f"By {by}", display_table(log.grouped(by, top=TOP_GROUPS), [by, "requests", *GROUP_COLUMNS],
-                                             text_column=None))
-                  for by in ("model", "app", "user") if log.has_values(by)]
-        return html_report(
-            f"SEAL log report — {run['name']}",
-            intro=f"{fmt_count(tot['requests'])} requests. {fmt_impacts(tot)}",
-            figures=figures, tables=tables, scenario=run["inputs"])
+        sections = log_report_sections(log, top=TOP_GROUPS)
+        intro = f"{exact_count(tot['requests'])} requests from {run['name']}."
+        if run.get("file_id") == loaders.SAMPLE_FILE_ID:
+            intro += " " + sample_note()
+        shown = [(name, charts.time_bars(log.over_time("D"), freq_label="day"))
+                 if name == "CO2e over time" and log.hourly_available and len(log.over_time("h")) > REPORT_MAX_BARS
+                 else (name, fig) for name, fig in figures]   # a long hourly series as days: the report stays small
+        return html_report(f"SEAL log report — {run['name']}", intro=intro, figures=shown, scenario=scenario,
+                           **sections)
 
     st.markdown("**Export**")
-    export_buttons(lambda: log.sample, f"seal-log-{run['name']}", PAGE, run["inputs"], report, key="logs_export")
+    export_buttons(lambda: log.sample, f"seal-log-{run['name']}", PAGE, scenario, report, key="logs_export")
     st.download_button("Aggregates (JSON)", lambda: _aggregates_json(log, run),
                        file_name=f"seal-log-{slug(run['name'])}-aggregates.json", mime="application/json",
                        key="logs_export_aggregates", icon=":material/download:", on_click="ignore",
@@ -451,5 +509,7 @@ else:
         rows_note = (f"CSV, Parquet and JSON hold a uniform random sample of {len(log.sample):,} of the "
                      f"{log.requests:,} scored rows; the aggregates, the charts and the HTML report cover every row. "
                      "For every scored row, run `seal estimate --file LOG --out scored.parquet`.")
-    st.caption(rows_note + " The scenario file records the log's name, its sha256 and the assumptions; upload the "
-               "same log with it to reproduce the run.")
+    st.caption(rows_note + " The scenario file records the log's name, its sha256, the assumptions chosen and what "
+               "the rows resolved to (GPU, GPU count, batch size, engine, precision, PUE, grid intensity); upload "
+               "the same log with it to reproduce the run. The CSV has SEAL's documented columns "
+               "(`seal.columns.CSV_COLUMNS`); Parquet and JSON have every column.")

@@ -117,6 +117,23 @@ def _shapes():
     return load_architectures()
 
 
+def _request_defaults():
+    """What a request that says nothing gets: the same on the Estimate page, in the CLI and in the API."""
+    from seal.ui.words import request_defaults_table
+
+    return request_defaults_table()
+
+
+def _example_lengths():
+    from seal.ui.examples import EXAMPLES
+
+    return pd.DataFrame({"task": [e.name for e in EXAMPLES], "typical output tokens": [e.output_tokens for e in EXAMPLES],
+                         "source": [e.source for e in EXAMPLES]})
+
+
+_table("A request that says nothing (the Estimate page, `seal estimate` and `seal.estimate` alike)", _request_defaults,
+       key="meth_request_defaults")
+_table("Typical output lengths of the Estimate page's example tasks", _example_lengths, key="meth_example_lengths")
 _table("Carbon stage", _carbon_defaults, key="meth_carbon_defaults")
 _table("Estimator constants and the default serving set-up (when the request does not say)", _estimator_defaults,
        key="meth_est_defaults")

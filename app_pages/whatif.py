@@ -10,15 +10,20 @@ import streamlit as st
 from seal import whatif
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
-from seal.ui.format import (MASS_UNITS, fmt_energy, fmt_interval, fmt_mass, fmt_pct, fmt_impacts,
-                            fmt_primary_energy, fmt_sbeq, fmt_water, plain)
+from seal.ui.format import (ENERGY_UNITS, MASS_UNITS, PRIMARY_ENERGY_UNITS, SBEQ_UNITS, WATER_UNITS, axis_unit,
+                            fmt_interval, fmt_mass, fmt_pct, fmt_impacts, fmt_quantity, plain)
 from seal.ui.widgets import export_buttons, impact_tiles, initial, scenario_loader, show_error
 
 PAGE = "What-if"
 SOURCES = {"prompts": "Prompts (below)", "log": "The log loaded on the Logs page"}
 ALTERNATIVE_GPUS = ("H100-SXM", "A100-SXM4-80GB", "L4", "H200")
 ALTERNATIVE_REGIONS = ("SWE", "FRA", "aws:eu-north-1", "gcp:europe-north1")
-MAX_ALTERNATIVE_MODELS = 8
+KEEP = "(as scenario 1)"           # a setting a scenario does not change
+AS_LOGGED = "as logged"
+# Scenarios 2-5 start from scenario 1 and change one visible thing each (nothing hidden).
+PRESETS: tuple[dict[str, Any], ...] = ({"region": "SWE"}, {"gpu": "H100-SXM"}, {"batch_size": 256},
+                                       {"precision": "fp8"})
+QUALITY_COLUMN = "Quality (Open LLM Leaderboard avg, %)"
 
 
 def _base_defaults() -> dict[str, Any]:
@@ -30,9 +35,9 @@ def _base_defaults() -> dict[str, Any]:
             "pue": inputs.get("pue"), "precision": inputs.get("precision"), "engine": inputs.get("engine")}
 
 
-def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Initial values: the requests from the last Estimate run, and five scenarios that start from its set-up
-    (scenario 1) and change one thing each (a cleaner grid, a bigger batch, a newer GPU, 8-bit weights)."""
+def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Initial values: the prompts from the last Estimate run, and scenario 1 as entered there (the Estimate
+    page's set-up); scenarios 2-5 start as :data:`PRESETS`, each changing one visible setting."""
     run = st.session_state.get("estimate_run")
     page = {
         "wi_prompts": "\n".join(run["inputs"]["prompts"]) if run else
@@ -44,15 +49,13 @@ def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, An
     model_names = models["model"].tolist()
     if base["model"] not in model_names:
         base["model"] = next((m for m in model_names if "llama-3.1-8b-instruct" in m.lower()), model_names[0])
-    codes = set(regions["region"])
-    if base["region"] not in codes:
+    if base["region"] not in set(regions["region"]):
         base["region"] = "WOR"
-    variants = [{}, {"region": "SWE" if "SWE" in codes else base["region"]},
-                {"batch_size": 256}, {"gpu": "H100-SXM"}, {"precision": "fp8"}]
-    return page, [{**base, **change} for change in variants]
+    return page, base
 
 
 def _apply_scenario(inputs: dict[str, Any]) -> None:
+    """Widgets from a scenario file: scenario 1's settings, and for the others what differs from scenario 1."""
     ss = st.session_state
     ss["wi_source"] = inputs.get("source", "prompts")
     if inputs.get("prompts") is not None:
@@ -63,130 +66,217 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
     for scenario in scenarios:
         loaders.check_choices(scenario)
     ss["wi_n"] = max(2, min(5, len(scenarios)))
-    for i, s in enumerate(scenarios[:5]):
-        ss[f"wi_{i}_model"] = s.get("model")
-        ss[f"wi_{i}_gpu"] = s.get("gpu") or loaders.AUTO
-        ss[f"wi_{i}_gpus"] = int(s.get("gpus") or 0)
-        ss[f"wi_{i}_batch_size"] = int(s.get("batch_size") or 64)
-        ss[f"wi_{i}_engine"] = s.get("engine") or "default"
-        ss[f"wi_{i}_region"] = s.get("region") or "WOR"
-        ss[f"wi_{i}_pue"] = float(s.get("pue") or 0.0)
-        ss[f"wi_{i}_precision"] = s.get("precision") or "default"
+    first = scenarios[0] if scenarios else {}
+    if first:   # a log's scenario 1 is "as logged": nothing to set
+        for key, value in _first_widgets(first).items():
+            ss[f"wi_0_{key}"] = value
+    for i, s in enumerate(scenarios[1:5], start=1):
+        changed = whatif.changes([first, s])[1]
+        for key, value in _other_widgets(changed).items():
+            ss[f"wi_{i}_{key}"] = value
 
 
-def _scenario_inputs(i: int, col, models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
-                     default: dict[str, Any]) -> dict[str, Any]:
+def _first_widgets(s: dict[str, Any]) -> dict[str, Any]:
+    return {"model": s.get("model"), "gpu": s.get("gpu") or loaders.AUTO, "gpus": int(s.get("gpus") or 0),
+            "batch_size": int(s.get("batch_size") or 64), "engine": s.get("engine") or "default",
+            "region": s.get("region") or "WOR", "pue": float(s.get("pue") or 0.0),
+            "precision": s.get("precision") or "default"}
+
+
+def _other_widgets(changed: dict[str, Any]) -> dict[str, Any]:
+    return {"model": changed.get("model", KEEP), "gpu": changed.get("gpu", KEEP),
+            "gpus": int(changed.get("gpus") or 0), "batch_size": changed.get("batch_size", KEEP),
+            "engine": changed.get("engine", KEEP), "region": changed.get("region", KEEP),
+            "pue": float(changed.get("pue") or 0.0), "precision": changed.get("precision", KEEP)}
+
+
+def _index(options: list, value: Any) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _first_inputs(col, models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
+                  default: dict[str, Any]) -> dict[str, Any]:
+    """Scenario 1 for prompts: the set-up as entered (every setting)."""
     labels = dict(zip(models["model"], models["label"]))
     region_labels = dict(zip(regions["region"], regions["label"]))
-    model_options = models["model"].tolist()
-    gpu_options = [loaders.AUTO, *gpus["gpu"]]
-    region_options = regions["region"].tolist()
-    precision_options = ["default", *loaders.PRECISIONS]
-
-    def index(options: list, value: Any) -> int:
-        return options.index(value) if value in options else 0
-
+    model_options, gpu_options = models["model"].tolist(), [loaders.AUTO, *gpus["gpu"]]
+    region_options, precision_options = regions["region"].tolist(), ["default", *loaders.PRECISIONS]
+    engine_options = ["default", *loaders.ENGINES]
     with col:
-        st.markdown(f"**Scenario {i + 1}**" + (" (reference)" if i == 0 else ""))
-        model = st.selectbox("Model", model_options, format_func=lambda m: labels.get(m, m), key=f"wi_{i}_model",
-                             **initial(f"wi_{i}_model", index=index(model_options, default["model"])))
-        gpu = st.selectbox("GPU", gpu_options, key=f"wi_{i}_gpu",
-                           **initial(f"wi_{i}_gpu", index=index(gpu_options, default["gpu"])))
-        count = st.number_input("GPU count (0 = auto)", min_value=0, max_value=64, key=f"wi_{i}_gpus",
-                                **initial(f"wi_{i}_gpus", value=int(default["gpus"] or 0)))
-        batch = st.selectbox("Batch size", loaders.BATCH_SIZES, key=f"wi_{i}_batch_size",
-                             **initial(f"wi_{i}_batch_size",
-                                       index=index(list(loaders.BATCH_SIZES), int(default["batch_size"]))))
+        st.markdown("**Scenario 1** (as entered)")
+        model = st.selectbox("Model", model_options, format_func=lambda m: labels.get(m, m), key="wi_0_model",
+                             **initial("wi_0_model", index=_index(model_options, default["model"])))
+        gpu = st.selectbox("GPU", gpu_options, key="wi_0_gpu",
+                           **initial("wi_0_gpu", index=_index(gpu_options, default["gpu"])))
+        count = st.number_input("GPU count (0 = auto)", min_value=0, max_value=64, key="wi_0_gpus",
+                                **initial("wi_0_gpus", value=int(default["gpus"] or 0)))
+        batch = st.selectbox("Batch size", loaders.BATCH_SIZES, key="wi_0_batch_size",
+                             **initial("wi_0_batch_size",
+                                       index=_index(list(loaders.BATCH_SIZES), int(default["batch_size"]))))
         region = st.selectbox("Region", region_options, format_func=lambda r: region_labels.get(r, r),
-                              key=f"wi_{i}_region", **initial(f"wi_{i}_region",
-                                                              index=index(region_options, default["region"])))
-        pue = st.number_input("PUE (0 = region default)", min_value=0.0, max_value=3.0, step=0.05,
-                              key=f"wi_{i}_pue", **initial(f"wi_{i}_pue", value=float(default["pue"] or 0.0)))
-        precision = st.selectbox("Precision", precision_options, key=f"wi_{i}_precision",
-                                 **initial(f"wi_{i}_precision",
-                                           index=index(precision_options, default["precision"] or "default")))
-        engine_options = ["default", *loaders.ENGINES]
-        engine = st.selectbox("Serving engine", engine_options, key=f"wi_{i}_engine",
+                              key="wi_0_region", **initial("wi_0_region",
+                                                           index=_index(region_options, default["region"])))
+        pue = st.number_input("PUE (0 = region default)", min_value=0.0, max_value=3.0, step=0.05, key="wi_0_pue",
+                              **initial("wi_0_pue", value=float(default["pue"] or 0.0)))
+        precision = st.selectbox("Precision", precision_options, key="wi_0_precision",
+                                 **initial("wi_0_precision",
+                                           index=_index(precision_options, default["precision"] or "default")))
+        engine = st.selectbox("Serving engine", engine_options, key="wi_0_engine",
                               format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
-                              **initial(f"wi_{i}_engine",
-                                        index=index(engine_options, default.get("engine") or "default")))
+                              **initial("wi_0_engine", index=_index(engine_options, default.get("engine") or "default")))
     return {"model": model, "gpu": None if gpu == loaders.AUTO else gpu, "gpus": int(count) or None,
             "batch_size": int(batch), "region": region, "pue": float(pue) or None,
             "precision": None if precision == "default" else precision,
             "engine": None if engine == "default" else engine}
 
 
+def _as_logged(col, log_models: list[str]) -> dict[str, Any]:
+    """Scenario 1 for a log: every request keeps its own model, GPU, batch, region (nothing to set)."""
+    with col:
+        st.markdown("**Scenario 1** (as logged)")
+        shown = ", ".join(plain(m.split("/")[-1]) for m in log_models[:4])
+        more = f" and {len(log_models) - 4} more" if len(log_models) > 4 else ""
+        st.caption(f"Each request keeps its own model, GPU, batch size and region, as the log was estimated "
+                   f"({len(log_models)} model{'s' if len(log_models) != 1 else ''}: {shown}{more}).")
+    return {}
+
+
+def _other_inputs(i: int, col, models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame) -> dict[str, Any]:
+    """Scenario ``i`` (2-5): only what it changes; every setting starts as "(as scenario 1)" except the
+    preset's one."""
+    preset = _other_widgets(PRESETS[(i - 1) % len(PRESETS)])
+    labels = {KEEP: KEEP, **dict(zip(models["model"], models["label"]))}
+    region_labels = {KEEP: KEEP, **dict(zip(regions["region"], regions["label"]))}
+    model_options, gpu_options = [KEEP, *models["model"]], [KEEP, *gpus["gpu"]]
+    batch_options = [KEEP, *loaders.BATCH_SIZES]
+    region_options, precision_options = [KEEP, *regions["region"]], [KEEP, *loaders.PRECISIONS]
+    engine_options = [KEEP, *loaders.ENGINES]
+    k = f"wi_{i}_"
+    with col:
+        st.markdown(f"**Scenario {i + 1}** (changes only)")
+        model = st.selectbox("Model", model_options, format_func=lambda m: labels.get(m, m), key=k + "model",
+                             **initial(k + "model", index=_index(model_options, preset["model"])))
+        gpu = st.selectbox("GPU", gpu_options, key=k + "gpu", **initial(k + "gpu", index=_index(gpu_options, preset["gpu"])))
+        count = st.number_input("GPU count (0 = as scenario 1)", min_value=0, max_value=64, key=k + "gpus",
+                                **initial(k + "gpus", value=0))
+        batch = st.selectbox("Batch size", batch_options, key=k + "batch_size",
+                             **initial(k + "batch_size", index=_index(batch_options, preset["batch_size"])))
+        region = st.selectbox("Region", region_options, format_func=lambda r: region_labels.get(r, r),
+                              key=k + "region", **initial(k + "region", index=_index(region_options, preset["region"])))
+        pue = st.number_input("PUE (0 = as scenario 1)", min_value=0.0, max_value=3.0, step=0.05, key=k + "pue",
+                              **initial(k + "pue", value=0.0))
+        precision = st.selectbox("Precision", precision_options, key=k + "precision",
+                                 **initial(k + "precision", index=_index(precision_options, preset["precision"])))
+        engine = st.selectbox("Serving engine", engine_options, key=k + "engine",
+                              format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
+                              **initial(k + "engine", index=_index(engine_options, preset["engine"])))
+    changed = {"model": model, "gpu": gpu, "gpus": int(count) or None, "batch_size": batch, "region": region,
+               "pue": float(pue) or None, "precision": precision, "engine": engine}
+    return {key: (int(v) if key == "batch_size" else v) for key, v in changed.items() if v not in (KEEP, None)}
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _compute(key: str, scenarios: tuple, output_tokens: int | None, alternatives: tuple,
-             _requests: pd.DataFrame) -> dict[str, Any]:
-    """Comparison, sensitivity and alternatives, cached on the requests' identity and the scenarios."""
-    defaults = {"output_tokens": output_tokens} if output_tokens else {}
+def _compute(key: str, scenarios: tuple, defaults: tuple, alternatives: tuple,
+             _requests: pd.DataFrame | whatif.GroupedRequests) -> dict[str, Any]:
+    """Comparison, sensitivity and alternatives from the requests grouped once, cached on the requests' identity,
+    the scenarios and the defaults."""
+    defaults = dict(defaults)
+    if isinstance(defaults.get("model_map"), tuple):
+        defaults["model_map"] = loaders.mapping_from_key(defaults["model_map"])
     scen = [dict(s) for s in scenarios]
-    table = whatif.compare(_requests, scen, **defaults)
-    sens, base_total, skipped = whatif.sensitivity(_requests, scen[0], **defaults)
+    grouped = whatif.group_requests(_requests, **{**defaults, **scen[0]})
+    table = whatif.compare(grouped, scen, **defaults)
+    sens, base_total, skipped = whatif.sensitivity(grouped, scen[0], **defaults)
     models, gpus, regions, quality = alternatives
     alts, alt_skipped = whatif.greener_alternatives(
-        _requests, scen[0], quality=pd.Series(dict(quality), dtype=float), models=list(models),
+        grouped, scen[0], quality=pd.Series(dict(quality), dtype=float), models=list(models),
         gpus=list(gpus), regions=list(regions), **defaults)
     return {"compare": table, "sensitivity": sens, "base_total": base_total, "alternatives": alts,
-            "skipped": skipped + alt_skipped}
+            "skipped": skipped + alt_skipped, "groups": len(grouped), "resolution": grouped.resolution}
 
 
 def _alternative_candidates(models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
-                            base_model: str) -> tuple:
-    scored = models[models["quality"].notna()]
-    if len(scored):
-        # a spread of sizes among the best-scoring open models, plus the base model
-        scored = scored.sort_values("quality", ascending=False).head(60)
-        scored = scored.sort_values("params_b").iloc[::max(1, len(scored) // MAX_ALTERNATIVE_MODELS)]
-        candidates = scored["model"].head(MAX_ALTERNATIVE_MODELS).tolist()
-    else:
-        open_models = models[models["open"] & models["params_b"].notna()].sort_values("params_b")
-        candidates = open_models["model"].iloc[::max(1, len(open_models) // 6)].head(6).tolist()
+                            base_models: list[str], weights: list[float]) -> tuple:
+    candidates, _ = whatif.alternative_models(models, base_models, weights=weights)
     quality = tuple((m, float(q)) for m, q in zip(models["model"], models["quality"]) if pd.notna(q))
     gpu_names = tuple(g for g in ALTERNATIVE_GPUS if g in set(gpus["gpu"]))
     region_codes = tuple(r for r in ALTERNATIVE_REGIONS if r in set(regions["region"]))
-    return tuple(m for m in candidates if m != base_model), gpu_names, region_codes, quality
+    return tuple(candidates), gpu_names, region_codes, quality
 
 
-def _side_by_side(table: pd.DataFrame) -> pd.DataFrame:
-    """Scenarios as columns, settings and totals as rows (strings with units)."""
-    def text(col: str, missing: str) -> list[str]:
-        return [missing if pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v)) for v in table[col]]
+SETTINGS = (("Model", "model", None), ("GPU", "gpu", "auto"), ("GPU count", "gpus", "auto"),
+            ("Batch size", "batch_size", "–"), ("Region", "region", "–"), ("PUE", "pue", "region default"),
+            ("Precision", "precision", "default"), ("Serving engine", "engine", "default"))
+RESULTS = (("CO2e", "total_g_co2e", MASS_UNITS), ("Facility energy", "facility_energy_j", ENERGY_UNITS),
+           ("ADPe", "adpe_kg_sbeq", SBEQ_UNITS), ("Primary energy", "primary_energy_mj", PRIMARY_ENERGY_UNITS),
+           ("Water", "water_ml", WATER_UNITS))
 
-    rows = {
-        "Model": table["model"], "GPU": text("gpu", "auto"), "GPU count": text("gpus", "auto"),
-        "Batch size": text("batch_size", "–"), "Region": table["region"], "PUE": text("pue", "region default"),
-        "Precision": text("precision", "default"),
-        "CO2e": table["total_g_co2e"].map(fmt_mass),
-        "80 % interval": [fmt_interval(lo, hi, MASS_UNITS) for lo, hi in
-                          zip(table["total_low_g_co2e"], table["total_high_g_co2e"])],
-        "Δ vs scenario 1": [f"{fmt_mass(d)} ({fmt_pct(f, signed=True)})" if i else "–"
-                            for i, (d, f) in enumerate(zip(table["delta_g_co2e"], table["delta_fraction"]))],
-        "Facility energy": table["facility_energy_j"].map(fmt_energy),
-        "ADPe": table["adpe_kg_sbeq"].map(fmt_sbeq),
-        "Primary energy": table["primary_energy_mj"].map(fmt_primary_energy),
-        "Water": table["water_ml"].map(fmt_water),
-    }
+
+def _setting_text(value: Any, missing: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return missing
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _side_by_side(table: pd.DataFrame, changed: list[dict[str, Any]], as_logged: bool) -> tuple[pd.DataFrame, list]:
+    """Scenarios as columns, settings and totals as rows (one unit per row, chosen from its largest value).
+
+    Scenario 1 shows every setting (or "as logged"); the others only what they change ("same" elsewhere).
+    Returns the table and the (row, column) cells a scenario changes, for highlighting."""
+    rows: dict[str, list[str]] = {}
+    cells = []
+    for r, (label, key, missing) in enumerate(SETTINGS):
+        first = AS_LOGGED if as_logged and key not in changed[0] else _setting_text(changed[0].get(key), missing)
+        values = [first]
+        for c, ch in enumerate(changed[1:], start=1):
+            if key in ch:
+                values.append(_setting_text(ch[key], missing))
+                cells.append((r, c + 1))
+            else:
+                values.append("same")
+        rows[label] = values
+    for label, key, units in RESULTS:
+        unit = axis_unit(table[key], units)
+        rows[label] = [fmt_quantity(v, units, unit=unit) for v in table[key]]
+        if key == "total_g_co2e":
+            rows["80 % interval"] = [f"{fmt_quantity(lo, units, 2, unit=unit)}–{fmt_quantity(hi, units, 2, unit=unit)}"
+                                     .replace(f" {unit[0]}–", "–") for lo, hi in
+                                     zip(table["total_low_g_co2e"], table["total_high_g_co2e"])]
+            rows["Δ vs scenario 1"] = ["–"] + [f"{fmt_quantity(d, units, unit=unit)} ({fmt_pct(f, signed=True)})"
+                                               for d, f in zip(table["delta_g_co2e"].iloc[1:],
+                                                               table["delta_fraction"].iloc[1:])]
     out = pd.DataFrame(rows).astype(str).T
     out.columns = table["scenario"].tolist()
     out.index.name = "Setting"
-    return out.reset_index()
+    return out.reset_index(), cells
+
+
+def _highlight(frame: pd.DataFrame, cells: list) -> Any:
+    """``frame`` styled: the settings a scenario changes against scenario 1 in bold on a light yellow."""
+    marks = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for r, c in cells:
+        marks.iat[r, c] = "background-color: #FFF3C4; font-weight: 600"
+    return frame.style.apply(lambda _: marks, axis=None)
 
 
 def _results(run: dict[str, Any]) -> None:
     res = run["results"]
     table: pd.DataFrame = res["compare"]
+    changed = run["changes"]
     st.subheader("Totals side by side")
-    st.caption(f"{run['n_requests']} requests · computed in {run['elapsed_s']:.1f} s. Intervals are 80 %; deltas "
-               "compare with scenario 1.")
-    side = _side_by_side(table)
-    st.dataframe(side, hide_index=True, key="wi_side_by_side", height=35 * (len(side) + 1) + 3)
+    grouping = ("each distinct request estimated once" if res.get("resolution", 0) == 0 else
+                f"requests grouped by configuration and token counts ({res['resolution']} buckets per decade; "
+                f"totals within {whatif.GROUPING_TOLERANCE:.0%} of row-by-row estimation)")
+    st.caption(f"{run['n_requests']:,} requests as {res.get('groups', run['n_requests']):,} groups ({grouping}) · "
+               f"computed in {run['elapsed_s']:.1f} s. Intervals are 80 %; deltas compare with scenario 1; "
+               "highlighted cells are what a scenario changes.")
+    side, cells = _side_by_side(table, changed, run["inputs"]["source"] == "log")
+    st.dataframe(_highlight(side, cells), hide_index=True, key="wi_side_by_side", height=35 * (len(side) + 1) + 3)
     fig_totals = charts.bars(table, "scenario", "total_g_co2e", "Scenario", low="total_low_g_co2e",
                              high="total_high_g_co2e")
     st.plotly_chart(fig_totals, key="wi_totals_chart")
     pick = st.selectbox("Five impacts of", table["scenario"].tolist(), key="wi_impacts_of")
-    impact_tiles(table.set_index("scenario").loc[pick].to_dict(), f"{run['n_requests']} requests")
+    impact_tiles(table.set_index("scenario").loc[pick].to_dict(), f"{run['n_requests']:,} requests")
 
     st.subheader("Which assumption moves the total most")
     sens = res["sensitivity"]
@@ -195,7 +285,7 @@ def _results(run: dict[str, Any]) -> None:
         fig_tornado = charts.tornado(sens, res["base_total"])
         st.plotly_chart(fig_tornado, key="wi_tornado")
         st.caption("Each bar changes one assumption of scenario 1 and keeps the rest; the dotted line is "
-                   "scenario 1's total.")
+                   "scenario 1's total. Log scale: halving and doubling are bars of the same length.")
     else:
         st.info("No sensitivity could be computed for these requests.")
 
@@ -208,11 +298,16 @@ def _results(run: dict[str, Any]) -> None:
                "80 % interval": [fmt_interval(lo, hi, MASS_UNITS) for lo, hi in
                                  zip(alts["total_low_g_co2e"], alts["total_high_g_co2e"])],
                "Saved vs scenario 1": [fmt_pct(f, signed=False) for f in alts["saved_fraction"]],
-               "Quality (Open LLM Leaderboard avg, %)": alts["quality"].round(1)})
+               QUALITY_COLUMN: [f"{q:.1f}" if pd.notna(q) else "not rated" for q in alts["quality"]]})
         shown = shown.rename(columns={"change": "Change", "label": "Alternative", "pareto": "Pareto-optimal"})
-        st.dataframe(shown[["Alternative", "Change", "CO2e", "80 % interval", "Saved vs scenario 1",
-                            "Quality (Open LLM Leaderboard avg, %)", "Pareto-optimal"]],
-                     hide_index=True, key="wi_alternatives")
+        columns = ["Alternative", "Change", "CO2e", "80 % interval", "Saved vs scenario 1"]
+        rated = alts["quality"].notna().any()
+        if rated:
+            columns += [QUALITY_COLUMN, "Pareto-optimal"]
+        st.dataframe(shown[columns], hide_index=True, key="wi_alternatives")
+        st.caption("Models offered do the same job: chat / instruct models of known size, of similar or better "
+                   "quality where it is known (no classifiers, guard, embedding, code-completion or framework "
+                   "re-uploads); each alternative changes one thing of scenario 1.")
         if alts["quality"].notna().sum() >= 2:
             points = alts.assign(label=alts["label"].astype(str))
             fig_pareto = charts.pareto(points)
@@ -234,65 +329,95 @@ def _results(run: dict[str, Any]) -> None:
         firsts = table.iloc[0].to_dict()
         return html_report("SEAL what-if", intro=(f"{run['n_requests']} requests, {len(table)} scenarios. "
                                                   f"{table['scenario'].iloc[0]}: {fmt_impacts(firsts)}"),
-                           figures=figs, tables=[("Scenarios", _side_by_side(table)),
-                                                 ("Greener alternatives", alts)], scenario=run["inputs"])
+                           figures=figs, tables=[("Scenarios", side), ("Greener alternatives", alts)],
+                           scenario=run["inputs"])
 
     st.markdown("**Export**")
     export_buttons(table, "seal-what-if", PAGE, run["inputs"], report, key="wi_export")
 
 
+def _log_requests(logs_run: dict[str, Any]) -> tuple[Any, int, list[str], list[float], dict[str, Any]]:
+    """The loaded log as What-if uses it: its grouped requests (every row; the sample for a summary made before
+    grouping existed), the number of requests, its models by weight, and the defaults it was estimated with."""
+    log = logs_run.get("log")
+    grouped = getattr(log, "grouped_requests", None)
+    if grouped is None or not len(grouped):
+        grouped = logs_run["requests"]
+        n, by_model = len(grouped), grouped["model"].astype(str).value_counts() if "model" in grouped else pd.Series()
+    else:
+        n = grouped.requests
+        by_model = grouped.table.groupby("model", dropna=True)["requests"].sum().sort_values(ascending=False) \
+            if "model" in grouped.table else pd.Series(dtype=float)
+    defaults = {k: v for k, v in (logs_run.get("inputs", {}).get("defaults") or {}).items() if v is not None}
+    model_map = getattr(log, "model_map", None) or logs_run.get("inputs", {}).get("model_map")
+    if model_map:
+        defaults["model_map"] = model_map
+    return grouped, n, [str(m) for m in by_model.index], [float(w) for w in by_model.to_numpy()], defaults
+
+
 st.title("What-if")
-st.markdown("Apply two to five serving set-ups to the same requests and compare their totals; see which "
-            "assumption matters most, and which alternatives cut CO2e for what model quality.")
+st.markdown("Compare the same requests under two to five serving set-ups: scenario 1 is the requests as entered "
+            "(or as logged), each other scenario changes only what it shows. See which assumption matters most, and "
+            "which alternatives cut CO2e for what model quality.")
 scenario_loader(PAGE, "wi_scenario", _apply_scenario)
 try:
     models, gpus, regions = loaders.models(), loaders.gpus(), loaders.regions()
 except loaders.Unavailable as exc:
     st.error(plain(exc))
     st.stop()
-page_defaults, scenario_defaults = _defaults(models, regions)
+page_defaults, base_default = _defaults(models, regions)
 
 logs_run = st.session_state.get("logs_run")
 source_options = ["prompts", "log"] if logs_run else ["prompts"]
 if "wi_source" in st.session_state and st.session_state["wi_source"] not in source_options:
     st.session_state["wi_source"] = "prompts"
 source = st.radio("Requests to compare", source_options, format_func=SOURCES.get, horizontal=True, key="wi_source")
+log_models: list[str] = []
 if source == "prompts":
     st.text_area("Prompts", key="wi_prompts", height=110, help="One prompt per line.",
                  **initial("wi_prompts", value=page_defaults["wi_prompts"]))
     st.number_input("Expected output tokens", min_value=1, max_value=200_000, step=50, key="wi_output_tokens",
                     **initial("wi_output_tokens", value=page_defaults["wi_output_tokens"]))
 else:
-    shown, total = len(logs_run["requests"]), getattr(logs_run.get("log"), "requests", len(logs_run["requests"]))
-    what = f"{shown:,} requests" if shown >= total else f"a uniform random sample of {shown:,} of its {total:,} requests"
-    st.caption(f"Using {plain(logs_run['name'])} ({what}). Scenario settings replace "
-               "the log's model, GPU, batch and region on every request; measured latencies are dropped when the "
-               "serving set-up changes.")
+    log_requests, log_n, log_models, log_weights, log_defaults = _log_requests(logs_run)
+    st.caption(f"Using {plain(logs_run['name'])} ({log_n:,} requests). A scenario's setting replaces the log's "
+               "value on every request; settings it leaves as scenario 1 keep each request's own. Measured "
+               "latencies are dropped, and the GPU count chosen again, when the serving set-up changes.")
 n = st.number_input("Number of scenarios", min_value=2, max_value=5, key="wi_n", **initial("wi_n", value=3))
 cols = st.columns(int(n))
-scenarios = [_scenario_inputs(i, cols[i], models, gpus, regions, scenario_defaults[i]) for i in range(int(n))]
+first = (_first_inputs(cols[0], models, gpus, regions, base_default) if source == "prompts"
+         else _as_logged(cols[0], log_models))
+changed = [first] + [_other_inputs(i, cols[i], models, gpus, regions) for i in range(1, int(n))]
+scenarios = [first] + [{**first, **c} for c in changed[1:]]
 
 if st.button("Compare", type="primary", key="wi_go"):
     if source == "prompts":
         prompts = aggregate.split_prompts(st.session_state.get("wi_prompts", ""), "line")
         requests = pd.DataFrame({"request_id": [f"p{i + 1}" for i in range(len(prompts))], "prompt": prompts})
-        key, output_tokens = "prompts:" + "\x1f".join(prompts), int(st.session_state["wi_output_tokens"])
+        output_tokens = int(st.session_state["wi_output_tokens"])
+        key, defaults = "prompts:" + "\x1f".join(prompts), {"output_tokens": output_tokens}
+        n_requests, base_models, base_weights = len(prompts), [first["model"]], [1.0]
     else:
-        prompts, requests = None, logs_run["requests"]
-        key, output_tokens = "log:" + logs_run["digest"], None
-    if requests.empty:
+        prompts, requests, output_tokens = None, log_requests, None
+        key, defaults = "log:" + logs_run["digest"], log_defaults
+        n_requests, base_models, base_weights = log_n, log_models, log_weights
+    if not n_requests:
         st.error("Give at least one prompt (one per line), or load a log on the Logs page.")
     else:
         t0 = time.perf_counter()
         try:
             with st.spinner(f"Running {len(scenarios)} scenarios, the sensitivity and the alternatives…"):
-                results = _compute(key, tuple(tuple(sorted(s.items())) for s in scenarios), output_tokens,
-                                   _alternative_candidates(models, gpus, regions, scenarios[0]["model"]), requests)
+                results = _compute(key, tuple(tuple(sorted(s.items())) for s in scenarios),
+                                   tuple(sorted((k, loaders.mapping_key(v) if isinstance(v, dict) else v)
+                                                for k, v in defaults.items())),
+                                   _alternative_candidates(models, gpus, regions, base_models, base_weights),
+                                   requests)
         except Exception as exc:  # noqa: BLE001 - shown; the previous comparison stays
             show_error(exc)
         else:
             st.session_state["whatif_run"] = {
-                "results": results, "n_requests": len(requests), "elapsed_s": time.perf_counter() - t0,
+                "results": results, "n_requests": n_requests, "elapsed_s": time.perf_counter() - t0,
+                "changes": changed,
                 "inputs": {"source": source, "prompts": prompts, "output_tokens": output_tokens,
                            "log_sha256": None if source == "prompts" else logs_run["digest"],
                            "scenarios": scenarios},

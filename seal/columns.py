@@ -82,3 +82,20 @@ CARBON_COLUMNS: tuple[str, ...] = (
     "primary_energy_low_mj",
     "primary_energy_high_mj",
 )
+
+# The CSV download's columns, in this order (those a result has; the full set stays in Parquet and JSON). ``gpu`` is
+# the GPU the estimate used (the log's, else the default serving set-up's: ``gpu_model``), never empty beside it.
+CSV_COLUMNS: tuple[str, ...] = (
+    "request_id", "timestamp", "file", "app", "user", "call_type",
+    "model", "model_resolved", "params_b", "active_params_b", "precision",
+    "gpu", "gpus", "engine", "batch_size", "region", "region_zone",
+    "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "token_source", "latency_s",
+    "prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
+    "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j",
+    "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j", "gpu_time_s",
+    "facility_energy_j", "facility_energy_low_j", "facility_energy_high_j", "pue",
+    "grid_intensity_g_per_kwh", "grid_intensity_source",
+    "operational_g_co2e", "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e",
+    "water_ml", "water_low_ml", "water_high_ml",
+    "estimate_basis", "sources", "warnings", "prompt",
+)

@@ -2,8 +2,9 @@
 
 :class:`LogSummary` takes the scored batches of one log (``seal.stream.ScoredBatches``) one at a time and keeps
 only what is displayed: the totals, per-model / app / user sums, hourly and daily sums, a histogram of CO2e per
-request, the heaviest requests, counts of each warning code and a uniform random sample of rows (for the
-downloads and the What-if page). Its size does not grow with the log: a 3 M-row log and a 3 k-row log give summaries
+request, the heaviest requests, counts of each warning code, a uniform random sample of rows (for the
+downloads) and the requests grouped by configuration and token-count bucket (:class:`seal.whatif.GroupedRequests`,
+for the What-if page). Its size does not grow with the log: a 3 M-row log and a 3 k-row log give summaries
 of the same order (tens of MiB at most, bounded by :data:`SAMPLE_MAX_BYTES`).
 
 The sums are those of :mod:`seal.ui.aggregate` on the whole frame: same columns, same ``min_count=1`` rule (a
@@ -24,7 +25,7 @@ from seal.ui.aggregate import SUM_COLUMNS
 SAMPLE_ROWS = 20_000               # rows kept in the uniform sample (downloads, What-if)
 SAMPLE_MAX_BYTES = 32 << 20        # bytes: the sample shrinks (still uniform) when long prompts make it bigger
 SAMPLE_SEED = 20_260_302           # the sample is the same for the same log, whatever the batch size
-TOP_GROUPS = 25                    # groups shown per model / app / user; the rest is one "(other)" row
+TOP_GROUPS = 25                    # groups shown per model / app / user; the rest is one "(other)" row or a note
 MAX_GROUPS = 10_000                # distinct values tracked per group column before the lightest are folded
 HEAVIEST_ROWS = 50                 # heaviest requests kept (all columns)
 GROUP_BY = ("model", "app", "user")
@@ -33,6 +34,11 @@ MAX_TIME_BUCKETS = 50_000          # hourly buckets kept (~5.7 years); beyond, o
 HIST_MIN_G, HIST_MAX_G = 1e-12, 1e12   # g CO2e: range of the fixed histogram bins (values outside are clamped)
 HIST_BINS_PER_DECADE = 200         # fixed log-spaced bins: 4 800 counters, regrouped for display
 OTHER, NONE = "(other)", "(none)"
+# The serving set-up and carbon factors each scored row used (the estimator's resolved values): the report's
+# assumptions table and the scenario file's "resolved" section count rows and CO2e per distinct combination.
+SETUP_COLUMNS: tuple[str, ...] = ("model", "gpu_model", "gpus", "batch_size", "engine", "precision", "pue",
+                                  "grid_intensity_g_per_kwh", "grid_intensity_source")
+MAX_SETUPS = 1_000                 # distinct set-ups tracked; rows of later new ones are counted apart
 
 
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -109,6 +115,16 @@ class LogSummary:
         self.unknown_models: dict[str, int] = {}           # model as logged -> rows set apart, not estimated
         self.column_mapping: dict[str, str] = {}           # SEAL column -> file column the read used (--columns)
         self.model_map: dict = {}                          # model as logged -> catalogue model or size (--model-map)
+        from seal.whatif import GroupedRequests
+
+        self.grouped_requests = GroupedRequests()          # every request, grouped for the What-if page (bounded)
+        self.skipped = 0                                   # bad rows skipped (skip_bad), not estimated
+        self.skipped_examples: list[str] = []              # a few of them: "line 7: output_tokens is negative"
+        self.ignored = 0                                   # non-request records ignored (spans, events)
+        self.ignored_what = ""
+        self._setups: dict[tuple, list[float]] = {}        # set-up values -> [rows, g CO2e]
+        self._setups_untracked = 0                         # rows of set-ups beyond MAX_SETUPS
+        self._folded_groups: dict[str, int] = {}           # per group column: groups folded away while reading
 
     # ------------------------------------------------------------ adding
     def add(self, batch: pd.DataFrame) -> None:
@@ -127,7 +143,9 @@ class LogSummary:
         self._add_histogram(batch)
         self._add_heaviest(batch)
         self._add_warnings(batch)
+        self._add_setups(batch)
         self._add_sample(batch, priority)
+        self.grouped_requests.add(batch)
         self.requests += n
 
     def _add_totals(self, data: pd.DataFrame) -> None:
@@ -157,6 +175,7 @@ class LogSummary:
             if "total_g_co2e" in table else table.index
         keep = self.max_groups // 2
         rest = table.loc[order[keep:]].sum(min_count=1)
+        self._folded_groups[by] = self._folded_groups.get(by, 0) + len(order) - keep
         previous = self._other.get(by)
         self._other[by] = rest if previous is None else previous.add(rest, fill_value=0)
         self.folded.add(by)
@@ -209,6 +228,25 @@ class LogSummary:
             for code in combo.split(";"):
                 if code.strip():
                     self._warnings[code.strip()] += int(n)
+
+    def _add_setups(self, batch: pd.DataFrame) -> None:
+        cols = [c for c in SETUP_COLUMNS if c in batch]
+        if not cols:
+            return
+        co2e = _num(batch, "total_g_co2e") if "total_g_co2e" in batch else pd.Series(0.0, index=batch.index)
+        keys = batch[cols].astype(object)
+        grouped = co2e.groupby([keys[c] for c in cols], dropna=False, sort=False).agg(["size", "sum"])
+        for key, (rows, grams) in zip(grouped.index, grouped.to_numpy()):
+            key = tuple(None if pd.isna(v) else v for v in (key if isinstance(key, tuple) else (key,)))
+            hit = self._setups.get(key)
+            if hit is not None:
+                hit[0] += rows
+                hit[1] += grams
+            elif len(self._setups) < MAX_SETUPS:
+                self._setups[key] = [rows, grams]
+            else:
+                self._setups_untracked += int(rows)
+        self._setup_columns = cols
 
     def _add_sample(self, batch: pd.DataFrame, priority: np.ndarray) -> None:
         """Bottom-k sampling: every row gets a uniform random priority and the ``k`` smallest are kept, which is a
@@ -276,6 +314,50 @@ class LogSummary:
         out["requests"] = out["requests"].astype("int64")
         out.index.name = by
         return out.reset_index()
+
+    def top_groups(self, by: str, top: int = TOP_GROUPS) -> tuple[pd.DataFrame, dict[str, float] | None]:
+        """The ``top`` heaviest groups of ``by`` (no "(other)" row) and what the rest add up to, or ``None`` when
+        every group is shown: ``groups`` (how many; at least that many when groups were folded while reading,
+        ``groups_at_least``), ``requests``, ``total_g_co2e`` and ``share`` (of the log's CO2e, 0-1). For a chart
+        that shows each group and a note on the rest, instead of one "(other)" bar larger than any group."""
+        table = self.grouped(by, top=None)
+        folded = self._other.get(by)
+        named = table.iloc[:-1] if folded is not None else table      # grouped() puts the folded sums last
+        shown, rest = named.iloc[:top], named.iloc[top:]
+        if not len(rest) and folded is None:
+            return shown.reset_index(drop=True), None
+        requests = float(rest["requests"].sum()) + (float(folded.get("requests", 0)) if folded is not None else 0)
+        grams = float(_num(rest, "total_g_co2e").sum()) if "total_g_co2e" in rest else float("nan")
+        if folded is not None and "total_g_co2e" in folded:
+            grams += float(folded["total_g_co2e"])
+        total = self.totals().get("total_g_co2e", float("nan"))
+        return shown.reset_index(drop=True), {
+            "groups": len(rest) + self._folded_groups.get(by, 0), "groups_at_least": folded is not None,
+            "requests": requests, "total_g_co2e": grams,
+            "share": grams / total if total and math.isfinite(total) and total > 0 else float("nan")}
+
+    def setups(self) -> pd.DataFrame:
+        """The resolved serving set-ups and carbon factors of the scored rows (:data:`SETUP_COLUMNS` the log's
+        results have): one row per distinct combination with ``requests`` and ``total_g_co2e``, most requests
+        first; rows of combinations beyond :data:`MAX_SETUPS` are one last row with empty set-up values."""
+        cols = list(getattr(self, "_setup_columns", []))
+        rows = [(*k, v[0], v[1]) for k, v in self._setups.items()]
+        if self._setups_untracked:
+            rows.append((*([None] * len(cols)), self._setups_untracked, float("nan")))
+        out = pd.DataFrame(rows, columns=[*cols, "requests", "total_g_co2e"])
+        out["requests"] = out["requests"].astype("int64")
+        return out.sort_values(["requests", "total_g_co2e"], ascending=False, kind="stable").reset_index(drop=True)
+
+    def resolved(self) -> dict:
+        """What the scored rows actually used, per :data:`SETUP_COLUMNS` field: the one value when every row used
+        the same, else ``{value: rows}`` (most rows first) — the scenario file's "resolved" section."""
+        table = self.setups()
+        out: dict = {}
+        for col in table.columns[:-2]:
+            counts = table.groupby(col, dropna=True, sort=False)["requests"].sum().sort_values(ascending=False)
+            values = {(_py(k)): int(v) for k, v in counts.items()}
+            out[col] = next(iter(values)) if len(values) == 1 else values
+        return out
 
     def over_time(self, freq: str = "h") -> pd.DataFrame:
         """Like :func:`seal.ui.aggregate.over_time`: sums per hour (``"h"``) or day (``"D"``), UTC; empty when the
@@ -353,7 +435,8 @@ class LogSummary:
         """Approximate memory held (bytes): the sample and heaviest rows, group and time tables, counters."""
         frames = [self._sample, self._heavy, self._hourly, self._daily, *self._groups.values()]
         size = sum(int(f.memory_usage(deep=True, index=True).sum()) for f in frames if f is not None)
-        return size + self._hist.nbytes + self._priority.nbytes + self._position.nbytes
+        grouped = self.grouped_requests.nbytes() if hasattr(self, "grouped_requests") else 0
+        return size + grouped + self._hist.nbytes + self._priority.nbytes + self._position.nbytes
 
     @classmethod
     def of(cls, batches: Iterable[pd.DataFrame], **options) -> "LogSummary":
@@ -362,6 +445,11 @@ class LogSummary:
         for batch in batches:
             summary.add(batch)
         return summary
+
+
+def _py(value):
+    """A numpy scalar as the Python value JSON writes (``np.int64(4)`` -> ``4``)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _daily_from(hourly: pd.DataFrame) -> pd.DataFrame:

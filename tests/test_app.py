@@ -112,10 +112,10 @@ def test_estimate_two_prompts_produces_table_charts_and_provenance():
     _estimate(at, "Explain the difference between prefill and decode.\nWrite a haiku about data centres.",
               est_model=MODEL, est_region="FRA", est_output_tokens=200)
     assert not at.exception and not _errors(at), _errors(at)
-    table = _table(at, "Prefill energy (")
+    table = _table(at, "Facility energy (")
     assert len(table) == 2
-    for header in ("Input tokens", "Output tokens", "Prefill energy (", "Decode energy (", "CO2e (", "80 % low (",
-                   "80 % high ("):
+    for header in ("Input tokens", "Output tokens", "Output tokens from", "Facility energy (",
+                   "Facility energy 80 % (", "CO2e (", "CO2e 80 % (", "Water (", "Water 80 % ("):
         assert any(c.startswith(header) for c in table.columns), (header, list(table.columns))
     assert (table["Output tokens"] == 200).all()
     assert len(_charts(at)) >= 2  # phases per prompt and the boundary waterfall
@@ -128,7 +128,11 @@ def test_estimate_two_prompts_produces_table_charts_and_provenance():
     assert any("80 % interval" in c.value for c in at.caption)
     text = " ".join(m.value for m in at.markdown)
     assert "Estimate basis" in text and "Grid intensity" in text and "FRA" in text
-    assert any("estimated-tokens" in w.value for w in at.warning)  # coded warnings become banners
+    from seal.errors import WARNINGS
+
+    # coded warnings become banners with their sentence, never the code
+    assert any(WARNINGS["estimated-tokens"] in w.value for w in at.warning)
+    assert not any("estimated-tokens" in w.value for w in at.warning)
     downloads = [b.proto.label for b in at.get("download_button")]
     assert downloads == ["CSV", "Parquet", "JSON", "Scenario (JSON)", "HTML report"]
     run = at.session_state["estimate_run"]
@@ -140,7 +144,7 @@ def test_estimate_blocks_mode_and_closed_model():
     at = _app()
     _estimate(at, "First prompt\nstill the first.\n\nSecond prompt.", est_split="block", est_model="openai/gpt-4o-mini")
     assert not _errors(at), _errors(at)
-    assert len(_table(at, "Prefill energy (")) == 2
+    assert len(_table(at, "Facility energy (")) == 2
     assert "range" in " ".join(m.value for m in at.markdown) or at.warning  # a closed model carries its range
 
 
@@ -151,10 +155,10 @@ def test_estimate_bad_input_shows_an_error_and_keeps_the_previous_results():
                            "line)."]
     assert not at.get("plotly_chart") or all(c.proto for c in at.get("plotly_chart"))
     _estimate(at, "One good prompt.", est_model=MODEL)
-    assert not _errors(at) and len(_table(at, "Prefill energy (")) == 1
+    assert not _errors(at) and len(_table(at, "Facility energy (")) == 1
     _estimate(at, "   \n  ", est_model=MODEL)
     assert len(_errors(at)) == 1
-    assert len(_table(at, "Prefill energy (")) == 1  # the earlier result is still shown
+    assert len(_table(at, "Facility energy (")) == 1  # the earlier result is still shown
 
 
 def test_estimate_scenario_file_reproduces_the_run():
@@ -207,7 +211,7 @@ def test_logs_upload_gives_headline_figures_and_charts():
     assert not at.exception and not _errors(at), _errors(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Requests"] == "30"
-    assert metrics["Tokens"].replace("\u2009", "") == str(sum(100 + 10 * i + 50 + i for i in range(30)))
+    assert metrics["Tokens"] == f"{sum(100 + 10 * i + 50 + i for i in range(30)):,}"   # exact, separators
     assert metrics["CO2e"].split()[-1] in {"µg", "mg", "g", "kg"}
     assert metrics["Facility energy"].split()[-1] in {"J", "Wh", "kWh", "MWh"}
     assert metrics["ADPe"].endswith("Sb eq") and metrics["Primary energy"].split()[-1] in {"J", "kJ", "MJ"}
@@ -234,8 +238,11 @@ def test_whatif_compares_scenarios_with_sensitivity_and_alternatives():
     labels = [w.label for w in at.selectbox]
     for label in ("Model", "GPU", "Batch size", "Region", "Precision"):
         assert labels.count(label) == 3  # three scenarios by default
-    assert [w.label for w in at.number_input].count("GPU count (0 = auto)") == 3
-    assert [w.label for w in at.number_input].count("PUE (0 = region default)") == 3
+    # scenario 1 sets everything; scenarios 2-3 only what they change
+    assert [w.label for w in at.number_input].count("GPU count (0 = auto)") == 1
+    assert [w.label for w in at.number_input].count("PUE (0 = region default)") == 1
+    assert [w.label for w in at.number_input].count("GPU count (0 = as scenario 1)") == 2
+    assert at.selectbox(key="wi_1_region").value == "SWE" and at.selectbox(key="wi_1_batch_size").value == "(as scenario 1)"
     at.number_input(key="wi_n").set_value(2).run()
     at.text_area(key="wi_prompts").set_value("Summarise this paragraph.\nTranslate this sentence.")
     at.selectbox(key="wi_0_model").set_value(MODEL)
@@ -362,7 +369,7 @@ def test_whatif_scenario_file_round_trip():
               "scenarios": [{"model": MODEL, "gpu": None, "gpus": None, "batch_size": 16, "region": "FRA",
                              "pue": 1.2, "precision": None, "engine": None},
                             {"model": MODEL, "gpu": "A100-SXM4-80GB", "gpus": 2, "batch_size": 4, "region": "DEU",
-                             "pue": None, "precision": "float16", "engine": "vllm-2024"}]}
+                             "pue": 1.2, "precision": "float16", "engine": "vllm-2024"}]}
     at.file_uploader(key="wi_scenario_file").set_value(("w.json", scenario_to_json("What-if", inputs), "application/json"))
     at.run()
     assert not _errors(at), _errors(at)
@@ -384,7 +391,7 @@ def test_logs_accepts_an_openai_chat_completions_jsonl():
     assert not _errors(at), _errors(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Requests"] == "5"
-    assert metrics["Tokens"].replace("\u2009", "") == str(sum(120 + 2 * i for i in range(5)))
+    assert metrics["Tokens"].replace(",", "") == str(sum(120 + 2 * i for i in range(5)))
     assert any("openai" in c.value.lower() for c in at.caption)  # the detected format is shown
 
 
@@ -413,7 +420,8 @@ def test_logs_export_offers_the_rows_and_the_aggregates_and_keeps_only_the_summa
     at.run()
     assert not _errors(at), _errors(at)
     downloads = [b.proto.label for b in at.get("download_button")]
-    assert downloads == ["CSV", "Parquet", "JSON", "Scenario (JSON)", "HTML report", "Aggregates (JSON)"]
+    assert downloads == ["Log template (CSV)", "CSV", "Parquet", "JSON", "Scenario (JSON)", "HTML report",
+                         "Aggregates (JSON)"]
     assert any("all 30 scored rows" in c.value for c in at.caption)
     run = at.session_state["logs_run"]
     assert "result" not in run and run["log"].requests == 30 and len(run["requests"]) == 30

@@ -1,5 +1,6 @@
 """End to end in headless Debian Chromium (never a downloaded browser), driven by Playwright's sync API:
-start `streamlit run app.py` on a free loopback port, estimate two prompts, upload a log, open What-if.
+start `streamlit run app.py` on a free loopback port and walk the main journey: example picker, estimate,
+region comparison, the sample log, What-if on it, the HTML reports, and every other page.
 
 Chromium absent: skipped, except under ``CI=true`` where it fails (``make test`` installs Debian's chromium).
 Screenshots and the measured click-to-results time are written to the test's temporary folder.
@@ -64,16 +65,30 @@ def app_url(tmp_path_factory):
             stop_process(proc)
 
 
-def _tiny_log(path: Path) -> Path:
-    rows = ["timestamp,model,input_tokens,output_tokens,app"]
-    rows += [f"2026-03-01T{h:02d}:30:00Z,{MODEL},{200 + 40 * h},{80 + 5 * h},{'chat' if h % 2 else 'search'}"
-             for h in range(12)]
-    path.write_text("\n".join(rows) + "\n")
-    return path
+def _shot(page, tmp_path: Path, name: str) -> None:
+    """A full-page screenshot in the test's folder (and in $SEAL_SCREENSHOT_DIR when set, for the notes)."""
+    page.wait_for_timeout(800)                      # let the charts finish drawing
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    folder = os.environ.get("SEAL_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def test_estimate_logs_and_whatif_in_chromium(app_url, tmp_path, record_property):
+def _download(page, tmp_path: Path, label: str, nth: int = 0) -> Path:
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text=label).nth(nth).click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    return saved
+
+
+def test_the_main_journey_in_chromium(app_url, tmp_path, record_property):
+    """Example picker -> estimate -> region comparison -> What-if on the sample log -> HTML report, asserting the
+    visible assumptions, units and intervals on the way."""
     from playwright.sync_api import expect, sync_playwright
+
+    from seal.ui.examples import EXAMPLES
 
     executable = _require_browser()
     timings: dict[str, float] = {}
@@ -84,71 +99,88 @@ def test_estimate_logs_and_whatif_in_chromium(app_url, tmp_path, record_property
             page.set_default_timeout(60_000)
             t0 = time.perf_counter()
             page.goto(app_url)
-            prompts = page.get_by_role("textbox", name="Prompts")
-            prompts.wait_for()
+            picker = page.get_by_role("combobox", name="Start from an example", exact=True)
+            picker.wait_for()
             timings["page_load_s"] = time.perf_counter() - t0
+            _shot(page, tmp_path, "1-estimate-landing")
 
-            # paste two prompts, choose a model the way a user does (type to search, pick the option)
-            prompts.fill("Explain the difference between prefill and decode in LLM inference.\n"
-                         "Write a haiku about data centres.")
-            prompts.press("Control+Enter")
-            expect(page.get_by_text("2 prompts detected")).to_be_visible()
+            # the example picker: all six tasks, each with its own typical output length
+            picker.click()
+            page.get_by_role("option", name="All six tasks", exact=True).click()
+            expect(page.get_by_role("textbox", name="Prompts")).to_have_value(re.compile(re.escape(EXAMPLES[0].prompt)))
             model_box = page.get_by_role("combobox", name="Model", exact=True)
             model_box.click()
             page.keyboard.type("Meta-Llama-3.1-8B-Instruct")
-            page.get_by_role("option", name=f"{MODEL} · open").first.click()
+            page.get_by_role("option").filter(has_text=f"{MODEL} · open").first.click()
             expect(model_box).to_have_value(re.compile(re.escape(MODEL)))
-            page.wait_for_timeout(1500)  # a person reads the form before clicking
+            page.wait_for_timeout(1000)
 
             t0 = time.perf_counter()
             page.get_by_role("button", name="Estimate", exact=True).click()
-            expect(page.get_by_text("Results for 2 prompts")).to_be_visible()
-            expect(page.get_by_test_id("stDataFrame").nth(1)).to_be_visible()  # results table (after the preview)
-            expect(page.locator(".js-plotly-plot").nth(1)).to_be_visible()     # phase chart and waterfall
+            expect(page.get_by_text("Results for 6 prompts")).to_be_visible()
             timings["click_to_results_s"] = time.perf_counter() - t0
-            page.wait_for_timeout(800)  # let the charts finish drawing for the screenshot
-            page.screenshot(path=str(tmp_path / "estimate.png"), full_page=True)
             assert timings["click_to_results_s"] < RESULTS_LIMIT_S, timings
+            # the assumptions in words, the interval of every tile, no warning codes
+            expect(page.get_by_text(re.compile(r"Assumed: .*64 concurrent requests"))).to_be_visible()
+            expect(page.get_by_text(re.compile(r"CO2e\*\*, likely .* \(80 % interval\)|80 % interval"))
+                   .first).to_be_visible()
+            tiles = page.get_by_test_id("stMetric")
+            expect(tiles.nth(4)).to_be_visible()
+            captions = page.get_by_test_id("stCaptionContainer").all_inner_texts()
+            assert sum(1 for c in captions if c.startswith("80 %:")) >= 5, captions
+            body = page.locator("body").inner_text()
+            assert "default-serving-setup" not in body and "coverage_80" not in body
+            # one unit per quantity: the CO2e tiles and the per-prompt table speak the same unit
+            co2e_tile = tiles.filter(has_text="CO2e").first.inner_text()
+            unit = re.search(r"\b(µg|mg|g|kg|t)\b", co2e_tile).group(1)
+            assert f"({unit})" in body or f" {unit} " in body, co2e_tile
+            # the region comparison
+            expect(page.get_by_text("The same prompts in other regions", exact=True)).to_be_visible()
+            expect(page.get_by_text(re.compile(r"Served in .* would emit .* less than in"))).to_be_visible()
+            assert page.locator(".js-plotly-plot").count() >= 3      # phases, waterfall, regions
+            _shot(page, tmp_path, "2-estimate-results")
 
-            # exports: the HTML report (charts inlined) and the CSV of the per-prompt results
-            for label, check in (("HTML report", lambda text: "Plotly.newPlot" in text and "<table" in text),
-                                 ("CSV", lambda text: "total_g_co2e" in text)):
-                with page.expect_download() as download:
-                    page.get_by_test_id("stDownloadButton").filter(has_text=label).first.click()
-                saved = tmp_path / download.value.suggested_filename
-                download.value.save_as(saved)
-                assert check(saved.read_text(encoding="utf-8")), label
             import csv
 
-            rows = list(csv.DictReader((tmp_path / "seal-estimate.csv").open(encoding="utf-8")))
-            assert len(rows) == 2 and {r["model"] for r in rows} == {MODEL}
-            assert {float(r["output_tokens"]) for r in rows} == {300.0}  # the form's defaults reached the pipeline
-            assert {float(r["batch_size"]) for r in rows} == {64.0}  # the form's default is the package's
-            assert {r["engine"] for r in rows} == {"vllm"}
+            rows = list(csv.DictReader(_download(page, tmp_path, "CSV").open(encoding="utf-8")))
+            assert len(rows) == 6 and {r["model"] for r in rows} == {MODEL}
+            assert sorted(float(r["output_tokens"]) for r in rows) == sorted(float(e.output_tokens) for e in EXAMPLES)
+            assert {float(r["batch_size"]) for r in rows} == {64.0} and {r["engine"] for r in rows} == {"vllm"}
+            report = _download(page, tmp_path, "HTML report").read_text(encoding="utf-8")
+            assert "<script" not in report and "80 %" in report and "Assumptions" in report
+            assert len(report.encode()) <= 1_500_000
 
-            # Logs: upload a tiny synthetic log and see its chart
+            # Logs: the sample log
             page.get_by_role("link", name="Logs").click()
             expect(page.get_by_role("heading", name="Logs", exact=True)).to_be_visible()
-            uploader = page.get_by_test_id("stFileUploader").filter(has_text="Upload logs")
             t0 = time.perf_counter()
-            uploader.locator("input[type=file]").set_input_files(str(_tiny_log(tmp_path / "tiny-log.csv")))
-            expect(page.get_by_test_id("stMetric").filter(has_text="Requests")).to_contain_text("12")
-            expect(page.locator(".js-plotly-plot").first).to_be_visible()
-            timings["upload_to_chart_s"] = time.perf_counter() - t0
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(tmp_path / "logs.png"), full_page=True)
+            page.get_by_role("button", name="Try a sample log").click()
+            expect(page.get_by_text(re.compile("Synthetic sample log generated by SEAL"))).to_be_visible()
+            expect(page.get_by_test_id("stMetric").filter(has_text="Requests")).to_contain_text("2,000")
+            timings["sample_log_s"] = time.perf_counter() - t0
+            _shot(page, tmp_path, "3-logs-sample")
 
-            # What-if: open it and compare the default scenarios
+            # What-if on the sample log: scenario 1 is the log as logged
             page.get_by_role("link", name="What-if").click()
             expect(page.get_by_role("heading", name="What-if", exact=True)).to_be_visible()
-            page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
+            page.get_by_text("The log loaded on the Logs page", exact=True).click()
+            expect(page.get_by_text(re.compile(r"^Scenario 1 \(as logged\)"))).to_be_visible()
+            _shot(page, tmp_path, "4-whatif")
             t0 = time.perf_counter()
             page.get_by_role("button", name="Compare", exact=True).click()
             expect(page.get_by_text("Totals side by side")).to_be_visible(timeout=120_000)
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
             timings["whatif_compare_s"] = time.perf_counter() - t0
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(tmp_path / "whatif-results.png"), full_page=True)
+            expect(page.get_by_text(re.compile(r"2,000 requests as \d[\d,]* groups"))).to_be_visible()
+            _shot(page, tmp_path, "5-whatif-results")
+            report = _download(page, tmp_path, "HTML report").read_text(encoding="utf-8")
+            assert "<script" not in report and "<svg" in report and len(report.encode()) <= 1_500_000
+
+            for name in ("Benchmarks", "Accuracy", "Methodology"):
+                page.get_by_role("link", name=name).click()
+                expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+                _shot(page, tmp_path, f"6-{name.lower()}")
+                assert not page.get_by_test_id("stException").count(), name
             assert not page.get_by_test_id("stException").count()
         finally:
             browser.close()

@@ -104,6 +104,10 @@ def detect(path: str | Path, *, strict: bool = True, mapping: dict[str, str] | N
         return _detect(Path(path), strict=strict, mapping=mapping or None)
     except _TooDeep:
         raise _too_deep(Path(path)) from None
+    except SealError as exc:
+        if str(exc).startswith("The column mapping"):      # name the file the mapping was for
+            raise SealError(f"{path}: {exc}") from None
+        raise
 
 
 def _detect(path: Path, *, strict: bool = True, mapping: dict[str, str] | None = None) -> Detected:

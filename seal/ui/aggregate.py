@@ -130,3 +130,56 @@ def energy_per_token(runs: pd.DataFrame) -> pd.DataFrame:
     out["energy_per_token_basis"] = pd.Series(
         np.where(decode.notna(), "decode only", np.where(request.notna(), "whole request", "")), index=out.index)
     return out
+
+
+COVERAGE_TARGET = 0.80             # the interval is an 80 % interval
+# why a split's coverage can fall below the target, by split name (prefix)
+SPLIT_REASONS: tuple[tuple[str, str], ...] = (
+    ("random", "measurements like those it was fitted on"),
+    ("leave-one-family-out", "a model family it has never seen"),
+    ("leave-one-gpu-out", "a GPU it has never seen"),
+    ("size>", "models larger than any it was fitted on"),
+)
+
+
+def coverage_shortfalls(table: pd.DataFrame, family: str | None,
+                        target: float = COVERAGE_TARGET) -> pd.DataFrame:
+    """The validation rows (all sources, the shipped ``family``; no per-GPU or sensitivity rows) whose 80 %
+    interval holds fewer than ``target`` of the held-out runs: ``split``, ``target``, ``coverage_80``, ``reason``
+    (what the split asks of the model), lowest coverage first."""
+    need = {"split", "target", "coverage_80"}
+    if not need <= set(table.columns):
+        return pd.DataFrame(columns=["split", "target", "coverage_80", "reason"])
+    t = table
+    if "source" in t:
+        t = t[t["source"].isin(["all"])]
+    if family and "family" in t:
+        t = t[t["family"] == family]
+    split = t["split"].astype(str)
+    t = t[~split.str.contains("[", regex=False) & ~split.str.contains("(", regex=False) & ~split.str.startswith("paper")]
+    cov = pd.to_numeric(t["coverage_80"], errors="coerce")
+    t = t[cov < target].assign(coverage_80=cov[cov < target])
+    reason = t["split"].astype(str).map(lambda s: next((r for p, r in SPLIT_REASONS if s.startswith(p)),
+                                                       "on held-out runs"))
+    return t.assign(reason=reason)[["split", "target", "coverage_80", "reason"]].sort_values("coverage_80")
+
+
+def coverage_note(shortfalls: pd.DataFrame, target: float = COVERAGE_TARGET) -> str:
+    """One paragraph explaining the splits below the coverage target (empty when there are none)."""
+    if shortfalls.empty:
+        return ""
+    items = "; ".join(f"{r.split} {r.target}: {100 * r.coverage_80:.0f} %" for r in shortfalls.head(6).itertuples())
+    more = f" and {len(shortfalls) - 6} more" if len(shortfalls) > 6 else ""
+    random = shortfalls["split"].astype(str).str.startswith("random")
+    reasons = list(dict.fromkeys(shortfalls.loc[~random, "reason"]))
+    text = f"Below the {100 * target:.0f} % target: {items}{more}."
+    if reasons:
+        text += (f" The interval comes from the model's errors on runs like those it was fitted on; it is too narrow "
+                 f"when the model predicts {', or '.join(reasons)}, where the errors are larger. For such an "
+                 "estimate (an unusual GPU, a new model family, a very large model), read the interval as the least "
+                 "uncertainty there is, not the most.")
+    if random.any():
+        text += (" Even on random folds some targets fall short: the measurements spread more than the residuals "
+                 "the interval was calibrated on (targets: " + ", ".join(dict.fromkeys(shortfalls.loc[random, "target"]
+                                                                                     .astype(str))) + ").")
+    return text

@@ -190,27 +190,45 @@ def histogram_bins(hist: pd.DataFrame, title_quantity: str = "CO2e per request")
 
 
 def tornado(sens: pd.DataFrame, base_g: float) -> go.Figure:
-    """Sensitivity: per assumption, the total at its low and high setting around the base (g CO2e).
+    """Sensitivity: per assumption, the total at its low and high setting around the base (g CO2e), on a log
+    axis (a ×10 change and a ÷10 change are bars of the same length, so one large swing does not flatten the
+    rest), each bar labelled outside its end with the setting and its total.
 
     ``sens`` columns: ``parameter``, ``low_label``, ``high_label``, ``low_total_g_co2e``, ``high_total_g_co2e``.
     """
     s = sens.copy()
-    s["span"] = (s["high_total_g_co2e"] - s["low_total_g_co2e"]).abs()
+    s = s[(s["low_total_g_co2e"] > 0) & (s["high_total_g_co2e"] > 0)]
+    s["span"] = (np.log(s["high_total_g_co2e"]) - np.log(s["low_total_g_co2e"])).abs()
     s = s.sort_values("span", ascending=True)
-    unit, size = axis_unit(np.r_[s["low_total_g_co2e"], s["high_total_g_co2e"], [base_g]], MASS_UNITS)
+    values = np.r_[s["low_total_g_co2e"], s["high_total_g_co2e"], [base_g]].astype(float)
+    values = values[np.isfinite(values) & (values > 0)]
+    unit, size = axis_unit([base_g] if base_g > 0 else values, MASS_UNITS)
     fig = go.Figure()
     for side, colour in (("low", OKABE_ITO["bluish_green"]), ("high", OKABE_ITO["vermillion"])):
         vals = s[f"{side}_total_g_co2e"].to_numpy(dtype=float)
+        labels = [f"{text(lab)} · {fmt_quantity(v, MASS_UNITS)}" for lab, v in zip(s[f"{side}_label"], vals)]
+        # a bar ending left of the base puts its label on the left, one ending right on the right
+        position = ["outside" for _ in vals]
         fig.add_bar(
             y=texts(s["parameter"]), x=(vals - base_g) / size, base=base_g / size, orientation="h",
-            name=f"{side} setting", marker_color=colour, text=texts(s[f"{side}_label"]),
-            textposition="auto", customdata=vals / size,
-            hovertemplate=f"%{{y}} = %{{text}}: %{{customdata:.3g}} {unit}<extra></extra>",
+            name=f"{side} setting", marker_color=colour, text=labels, textposition=position,
+            cliponaxis=False, textfont=dict(size=12), customdata=vals / size,
+            hovertemplate=f"%{{y}}: %{{text}}<extra></extra>",
         )
+    if len(values):
+        lo, hi = np.log10(values.min() / size), np.log10(values.max() / size)
+        pad = max(0.6, 0.45 * (hi - lo))       # room for the labels outside the bars' ends (log decades)
+        fig.update_xaxes(type="log", range=[lo - pad, hi + pad])
+    else:
+        fig.update_xaxes(type="log")
     fig.add_vline(x=base_g / size, line=dict(color="#222", dash="dot"),
-                  annotation_text="base", annotation_position="top")
-    fig.update_layout(barmode="overlay")
-    return style(fig, x_title=f"Total CO2e ({unit})", y_title="Assumption", height=max(260, 90 + 50 * len(s)))
+                  annotation_text="scenario 1", annotation_position="top")
+    fig.update_layout(barmode="overlay", uniformtext=dict(minsize=11, mode="show"))
+    fig.update_yaxes(automargin=True)
+    fig = style(fig, x_title=f"Total CO2e ({unit}, log scale)", y_title="Assumption",
+                height=max(280, 100 + 56 * len(s)))
+    fig.update_layout(margin=dict(l=10, r=30, t=40, b=10))
+    return fig
 
 
 def pareto(points: pd.DataFrame, x: str = "total_g_co2e", y: str = "quality", label: str = "label",
@@ -307,3 +325,72 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, colour: str, x_title: str,
         fig.update_yaxes(autorange="reversed")
         return style(fig, x_title=y_title, y_title=x_title, height=max(320, 60 + 22 * n * max(1, frame[colour].nunique()) // 2))
     return style(fig, x_title=x_title, y_title=y_title, height=380)
+
+
+# ---------------------------------------------------------------- charts in a unit fixed for the whole page
+def phase_bars_in(split: pd.DataFrame, labels: Sequence[str], unit: tuple[str, float],
+                  low: Sequence[float] | None = None, high: Sequence[float] | None = None) -> go.Figure:
+    """:func:`phase_bars` in ``unit`` (label, size in g), with each prompt's 80 % interval of its total CO2e as a
+    whisker (``low`` / ``high``, g) when given."""
+    name_unit, size = unit
+    y = _short(labels)
+    fig = go.Figure()
+    for name, col in (("Prefill", "prefill_g_co2e"), ("Decode", "decode_g_co2e"), ("Embodied", "embodied_g_co2e")):
+        fig.add_bar(y=y, x=split[col].to_numpy(dtype=float) / size, name=name, orientation="h",
+                    marker_color=PHASE_COLOURS[name],
+                    hovertemplate=f"{name}: %{{x:.3g}} {name_unit} CO2e<extra>%{{y}}</extra>")
+    if low is not None and high is not None:
+        total = split[["prefill_g_co2e", "decode_g_co2e", "embodied_g_co2e"]].sum(axis=1).to_numpy(dtype=float)
+        lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+        fig.add_scatter(y=y, x=total / size, mode="markers", name="80 % interval",
+                        marker=dict(color=OKABE_ITO["black"], size=5),
+                        error_x=dict(type="data", symmetric=False, array=(hi - total) / size,
+                                     arrayminus=(total - lo) / size, color="#444", thickness=1.2),
+                        customdata=np.c_[lo / size, hi / size],
+                        hovertemplate=(f"Total %{{x:.3g}} {name_unit} (80 %: %{{customdata[0]:.2g}}–"
+                                       f"%{{customdata[1]:.2g}} {name_unit})<extra>%{{y}}</extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    return style(fig, x_title=f"CO2e per prompt ({name_unit})", y_title="Prompt", height=max(220, 80 + 42 * len(y)))
+
+
+def waterfall_in(layers: pd.DataFrame, unit: tuple[str, float], label: str = "layer", value: str = "g_co2e",
+                 measure: str | None = "measure") -> go.Figure:
+    """:func:`waterfall` of CO2e layers (g) in ``unit``."""
+    name_unit, size = unit
+    values = pd.to_numeric(layers[value], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    measures = (layers[measure].astype(str).tolist() if measure and measure in layers
+                else ["relative"] * (len(layers) - 1) + ["total"])
+    fig = go.Figure(go.Waterfall(
+        x=texts(layers[label]), y=values / size, measure=measures,
+        text=[fmt_quantity(v, MASS_UNITS, unit=unit) for v in values], textposition="outside",
+        increasing=dict(marker=dict(color=INCREASE)), decreasing=dict(marker=dict(color=DECREASE)),
+        totals=dict(marker=dict(color=TOTAL)), connector=dict(line=dict(color="#888", width=1)),
+        hovertemplate=f"%{{x}}: %{{y:.3g}} {name_unit}<extra></extra>",
+    ))
+    return style(fig, x_title="Boundary layer", y_title=f"CO2e ({name_unit})", height=380)
+
+
+def region_bars(frame: pd.DataFrame, unit: tuple[str, float], chosen: str, labels: dict[str, str] | None = None,
+                region: str = "region", y: str = "total_g_co2e", low: str = "total_low_g_co2e",
+                high: str = "total_high_g_co2e") -> go.Figure:
+    """CO2e per region (horizontal bars, lowest first) with 80 % whiskers; the ``chosen`` region highlighted.
+    ``frame``: :func:`seal.carbon.compare.compare_regions`; ``labels``: region code -> label shown."""
+    name_unit, size = unit
+    data = frame.sort_values(y, kind="stable")
+    vals = pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float)
+    lo = pd.to_numeric(data[low], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(data[high], errors="coerce").to_numpy(dtype=float)
+    names = [(labels or {}).get(r, r) for r in data[region]]
+    cats = texts(f"{n} (your choice)" if r == chosen else n for n, r in zip(names, data[region]))
+    colours = [OKABE_ITO["vermillion"] if r == chosen else PALETTE[0] for r in data[region]]
+    fig = go.Figure(go.Bar(
+        y=cats, x=vals / size, orientation="h", marker_color=colours, name="CO2e",
+        error_x=dict(type="data", symmetric=False, array=(hi - vals) / size, arrayminus=(vals - lo) / size,
+                     color="#444", thickness=1.2),
+        customdata=np.c_[lo / size, hi / size],
+        hovertemplate=(f"%{{y}}: %{{x:.3g}} {name_unit} (80 %: %{{customdata[0]:.2g}}–%{{customdata[1]:.2g}} "
+                       f"{name_unit})<extra></extra>")))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return style(fig, x_title=f"CO2e of these prompts ({name_unit})", y_title="Region",
+                 height=max(260, 70 + 30 * len(cats)))

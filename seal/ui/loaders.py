@@ -168,25 +168,60 @@ def db_path() -> Path:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def store_status() -> pd.DataFrame:
-    """Per source: version, rows, when pulled (``seal.data.store.status``)."""
+    """Per source: version, rows, when pulled (``seal.data.store.status``); without a store, every registered
+    source with 0 rows (a fresh install before ``seal data init`` / ``seal data pull``)."""
+    path = db_path()
+    if not path.exists():
+        return _empty_status()
     try:
         from seal.data.store import status
 
-        return pd.DataFrame(status(db_path()))
+        return pd.DataFrame(status(path))
     except Exception as exc:  # noqa: BLE001
-        raise Unavailable(f"The data store could not be read ({exc.__class__.__name__}: {exc}). "
-                          "Build it with `seal data init` (offline) or `seal data pull`.") from exc
+        _log_failure("store status", exc)
+        raise Unavailable(STORE_UNREADABLE) from exc
+
+
+STORE_UNREADABLE = ("The local data store could not be read; rebuild it with `seal data init` (offline) or "
+                    "`seal data pull`.")
+PULL_COMMAND = "seal data pull"
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """Log a failure's details for whoever runs the server (the page shows one sentence without them)."""
+    import logging
+
+    logging.getLogger("seal.ui").warning("%s failed: %s: %s", what, exc.__class__.__name__, exc)
+
+
+def _empty_status() -> pd.DataFrame:
+    try:
+        from seal.data.sources import SOURCES
+
+        names = list(SOURCES)
+    except Exception:  # noqa: BLE001 - no registry: an empty table
+        names = []
+    return pd.DataFrame({"source": names, "rows": [0] * len(names)})
+
+
+def has_store() -> bool:
+    """Whether the data store file exists (``seal data init`` or ``seal data pull`` made it)."""
+    return db_path().exists()
 
 
 @st.cache_data(show_spinner=False, ttl=60)
 def store_table(name: str) -> pd.DataFrame:
-    """A whole table of the store (``seal.data.store.read_table``)."""
+    """A whole table of the store (``seal.data.store.read_table``); raises :class:`Unavailable` (one sentence, no
+    file path) when there is no store or the table cannot be read."""
+    if not db_path().exists():
+        raise Unavailable("There is no local data store yet, so there are no benchmark runs to show.")
     try:
         from seal.data.store import read_table
 
         return pd.DataFrame(read_table(name, db_path()))
     except Exception as exc:  # noqa: BLE001
-        raise Unavailable(f"Table {name!r} could not be read from the store ({exc.__class__.__name__}: {exc}).") from exc
+        _log_failure(f"reading table {name}", exc)
+        raise Unavailable(f"The store's {name.replace('_', ' ')} table could not be read.") from exc
 
 
 def file_digest(data: bytes) -> str:
@@ -309,7 +344,7 @@ class NothingEstimated(SealError):
 
 def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits: UploadLimits = UploadLimits(), *,
                   batch_rows: int | None = None, columns: Mapping[str, str] | None = None,
-                  model_map: Mapping[str, Any] | None = None) -> tuple[LogSummary, str]:
+                  model_map: Mapping[str, Any] | None = None, skip_bad: bool = False) -> tuple[LogSummary, str]:
     """Read and score the log at ``path`` batch by batch (:class:`seal.stream.ScoredBatches`, as the CLI does)
     into a :class:`seal.summary.LogSummary`: ``(summary, one line on what was read and scored)``.
 
@@ -320,7 +355,8 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
     not estimated). Memory stays bounded by the batch size (``batch_rows``, default :data:`UPLOAD_BATCH_ROWS`:
     half the CLI's, since several sessions may score at once; `make bench`: 5 concurrent 22 MiB uploads peaked at
     1.65 GiB instead of 2.0 GiB, one 205 MiB upload at +0.9 GiB instead of +1.05 GiB, no slower) plus the
-    summary, whatever the log's size.
+    summary, whatever the log's size. ``skip_bad`` skips rows that cannot be scored (the CLI's ``--skip-bad``)
+    instead of stopping at the first: the summary counts them (``skipped``, with a few ``skipped_examples``).
 
     Raises:
         seal.errors.UnmappedTable: a table without recognisable token or text columns (``columns``: the file's).
@@ -343,7 +379,7 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
         return text.replace(str(path), name).replace(Path(path).name, name)
 
     try:
-        scored = ScoredBatches(path, defaults, skip_bad=False, batch_rows=batch_rows or UPLOAD_BATCH_ROWS,
+        scored = ScoredBatches(path, defaults, skip_bad=skip_bad, batch_rows=batch_rows or UPLOAD_BATCH_ROWS,
                                columns=columns or None, model_map=model_map or None)
         scored.name = name
         batches = iter(scored)
@@ -364,7 +400,10 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
     summary.unknown_models = dict(scored.unknown_models)
     summary.column_mapping = ordered_columns(columns)
     summary.model_map = model_map
-    return summary, scored.summary(time.perf_counter() - t0)
+    summary.skipped, summary.ignored = int(scored.report.skipped), int(scored.report.ignored)
+    summary.skipped_examples = [named(e) for e in scored.report.examples]
+    summary.ignored_what = scored.report.ignored_what
+    return summary, named(scored.summary(time.perf_counter() - t0))
 
 
 def mapping_key(mapping: Mapping[str, Any] | None) -> tuple:
@@ -381,17 +420,51 @@ def mapping_from_key(key: tuple) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=UPLOAD_CACHE_ENTRIES)
 def summarize_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...], limits: UploadLimits,
-                     _path: Path, columns: tuple = (), model_map: tuple = ()) -> tuple[LogSummary, str]:
+                     _path: Path, columns: tuple = (), model_map: tuple = (),
+                     skip_bad: bool = False) -> tuple[LogSummary, str]:
     """:func:`summarize_log` of an upload spooled to ``_path``, cached on the file's sha256, its name, the
     defaults, the limits, the column mapping and the model map (both as :func:`mapping_key` tuples; ``_path`` is
-    not hashed): a log is scored once per process however many reruns and sessions follow. Only the summary is
+    not hashed) and ``skip_bad``
+: a log is scored once per process however many reruns and sessions follow. Only the summary is
     cached (a few MiB to a few tens of MiB, never the rows), at most :data:`UPLOAD_CACHE_ENTRIES` of them, least
     recently used evicted first."""
     try:
         return summarize_log(_path, name, {k: v for k, v in defaults if v is not None}, limits,
-                             columns=mapping_from_key(columns), model_map=mapping_from_key(model_map))
+                             columns=mapping_from_key(columns), model_map=mapping_from_key(model_map),
+                             skip_bad=skip_bad)
     finally:
         release_unused_memory()
+
+
+SAMPLE_FILE_ID = "seal-sample-log"   # the upload id the synthetic sample log is loaded under
+
+
+def sample_upload() -> "io.BytesIO":
+    """The synthetic sample log (:func:`seal.sample_log.sample_log_csv`) as an upload-like file object (``name``,
+    ``file_id``), so the Logs page reads and scores it like any upload."""
+    import io
+
+    from seal.sample_log import SAMPLE_LOG_NAME
+
+    buf = io.BytesIO(_sample_bytes())
+    buf.name, buf.file_id = SAMPLE_LOG_NAME, SAMPLE_FILE_ID
+    return buf
+
+
+@st.cache_data(show_spinner=False)
+def _sample_bytes() -> bytes:
+    from seal.sample_log import sample_log_csv
+
+    return sample_log_csv()
+
+
+def validation_usable(table: pd.DataFrame | None) -> bool:
+    """Whether a validation table has figures (a re-run on a store without enough runs gives rows of NaN, which
+    must not replace the shipped table)."""
+    if table is None or not len(table):
+        return False
+    cols = [c for c in ("mape", "median_ape", "coverage_80") if c in table]
+    return bool(cols) and bool(table[cols].apply(pd.to_numeric, errors="coerce").notna().any().any())
 
 
 # ---------------------------------------------------------------- mapping a table's columns and unknown models

@@ -8,6 +8,18 @@ import pandas as pd
 
 from seal.ui.format import ENERGY_UNITS, MASS_UNITS, WATER_UNITS, axis_unit
 
+COUNT_COLUMNS: tuple[str, ...] = ("requests", "input_tokens", "output_tokens")   # shown as exact whole numbers
+
+
+def exact_count(n: float | None) -> str:
+    """A count written out in full with thousands separators: 108419 -> "108,419" (never rounded to "108k")."""
+    import math
+
+    if n is None or not math.isfinite(float(n)):
+        return "–"
+    return f"{round(float(n)):,d}"
+
+
 # column -> (header, unit table or None for plain numbers)
 COLUMN_SPECS: dict[str, tuple[str, tuple | None]] = {
     "request_id": ("Request", None),
@@ -18,6 +30,7 @@ COLUMN_SPECS: dict[str, tuple[str, tuple | None]] = {
     "gpu": ("GPU", None),
     "gpus": ("GPUs", None),
     "batch_size": ("Batch size", None),
+    "requests": ("Requests", None),
     "input_tokens": ("Input tokens", None),
     "output_tokens": ("Output tokens", None),
     "prefill_energy_j": ("Prefill energy", ENERGY_UNITS),
@@ -54,6 +67,9 @@ def display_table(frame: pd.DataFrame, columns: Sequence[str], text_column: str 
         if col not in frame or frame[col].isna().all():
             continue
         header, units = COLUMN_SPECS.get(col, (col, None))
+        if col in COUNT_COLUMNS:    # sums of counts are floats: exact whole numbers, not "1.08e+05"
+            out[header] = pd.to_numeric(frame[col], errors="coerce").round().astype("Int64")
+            continue
         if units is None:
             out[header] = frame[col]
             continue
@@ -74,5 +90,7 @@ def number_format(table: pd.DataFrame, text_width: str = "large") -> dict:
         elif pd.api.types.is_float_dtype(table[col]):
             config[col] = st.column_config.NumberColumn(col, format="%.3g")
         elif pd.api.types.is_integer_dtype(table[col]):
-            config[col] = st.column_config.NumberColumn(col, format="%d")
+            # counts in full with the reader's thousands separator ("108,419"); other whole numbers plain
+            counts = {COLUMN_SPECS[c][0] for c in COUNT_COLUMNS}
+            config[col] = st.column_config.NumberColumn(col, format="localized" if col in counts else "%d")
     return config

@@ -54,7 +54,8 @@ def impact_tiles(tot: dict[str, float], where: str = "") -> None:
             col.caption(caption + (f" · {where}" if where else ""))
 
 
-def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool = False) -> None:
+def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool = False,
+                    words: dict[str, str] | None = None) -> None:
     """One ``st.warning`` per distinct coded warning (``seal.errors.WARNINGS``), with how many rows it hit."""
     if codes is None:
         return
@@ -63,19 +64,21 @@ def warning_banners(codes: pd.Series | Sequence[str] | str | None, counts: bool 
     exploded = exploded[exploded != ""]
     if exploded.empty:
         return
-    warning_counts_banners(exploded.value_counts(sort=True).to_dict(), len(series) if counts else 1)
+    warning_counts_banners(exploded.value_counts(sort=True).to_dict(), len(series) if counts else 1, words)
 
 
-def warning_counts_banners(counts: dict[str, int], total: int) -> None:
+def warning_counts_banners(counts: dict[str, int], total: int, words: dict[str, str] | None = None) -> None:
     """One ``st.warning`` per code of ``counts`` (code -> rows it hit), saying "(n of total rows)" when
-    ``total`` > 1 — for a summary that kept the counts rather than every row's codes."""
+    ``total`` > 1 — for a summary that kept the counts rather than every row's codes. The banner is the code's
+    sentence (:data:`seal.errors.WARNINGS`, or ``words`` for a page that knows better), never the code itself."""
     from seal.errors import WARNINGS
 
+    known = {**WARNINGS, **(words or {})}
     for code, n in counts.items():
         # a known code's message is SEAL's own Markdown; anything else came with the data and is shown literally
-        label, message = (code, WARNINGS[code]) if code in WARNINGS else (plain(code), plain(code))
+        message = known[code] if code in known else plain(code)
         suffix = f" ({n:,} of {total:,} rows)".replace(",", "\u2009") if total > 1 else ""
-        st.warning(f"**{label}** — {message}{suffix}", icon="⚠️")
+        st.warning(f"{message}{suffix}", icon="⚠️")
 
 
 def export_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, page: str,
@@ -147,3 +150,24 @@ def initial(key: str, **default: Any) -> dict[str, Any]:
     ``key`` documents which widget the default belongs to.
     """
     return default
+
+
+def impact_tiles_in(tot: dict[str, float], units: dict[str, tuple[str, float]], where: str = "") -> None:
+    """The five impacts as tiles, each with its 80 % range: facility energy, CO2e and water in the page's ``units``
+    (:func:`seal.ui.units.page_units`), ADPe and primary energy in their own; ``tot``:
+    :func:`seal.ui.units.page_totals`."""
+    from seal.ui.format import IMPACTS, fmt_interval
+    from seal.ui.units import fmt_in, fmt_range_in
+
+    fixed = {"facility_energy_j": "energy", "total_g_co2e": "co2e", "water_ml": "water"}
+    lows = {"water_ml": ("water_low_ml", "water_high_ml")}
+    for col, (label, key, fmt, units_table, low, high, what) in zip(st.columns(len(IMPACTS)), IMPACTS):
+        low, high = lows.get(key, (low, high))
+        if key in fixed:
+            unit = units[fixed[key]]
+            col.metric(label, fmt_in(tot.get(key), unit), help=what)
+            rng = fmt_range_in(tot.get(low), tot.get(high), unit) if low and tot.get(low) is not None else None
+        else:
+            col.metric(label, fmt(tot.get(key)), help=what)
+            rng = fmt_interval(tot.get(low), tot.get(high), units_table) if low and tot.get(low) is not None else None
+        col.caption((f"80 %: {rng}" if rng else "no interval") + (f" · {where}" if where else ""))

@@ -1,0 +1,184 @@
+"""What-if from grouped requests: totals equal row-by-row estimation within the stated tolerance, scenario 1 of
+a log keeps each row's own set-up, greener alternatives do the same job, the tornado reads on a log axis, and the
+page shows what each scenario changes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seal import whatif
+from seal.api import estimate
+from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
+
+MODELS = ("meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-70B-Instruct",
+          "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4o-mini")
+SCENARIOS = ({}, {"region": "SWE"}, {"gpu": "H100-SXM"}, {"batch_size": 1, "engine": "vllm"},
+             {"model": "Qwen/Qwen2.5-7B-Instruct"}, {"output_tokens_factor": 2.0})
+
+
+def _synthetic_log(n: int, seed: int = 7) -> pd.DataFrame:
+    """``n`` scored requests of several models, GPUs and regions, log-normal token counts, some latencies:
+    the request columns as the Logs page's summary sees them (after estimation)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "model": rng.choice(MODELS, n, p=[0.4, 0.2, 0.2, 0.2]),
+        "gpu": rng.choice(["H100", "A100", None], n),
+        "region": rng.choice(["FRA", "USA", "POL"], n),
+        "input_tokens": np.clip(rng.lognormal(np.log(400), 1.1, n), 1, 100_000).astype(np.int64),
+        "output_tokens": np.clip(rng.lognormal(np.log(250), 0.8, n), 1, 20_000).astype(np.int64),
+    })
+    frame["latency_s"] = np.where(rng.random(n) < 0.3, rng.lognormal(np.log(4.0), 0.7, n), np.nan)
+    scored = estimate(frame, batch_size=32)
+    return scored
+
+
+@pytest.fixture(scope="module")
+def scored() -> pd.DataFrame:
+    return _synthetic_log(12_000)
+
+
+def _requests(scored: pd.DataFrame) -> pd.DataFrame:
+    return scored[[c for c in INPUT_COLUMNS + LOG_COLUMNS if c in scored]]
+
+
+@pytest.mark.parametrize("max_groups", [10**9, 500])
+def test_grouped_totals_equal_row_by_row_totals(scored, max_groups):
+    """Exact groups (no coarsening) match to rounding; the coarsest grid (2 buckets per decade, forced by a tiny
+    ``max_groups``) stays within GROUPING_TOLERANCE (measured: < 0.3 % on every scenario here)."""
+    req = _requests(scored)
+    grouped = whatif.GroupedRequests(max_groups=max_groups)
+    for start in range(0, len(req), 5_000):          # batch by batch, as the Logs page's summary adds them
+        grouped.add(req.iloc[start:start + 5_000])
+    assert grouped.requests == len(req) and len(grouped) < len(req)
+    if max_groups == 500:
+        assert grouped.resolution == whatif.RESOLUTIONS[-1]
+    assert grouped.token_totals()["input_tokens"] == pytest.approx(float(req["input_tokens"].sum()), rel=1e-12)
+    tolerance = 1e-9 if grouped.resolution == 0 else whatif.GROUPING_TOLERANCE
+    for scenario in SCENARIOS:
+        per_row = whatif.summarize(estimate(whatif.apply_scenario(req, scenario), batch_size=32))
+        fast = whatif.summarize(*whatif.run_scenario(grouped, scenario, batch_size=32))
+        assert fast["requests"] == len(req)
+        for col in ("total_g_co2e", "total_low_g_co2e", "facility_energy_j", "water_ml"):
+            assert fast[col] == pytest.approx(per_row[col], rel=tolerance), (scenario, col)
+
+
+def test_scenario_1_of_a_log_keeps_each_rows_model(scored):
+    from seal.summary import LogSummary
+
+    log = LogSummary.of([scored.iloc[:6_000], scored.iloc[6_000:]])
+    grouped = log.grouped_requests
+    assert grouped.requests == len(scored)
+    table = whatif.compare(grouped, [{}, {"model": MODELS[0]}], batch_size=32)
+    # scenario 1 is the log's own estimate (each row its own model), not one model for every row
+    assert table["total_g_co2e"].iloc[0] == pytest.approx(log.totals()["total_g_co2e"], rel=whatif.GROUPING_TOLERANCE)
+    assert table["total_g_co2e"].iloc[1] < 0.5 * table["total_g_co2e"].iloc[0]
+    assert pd.isna(table["model"].iloc[0]) and table["requests"].tolist() == [len(scored)] * 2
+    sens, base_total, skipped = whatif.sensitivity(grouped, {}, batch_size=32)
+    assert base_total == pytest.approx(table["total_g_co2e"].iloc[0], rel=1e-12)
+    assert not skipped and list(sens["swing_g_co2e"]) == sorted(sens["swing_g_co2e"], reverse=True)
+    row = sens.set_index("parameter").loc["Region (grid)"]
+    assert row["low_total_g_co2e"] < base_total < row["high_total_g_co2e"]
+
+
+def test_compare_of_a_frame_groups_it_and_changes_lists_only_differences():
+    frame = pd.DataFrame({"prompt": ["Hello there.", "Explain prefill and decode.", "Hello there."]})
+    base = {"model": MODELS[0], "region": "FRA", "batch_size": 64}
+    table = whatif.compare(frame, [base, {**base, "region": "POL"}], output_tokens=100)
+    assert table["requests"].tolist() == [3, 3]
+    per_row = estimate(frame, output_tokens=100, **base)["total_g_co2e"].sum()
+    assert table["total_g_co2e"].iloc[0] == pytest.approx(per_row, rel=1e-9)
+    assert whatif.changes([base, {**base, "region": "POL"}]) == [base, {"region": "POL"}]
+
+
+def test_changing_the_serving_set_up_chooses_the_gpu_count_again():
+    req = pd.DataFrame({"model": ["gpt-4o"], "gpus": [16], "precision": ["bfloat16"], "latency_s": [3.0]})
+    out = whatif.apply_scenario(req, {"gpu": "L4"})
+    assert "gpus" not in out and "latency_s" not in out and out["precision"].tolist() == ["bfloat16"]
+    out = whatif.apply_scenario(req, {"model": "gpt-oss-120b"})
+    assert "precision" not in out            # the old model's precision is not the new one's
+    assert whatif.apply_scenario(req, {"region": "FRA"})["gpus"].tolist() == [16]
+
+
+def test_alternatives_do_the_same_job():
+    catalogue = pd.DataFrame({
+        "model": ["meta-llama/Prompt-Guard-86M", "google/gemma-2-9b-it-pytorch", "mistralai/mistral-code-fim-latest",
+                  "BAAI/bge-large-en-v1.5-embed", "Qwen/Qwen2.5-Coder-7B-Instruct", "google/codegemma-7b-it",
+                  "Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct", "google/gemma-2-9b-it",
+                  "mistralai/Mistral-7B-Instruct-v0.3", "Qwen/Qwen2.5-72B", "someone/NoSize-Instruct",
+                  "Qwen/Qwen2.5-0.5B-Instruct", "gpt-4o"],
+        "params_b": [0.086, 9.2, 22.0, 0.3, 7.6, 8.5, 7.6, 3.2, 9.2, 7.2, 72.7, np.nan, 0.5, np.nan],
+        "quality": [np.nan, np.nan, np.nan, np.nan, 23.0, np.nan, 27.0, 24.0, 28.0, 16.0, 38.0, 30.0, 8.0, np.nan],
+    })
+    picked, base_q = whatif.alternative_models(catalogue, ["gpt-4o"])
+    assert np.isnan(base_q)                                    # gpt-4o has no Open LLM Leaderboard score
+    assert set(picked) <= {"Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct", "google/gemma-2-9b-it",
+                           "mistralai/Mistral-7B-Instruct-v0.3", "Qwen/Qwen2.5-0.5B-Instruct"} and picked
+    picked, base_q = whatif.alternative_models(catalogue, ["google/gemma-2-9b-it"])
+    assert base_q == 28.0
+    # similar or better quality only (within SIMILAR_QUALITY_POINTS), never the base model itself
+    assert set(picked) == {"Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct"}
+
+
+def test_alternatives_from_the_real_catalogue_are_chat_models():
+    from seal.ui import loaders
+
+    cat = loaders.models()
+    picked, _ = whatif.alternative_models(cat, ["gpt-4o"])
+    assert picked
+    for model in picked:
+        assert whatif.same_job(model)
+        assert not any(bad in model.lower() for bad in ("guard", "pytorch", "fim", "embed", "code"))
+        assert pd.notna(cat.set_index("model").at[model, "params_b"])
+
+
+def test_tornado_is_on_a_log_axis_with_labels_outside_the_bars():
+    from seal.ui import charts
+
+    sens = pd.DataFrame({"parameter": ["Region (grid)", "Batch size"], "low_label": ["Sweden", "256"],
+                         "high_label": ["India", "1"], "low_total_g_co2e": [2.0, 5.0],
+                         "high_total_g_co2e": [40.0, 3000.0]})
+    fig = charts.tornado(sens, 10.0)
+    assert fig.layout.xaxis.type == "log"
+    lo, hi = fig.layout.xaxis.range                          # log10 of the axis unit (g here)
+    assert lo < np.log10(2.0) - 0.5 and hi > np.log10(3000.0) + 0.5   # room for the labels
+    texts = [t for bar in fig.data for t in bar.text]
+    assert any(t.startswith("Sweden") for t in texts) and all(bar.cliponaxis is False for bar in fig.data)
+
+
+# ---------------------------------------------------------------- the page (AppTest)
+def _csv_log() -> bytes:
+    lines = ["model,input_tokens,output_tokens,region"]
+    for i in range(24):
+        lines.append(f"{MODELS[i % 2]},{100 + 40 * i},{60 + 5 * i},{'FRA' if i % 3 else 'USA'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_whatif_page_on_a_log_starts_as_logged_and_shows_only_changes(clean_app):
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.switch_page("app_pages/logs.py").run()
+    at.file_uploader(key="logs_file").set_value(("mixed.csv", _csv_log(), "text/csv"))
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    log_total = at.session_state["logs_run"]["log"].totals()["total_g_co2e"]
+    at.switch_page("app_pages/whatif.py").run()
+    at.radio(key="wi_source").set_value("log").run()
+    assert at.selectbox(key="wi_1_model").value == "(as scenario 1)"
+    at.button(key="wi_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    run = at.session_state["whatif_run"]
+    table = run["results"]["compare"]
+    assert table["total_g_co2e"].iloc[0] == pytest.approx(log_total, rel=whatif.GROUPING_TOLERANCE)
+    assert run["inputs"]["scenarios"][0] == {} and run["changes"][1] == {"region": "SWE"}
+    side = next(f.value for f in at.dataframe if "Setting" in f.value.columns)
+    rows = side.set_index("Setting")
+    assert rows.loc["Model", "Scenario 1"] == "as logged" and rows.loc["Model", "Scenario 2"] == "same"
+    assert rows.loc["Region", "Scenario 2"] == "SWE" and rows.loc["Batch size", "Scenario 2"] == "same"
+    alts = next(f.value for f in at.dataframe if "Alternative" in f.value.columns)
+    assert not alts.astype(str).isin(["None", "nan"]).any().any()
+    assert not alts["Alternative"].str.contains("Guard|pytorch|fim", case=False).any()
