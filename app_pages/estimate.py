@@ -403,7 +403,10 @@ def _results(run: dict[str, Any]) -> None:
             figures=fig_list, tables=[("Per prompt", table)], scenario=inputs, notes=notes, result=result)
 
     st.markdown("**Export**")
-    export_buttons(result, "seal-estimate", PAGE, inputs, report, key="est_export")
+    from seal.summary import LogSummary
+
+    scenario = {**inputs, "resolved": LogSummary.of([result]).resolved()}   # what the rows used, beside the choices
+    export_buttons(result, "seal-estimate", PAGE, scenario, report, key="est_export")
 
 
 st.title("Estimate")

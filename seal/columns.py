@@ -67,6 +67,8 @@ CARBON_COLUMNS: tuple[str, ...] = (
     "total_low_g_co2e",
     "total_high_g_co2e",
     "water_ml",
+    "water_low_ml",        # 80 % interval of water_ml (from the facility energy's: both terms scale with it)
+    "water_high_ml",
     "adpe_usage_kg_sbeq",
     "adpe_usage_low_kg_sbeq",
     "adpe_usage_high_kg_sbeq",

@@ -139,6 +139,8 @@ def water_interval_ml(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return (pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float) if col in frame
                 else np.full(len(frame), np.nan))
 
+    if "water_low_ml" in frame and "water_high_ml" in frame:     # the carbon stage's own interval
+        return num("water_low_ml"), num("water_high_ml")
     water, point = num("water_ml"), num("facility_energy_j")
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.where(point > 0, num("facility_energy_low_j") / point, np.nan)

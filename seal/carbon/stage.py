@@ -249,6 +249,11 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         "total_low_g_co2e": operational_lo + embodied,
         "total_high_g_co2e": operational_hi + embodied,
         "water_ml": I.water_ml(it, facility, wue, region("mix_wue_l_per_kwh")),
+        # both water terms are proportional to the energy drawn: the energy's interval carries over
+        "water_low_ml": I.water_ml(it * facility_lo / np.where(facility > 0, facility, 1.0), facility_lo, wue,
+                                   region("mix_wue_l_per_kwh")),
+        "water_high_ml": I.water_ml(it * facility_hi / np.where(facility > 0, facility, 1.0), facility_hi, wue,
+                                    region("mix_wue_l_per_kwh")),
         "adpe_usage_kg_sbeq": adpe_use,
         "adpe_usage_low_kg_sbeq": adpe_use_lo,
         "adpe_usage_high_kg_sbeq": adpe_use_hi,

@@ -2,22 +2,30 @@
 
 Tokenizers (all offline; nothing is ever downloaded):
 
+- ``o200k_base`` (GPT-4o, GPT-4.1, GPT-4.5, GPT-5, o-series, gpt-oss) and ``cl100k_base`` (GPT-4, GPT-3.5,
+  text-embedding-3): OpenAI's encodings, from the ``quicktok-v1`` wheel (it ships the vocabularies; token ids
+  identical to ``tiktoken``'s, see ``tests/test_tokenizers.py``). Without ``quicktok`` they are used only when
+  already in ``tiktoken``'s local cache (``TIKTOKEN_CACHE_DIR`` / ``DATA_GYM_CACHE_DIR`` / ``$TMP/data-gym-cache``).
+- ``llama3``: Meta's Llama 3 / 3.1 / 3.2 / 3.3 tokenizer (128 000 ranks), shipped in ``quicktok-v1`` (its vocabulary
+  equals Meta's ``tokenizer.model``; the Meta Llama 3 Community License covers it).
+- ``qwen``: the Qwen byte-level BPE shared by Qwen 1.5, Qwen2, Qwen2.5, Qwen3 and QwQ (151 643 ranks, NFC-normalised
+  like the Hugging Face tokenizer), shipped in ``quicktok-v1`` as ``qwen3``. Qwen3.5 and later use a new vocabulary
+  and are not matched.
 - ``tekken`` (default): Mistral's Tekken BPE tokenizer (``tekken_240911.json``, 131 k vocabulary), shipped inside the
-  ``mistral-common`` wheel (same vocabulary and split pattern as its ``Tekkenizer``). Used for
-  Mistral models and for every open model whose own tokenizer is not available offline (Llama, Qwen, Gemma ...):
-  those use BPE vocabularies of similar size (128 k - 256 k), so counts are close but not identical, and the row's
+  ``mistral-common`` wheel (same vocabulary and split pattern as its ``Tekkenizer``). Used for Mistral models and for
+  every model whose own tokenizer is not available offline (Llama 2 and 4, Gemma, DeepSeek, Phi ...): those use BPE
+  vocabularies of similar size (32 k - 256 k), so counts are close but not identical, and the row's
   ``token_source`` says which tokenizer counted it.
 - ``tekken-240718``: the earlier Tekken file (Mistral NeMo), also in the wheel.
-- ``o200k_base`` / ``cl100k_base``: OpenAI's tiktoken encodings, used for OpenAI models **only when already in
-  tiktoken's local cache** (``TIKTOKEN_CACHE_DIR`` / ``DATA_GYM_CACHE_DIR`` / ``$TMP/data-gym-cache``); otherwise the
-  default tokenizer counts and says so.
 
-Counts never include chat-template or BOS/EOS tokens: they count the text as given.
+Counts never include chat-template or BOS/EOS tokens: they count the text as given (special-token text such as
+``<|endoftext|>`` is counted as ordinary text).
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import re
 import tempfile
@@ -34,20 +42,43 @@ TEKKEN_FILES: dict[str, str] = {
     "tekken-240718": "tekken_240718.json",
 }
 
-# tiktoken encodings -> blob URL tiktoken caches them under (sha1 of the URL is the cache file name)
+# SEAL name -> encoding name inside the `quicktok-v1` wheel (bundled vocabularies, no download)
+QUICKTOK_ENCODINGS: dict[str, str] = {
+    "o200k_base": "o200k_base",
+    "cl100k_base": "cl100k_base",
+    "llama3": "llama3",
+    "qwen": "qwen3",
+}
+
+# tiktoken encodings -> blob URL tiktoken caches them under (sha1 of the URL is the cache file name); used for
+# these two only when quicktok is not installed.
 TIKTOKEN_BLOBS: dict[str, str] = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
     "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
 }
 
-# model-name pattern -> preferred tokenizer (first match wins); a tokenizer that is not available falls back
-# to DEFAULT_TOKENIZER.
+ALL_TOKENIZERS: tuple[str, ...] = (*TEKKEN_FILES, *QUICKTOK_ENCODINGS)
+
+# model-name pattern -> preferred tokenizer (first match wins, on the lower-cased name); a tokenizer that is not
+# available falls back to DEFAULT_TOKENIZER.
 MODEL_TOKENIZERS: tuple[tuple[str, str], ...] = (
     (r"(^|/)(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-4o|gpt-oss)", "o200k_base"),
     (r"(^|/)(gpt-4|gpt-3\.5|text-embedding-3)", "cl100k_base"),
+    # DeepSeek's distilled Llama / Qwen models ship DeepSeek's changed tokenizers: not counted as Llama / Qwen
+    (r"deepseek", DEFAULT_TOKENIZER),
     (r"open-mistral-nemo|mistral-nemo", "tekken-240718"),
     (r"mistral|mixtral|ministral|codestral|pixtral|magistral|devstral", "tekken"),
+    # Llama 3.x and its fine-tunes (Nemotron ...), not Llama 2 / 4, CodeLlama, or LLaMA-30B
+    (r"llama[-_ ]?3(?![\d])", "llama3"),
+    # Qwen 1.5 / 2 / 2.5 / 3 (incl. -Coder, -VL, -Next) and QwQ; not Qwen3.5+ (new vocabulary)
+    (r"qwen[-_ ]?(1\.5|2\.5|2|3)(?![.\d])|qwq", "qwen"),
 )
+
+_CHUNK = 4096   # texts per native batch call: bounds the flat token buffer quicktok returns
+
+
+def _threads() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 def _tiktoken_cache_path(name: str) -> str | None:
@@ -63,19 +94,36 @@ def _tiktoken_cache_path(name: str) -> str | None:
     return os.path.join(cache_dir, hashlib.sha1(TIKTOKEN_BLOBS[name].encode()).hexdigest())
 
 
+@functools.lru_cache(maxsize=1)
+def _has_quicktok() -> bool:
+    return importlib.util.find_spec("quicktok") is not None
+
+
+def _in_tiktoken_cache(name: str) -> bool:
+    path = _tiktoken_cache_path(name) if name in TIKTOKEN_BLOBS else None
+    return bool(path) and os.path.exists(path)
+
+
+def tokenizer_backend(name: str) -> str | None:
+    """Which package counts tokenizer ``name`` here (``mistral-common``, ``quicktok``, ``tiktoken-cache``), or
+    ``None`` when it is not available offline."""
+    if name in TEKKEN_FILES:
+        return "mistral-common"
+    if name in QUICKTOK_ENCODINGS and _has_quicktok():
+        return "quicktok"
+    if _in_tiktoken_cache(name):
+        return "tiktoken-cache"
+    return None
+
+
 def is_available(name: str) -> bool:
     """True when tokenizer ``name`` can be loaded offline."""
-    if name in TEKKEN_FILES:
-        return True
-    if name in TIKTOKEN_BLOBS:
-        path = _tiktoken_cache_path(name)
-        return bool(path) and os.path.exists(path)
-    return False
+    return tokenizer_backend(name) is not None
 
 
 def available_tokenizers() -> list[str]:
     """Names of the tokenizers usable on this machine (offline)."""
-    return [n for n in (*TEKKEN_FILES, *TIKTOKEN_BLOBS) if is_available(n)]
+    return [n for n in ALL_TOKENIZERS if is_available(n)]
 
 
 def tokenizer_for_model(model: Any) -> str:
@@ -89,25 +137,33 @@ def tokenizer_for_model(model: Any) -> str:
 
 @functools.lru_cache(maxsize=None)
 def get_encoding(name: str = DEFAULT_TOKENIZER):
-    """The loaded tokenizer (a ``tiktoken.Encoding``) for ``name``; cached for the process.
+    """The loaded tokenizer for ``name``, cached for the process: a ``tiktoken.Encoding`` (Tekken, or an OpenAI
+    encoding from tiktoken's cache) or a ``quicktok.Tokenizer`` (same ``encode`` / ``encode_ordinary`` /
+    ``decode`` API).
 
     Raises:
-        seal.errors.SealError: unknown name, or a tiktoken encoding that is not in the local cache.
+        seal.errors.SealError: unknown name, or a tokenizer that is not available offline here.
     """
     from seal.errors import SealError
 
-    if name in TEKKEN_FILES:
+    if name not in ALL_TOKENIZERS:
+        raise SealError(f"Unknown tokenizer {name!r}; accepted: {sorted(ALL_TOKENIZERS)}.")
+    backend = tokenizer_backend(name)
+    if backend == "mistral-common":
         return _load_tekken(name)
-    if name in TIKTOKEN_BLOBS:
-        if not is_available(name):
-            raise SealError(
-                f"Tokenizer {name!r} is not in tiktoken's local cache and SEAL never downloads it; "
-                f"available offline: {available_tokenizers()}."
-            )
+    if backend == "quicktok":
+        import quicktok
+
+        return quicktok.get_encoding(QUICKTOK_ENCODINGS[name])
+    if backend == "tiktoken-cache":
         import tiktoken
 
         return tiktoken.get_encoding(name)
-    raise SealError(f"Unknown tokenizer {name!r}; accepted: {sorted((*TEKKEN_FILES, *TIKTOKEN_BLOBS))}.")
+    hint = "install `quicktok-v1`, which ships it" if name in QUICKTOK_ENCODINGS else ""
+    raise SealError(
+        f"Tokenizer {name!r} is not available offline here and SEAL never downloads it ({hint}); "
+        f"available offline: {available_tokenizers()}."
+    )
 
 
 def _load_tekken(name: str):
@@ -131,6 +187,28 @@ def _load_tekken(name: str):
     return tiktoken.Encoding(name=name, pat_str=config["pattern"], mergeable_ranks=ranks, special_tokens={})
 
 
+def _valid_utf8(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD (what tiktoken does before encoding such text)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _quicktok_counts(enc, items: list[str]) -> np.ndarray:
+    out = np.empty(len(items), dtype=np.int64)
+    threads = _threads()
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start:start + _CHUNK]
+        try:
+            _, offsets = enc.encode_batch(chunk, threads, False)
+        except (TypeError, UnicodeEncodeError):   # a lone surrogate cannot be passed to the native code
+            _, offsets = enc.encode_batch([_valid_utf8(t) for t in chunk], threads, False)
+        out[start:start + len(chunk)] = np.diff(np.asarray(offsets, dtype=np.int64))
+    return out
+
+
 def count_tokens(texts: Iterable[Any], tokenizer: str = DEFAULT_TOKENIZER) -> np.ndarray:
     """Number of tokens of each text (int64 array; missing texts count 0).
 
@@ -142,5 +220,7 @@ def count_tokens(texts: Iterable[Any], tokenizer: str = DEFAULT_TOKENIZER) -> np
     if not items:
         return np.zeros(0, dtype=np.int64)
     enc = get_encoding(tokenizer)
+    if tokenizer_backend(tokenizer) == "quicktok":
+        return _quicktok_counts(enc, items)
     encoded = enc.encode_ordinary_batch(items, num_threads=2)
     return np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(items))

@@ -13,8 +13,8 @@ SUM_COLUMNS: tuple[str, ...] = (
     "input_tokens", "output_tokens", "prefill_energy_j", "decode_energy_j", "gpu_energy_j",
     "gpu_energy_low_j", "gpu_energy_high_j", "host_energy_j", "idle_energy_j", "it_energy_j",
     "facility_energy_j", "operational_g_co2e", "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e",
-    "total_high_g_co2e", "water_ml", "facility_energy_low_j", "facility_energy_high_j",
-    "adpe_kg_sbeq", "adpe_low_kg_sbeq", "adpe_high_kg_sbeq", "adpe_usage_kg_sbeq", "adpe_embodied_kg_sbeq",
+    "total_high_g_co2e", "water_ml", "water_low_ml", "water_high_ml", "facility_energy_low_j",
+    "facility_energy_high_j", "adpe_kg_sbeq", "adpe_low_kg_sbeq", "adpe_high_kg_sbeq", "adpe_usage_kg_sbeq", "adpe_embodied_kg_sbeq",
     "primary_energy_mj", "primary_energy_low_mj", "primary_energy_high_mj", "primary_energy_usage_mj",
     "primary_energy_embodied_mj",
 )

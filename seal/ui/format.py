@@ -193,7 +193,7 @@ IMPACTS: tuple[tuple[str, str, Any, Any, str | None, str | None, str], ...] = (
     ("Primary energy", "primary_energy_mj", fmt_primary_energy, PRIMARY_ENERGY_UNITS, "primary_energy_low_mj",
      "primary_energy_high_mj",
      "Primary energy drawn from nature (fuels, uranium, renewables) for the electricity and the hardware."),
-    ("Water", "water_ml", fmt_water, WATER_UNITS, None, None,
+    ("Water", "water_ml", fmt_water, WATER_UNITS, "water_low_ml", "water_high_ml",
      "On-site cooling (WUE) plus off-site water of the electricity."),
 )
 

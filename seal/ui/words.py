@@ -12,6 +12,8 @@ TOKENIZER_WORDS: dict[str, str] = {
     "tekken-240718": "counted with Mistral's Tekken tokenizer (NeMo)",
     "o200k_base": "counted with OpenAI's o200k tokenizer",
     "cl100k_base": "counted with OpenAI's cl100k tokenizer",
+    "llama3": "counted with Meta's Llama 3 tokenizer",
+    "qwen": "counted with Qwen's tokenizer",
 }
 SOURCE_WORDS: dict[str, str] = {"log": "from the log", "user": "given on this page", "default": "SEAL's default"}
 ENGINE_WORDS: dict[str, str] = {"vllm": "current vLLM (2025-26)", "vllm-2024": "vLLM 2024 (0.4-0.5)",
