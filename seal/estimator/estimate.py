@@ -101,7 +101,9 @@ def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = Non
     names = [str(u).strip() for u in uniques]
     fill = (model or "").strip()
     names = [nm or fill for nm in names] + [fill]                 # last: missing cells, filled by the default
-    unknown = np.append(_unknown_names(catalogue_version(db_path), tuple(names), db_path), False)
+    distinct = tuple(sorted(set(names)))                          # a cache key every batch of the log shares
+    verdict = dict(zip(distinct, _unknown_names(catalogue_version(db_path), distinct, db_path)))
+    unknown = np.array([verdict[nm] for nm in names], dtype=bool)
     return unknown[np.where(codes >= 0, codes, len(names) - 1)] & np.isnan(_num(frame, "params_b"))
 
 

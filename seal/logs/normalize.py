@@ -113,14 +113,15 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
     if "call_type" in frame:
         kinds = frame["call_type"]
         given = ~_blank(kinds)
-        if given.any():
-            key = kinds.astype("str").str.strip().str.lower().str.replace("_", "-", regex=False)
-            canon = key.map(lambda k: CALL_TYPE_ALIASES.get(k, CALL_TYPE_ALIASES.get(str(k).replace("-", "."))))
-            flag(given & canon.isna().to_numpy(),
+        if given.any():            # once per distinct spelling: a batch repeats one or two
+            codes, uniques = pd.factorize(kinds.astype(object), use_na_sentinel=True)
+            canon_u = np.array([_call_type(u) for u in uniques] + [None], dtype=object)
+            canon = canon_u[np.where(codes >= 0, codes, len(uniques))]
+            flag(given & pd.isna(canon),
                  lambda idx: [f"unknown call_type {kinds.iloc[i]!r} (accepted: {', '.join(CALL_TYPES)})" for i in idx])
             if "output_tokens" in frame:
                 out_v = frame["output_tokens"].to_numpy(dtype=float, na_value=np.nan)
-                flag(given & (canon == "embedding").to_numpy() & (out_v > 0),
+                flag(given & (canon == "embedding") & (out_v > 0),
                      lambda idx: [f"an embedding call has no output tokens (got {out_v[i]:g})" for i in idx])
     if require_model:
         no_model = _blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
@@ -370,6 +371,12 @@ def apply_model_map(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame
 EMBEDDING_MODEL_NAME = r"(?i)(?:^|[/_.:-])(?:text-)?embed(?:ding)?s?(?:$|[/_.:-])|embed-|-embed|bge-|/e5-|^e5-"
 
 
+def _call_type(value: Any) -> str | None:
+    """The canonical call type of one spelling (``None``: not one of :data:`CALL_TYPE_ALIASES`)."""
+    key = str(value).strip().lower().replace("_", "-")
+    return CALL_TYPE_ALIASES.get(key, CALL_TYPE_ALIASES.get(key.replace("-", ".")))
+
+
 def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.ndarray:
     """Canonicalise ``call_type`` in place; return the mask of embedding calls. A blank call type is ``chat``,
     except for a row without output tokens whose model is named as an embedding model
@@ -381,10 +388,12 @@ def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.
     """
     s = frame["call_type"]
     blank = _blank(s)
-    if blank.any() and "model" in frame:
-        no_out = ~out_given if out_given is not None else np.ones(len(frame), dtype=bool)
-        named = blank & no_out & frame["model"].astype("str").str.contains(EMBEDDING_MODEL_NAME, regex=True,
-                                                                            na=False).to_numpy(dtype=bool)
+    no_out = ~out_given if out_given is not None else np.ones(len(frame), dtype=bool)
+    if (blank & no_out).any() and "model" in frame:
+        codes, uniques = pd.factorize(frame["model"].astype(object), use_na_sentinel=True)
+        hits = np.append(pd.Series(uniques, dtype="str").str.contains(EMBEDDING_MODEL_NAME, regex=True,
+                                                                      na=False).to_numpy(dtype=bool), False)
+        named = blank & no_out & hits[np.where(codes >= 0, codes, len(uniques))]
         if named.any():
             s = s.astype(object).where(~named, "embedding")
             blank = blank & ~named
