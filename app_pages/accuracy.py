@@ -22,15 +22,20 @@ SHIPPED = " Below: the validation shipped with the fitted model."
 FRACTION_COLUMNS = ("mape", "median_ape", "bias", "coverage_80")  # fractions in seal.estimator.validate
 
 
+# the validation's columns in words (the CSV of `seal validate --out` keeps the short names)
+COLUMN_WORDS = {"mape": "Mean error", "median_ape": "Median error", "bias": "Bias",
+                "coverage_80": "Inside the 80 % interval"}
+
+
 def _percent_config(table: pd.DataFrame) -> dict:
-    """Show the validation's fraction columns as percentages (the table is changed in place)."""
+    """Show the validation's fraction columns as percentages, labelled in words (the table is changed in place)."""
     config = {}
     for col in FRACTION_COLUMNS:
         if col in table:
             table[col] = 100.0 * pd.to_numeric(table[col], errors="coerce")
-            config[col] = st.column_config.NumberColumn(col + " (%)", format="%.1f")
+            config[col] = st.column_config.NumberColumn(COLUMN_WORDS.get(col, col) + " (%)", format="%.1f")
     if "n" in table:
-        config["n"] = st.column_config.NumberColumn("n (held-out runs)", format="%d")
+        config["n"] = st.column_config.NumberColumn("Held-out runs", format="%d")
     if "note" in table:
         config["note"] = st.column_config.TextColumn("note", width="large")
     return config
@@ -135,8 +140,9 @@ else:
             show_error(exc)
 if table is not None:
     st.subheader("Validation splits")
-    st.caption(f"Errors on held-out runs, {source_note}. coverage_80: the share of held-out runs inside the 80 % "
-               "interval (target 80 %; see the note under the coverage chart for the splits below it).")
+    st.caption(f"Errors on held-out runs, {source_note}. \"Inside the 80 % interval\": the share of held-out runs "
+               "inside the estimate's 80 % interval (target 80 %; see the note under the coverage chart for the splits "
+               "below it).")
     shown = table.copy()
     st.dataframe(shown, hide_index=True, column_config=_percent_config(shown), key="acc_table")
     family = _shipped_family()
