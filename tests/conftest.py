@@ -62,3 +62,14 @@ def clean_app(monkeypatch, tmp_path):
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture()
+def logs_page(clean_app):
+    """The app's Logs page in Streamlit's AppTest, on a fresh install (no store), rendered once without error."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/logs.py").run()
+    assert not at.exception
+    return at

@@ -136,13 +136,8 @@ def test_cli_line_model_map_csv_and_the_other_mapping_helpers():
 
 # ---------------------------------------------------------------- the Logs page (AppTest)
 @pytest.fixture()
-def app(clean_app):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/logs.py").run()
-    assert not at.exception
-    return at
+def app(logs_page):
+    return logs_page
 
 
 def _upload(at, name: str, data: bytes):

@@ -20,13 +20,8 @@ BAD_CSV = (b"model,input_tokens,output_tokens\n"
 
 
 @pytest.fixture()
-def app(clean_app):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/logs.py").run()
-    assert not at.exception
-    return at
+def app(logs_page):
+    return logs_page
 
 
 def _metrics(at) -> dict[str, str]:
