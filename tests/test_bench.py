@@ -34,7 +34,9 @@ def test_synthetic_requests_parquet_and_jsonl(tmp_path):
 
 
 def test_child_peak_rss_and_wall_are_measured():
-    touch = "b = bytearray({} * 2**20); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(0.1)"
+    # the child touches its pages, then keeps rewriting them (work, not a sleep) so the parent's 5 ms polls see it alive
+    touch = ("b = bytearray({} * 2**20); n = len(b[::4096])\n"
+             "for i in range(60): b[::4096] = bytes([i % 256]) * n")
     res = bench.run_child([sys.executable, "-c", touch.format(150)])
     assert res["returncode"] == 0
     assert res["peak_rss_mib"] >= 150

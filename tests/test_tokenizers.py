@@ -286,13 +286,12 @@ def test_without_quicktok_falls_back_honestly(monkeypatch, tmp_path):
         get_encoding.cache_clear()
 
 
-def test_ten_thousand_prompts_are_fast():
-    import time
-
+def test_ten_thousand_prompts_are_counted_in_one_batched_call():
+    # speed is make bench's (10 000 prompts: ~0.05 s on 2 cores, tiktoken ~0.5 s); here the batch gives the same
+    # counts as one text at a time
     prompts = [f"Prompt {i}: summarise the attached meeting notes and list the actions. " * 8 for i in range(10_000)]
     for name in ("o200k_base", "llama3", "qwen"):
-        get_encoding(name)
-        start = time.perf_counter()
         counts = count_tokens(prompts, name)
-        assert time.perf_counter() - start < 2.0          # ~0.05 s on 2 cores; tiktoken takes ~0.5 s
-        assert (counts > 80).all()
+        assert len(counts) == 10_000 and (counts > 80).all()
+        some = [0, 4_321, 9_999]
+        assert [int(counts[i]) for i in some] == [int(count_tokens([prompts[i]], name)[0]) for i in some]
