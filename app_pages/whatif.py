@@ -40,7 +40,8 @@ def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, An
     page's set-up); scenarios 2-5 start as :data:`PRESETS`, each changing one visible setting."""
     run = st.session_state.get("estimate_run")
     page = {
-        "wi_prompts": "\n".join(run["inputs"]["prompts"]) if run else
+        # one prompt per line here: a prompt's own line breaks (blank-line-separated blocks on Estimate) become spaces
+        "wi_prompts": "\n".join(p.replace("\n", " ") for p in run["inputs"]["prompts"]) if run else
         ("Summarise the main causes of the French Revolution in five bullet points.\n"
          "Write a Python function that checks whether a string is a palindrome."),
         "wi_output_tokens": int(run["inputs"].get("output_tokens") or 300) if run else 300,
@@ -59,7 +60,7 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
     ss = st.session_state
     ss["wi_source"] = inputs.get("source", "prompts")
     if inputs.get("prompts") is not None:
-        ss["wi_prompts"] = "\n".join(inputs["prompts"])
+        ss["wi_prompts"] = "\n".join(str(p).replace("\n", " ") for p in inputs["prompts"])
     if inputs.get("output_tokens") is not None:
         ss["wi_output_tokens"] = int(inputs["output_tokens"])
     scenarios = inputs.get("scenarios") or []

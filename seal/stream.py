@@ -320,6 +320,7 @@ class ScoredBatches:
         self.co2e_g = 0.0
         self.energy_col: str | None = None
         self.unknown_models: dict[str, int] = {}     # model name as logged -> rows not estimated
+        self.last_requests: pd.DataFrame | None = None   # the requests of the batch last yielded, as read
 
     @property
     def unestimated(self) -> int:
@@ -359,6 +360,7 @@ class ScoredBatches:
             frame = self._set_apart_unknown(frame)
             if not len(frame):
                 continue
+            self.last_requests = frame     # the batch as read (before the estimator fills defaults): What-if's input
             try:
                 extra = {"model_map": self.model_map} if self.model_map else {}
                 result = api.estimate(frame, **extra, **self.defaults)

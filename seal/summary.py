@@ -64,6 +64,15 @@ def _group_sums(data: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _as_read(scored: pd.DataFrame, requests: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows What-if groups: the requests as read (configuration as the log gave it) with the token counts and
+    call type the estimate used (counted from text, or the stated default output length)."""
+    if requests is None or len(requests) != len(scored) or not requests.index.equals(scored.index):
+        return scored
+    counted = {c: scored[c] for c in ("input_tokens", "output_tokens", "call_type") if c in scored}
+    return requests.assign(**counted)
+
+
 class LogSummary:
     """Accumulates the scored batches of one log; every result is a small frame or dict (see module docstring).
 
@@ -127,8 +136,11 @@ class LogSummary:
         self._folded_groups: dict[str, int] = {}           # per group column: groups folded away while reading
 
     # ------------------------------------------------------------ adding
-    def add(self, batch: pd.DataFrame) -> None:
-        """Fold one scored batch (a frame from :func:`seal.estimate`) into the summary."""
+    def add(self, batch: pd.DataFrame, requests: pd.DataFrame | None = None) -> None:
+        """Fold one scored batch (a frame from :func:`seal.estimate`) into the summary. ``requests``: the same rows
+        as read (:attr:`seal.stream.ScoredBatches.last_requests`), whose configuration columns What-if regroups —
+        the scored batch's are the estimator's filled-in values (a default engine, a closed model's point size),
+        which a scenario must be free to change."""
         n = len(batch)
         if not self.columns:
             self.columns = list(batch.columns)
@@ -145,7 +157,7 @@ class LogSummary:
         self._add_warnings(batch)
         self._add_setups(batch)
         self._add_sample(batch, priority)
-        self.grouped_requests.add(batch)
+        self.grouped_requests.add(_as_read(batch, requests))
         self.requests += n
 
     def _add_totals(self, data: pd.DataFrame) -> None:
@@ -175,7 +187,8 @@ class LogSummary:
             if "total_g_co2e" in table else table.index
         keep = self.max_groups // 2
         rest = table.loc[order[keep:]].sum(min_count=1)
-        self._folded_groups[by] = self._folded_groups.get(by, 0) + len(order) - keep
+        # a group folded in several batches is one group: only the largest single fold is a sure lower bound
+        self._folded_groups[by] = max(self._folded_groups.get(by, 0), len(order) - keep)
         previous = self._other.get(by)
         self._other[by] = rest if previous is None else previous.add(rest, fill_value=0)
         self.folded.add(by)

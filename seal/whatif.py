@@ -62,7 +62,8 @@ DEFAULT_VARIATIONS: dict[str, tuple[tuple[str, dict[str, Any]], tuple[str, dict[
 }
 SUMMED_COLUMNS: tuple[str, ...] = (
     "gpu_energy_j", "facility_energy_j", "facility_energy_low_j", "facility_energy_high_j", "operational_g_co2e",
-    "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "water_ml", "adpe_kg_sbeq",
+    "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "water_ml", "water_low_ml",
+    "water_high_ml", "adpe_kg_sbeq",
     "adpe_low_kg_sbeq", "adpe_high_kg_sbeq", "primary_energy_mj", "primary_energy_low_mj", "primary_energy_high_mj")
 
 

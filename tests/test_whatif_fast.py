@@ -182,3 +182,24 @@ def test_whatif_page_on_a_log_starts_as_logged_and_shows_only_changes(clean_app)
     alts = next(f.value for f in at.dataframe if "Alternative" in f.value.columns)
     assert not alts.astype(str).isin(["None", "nan"]).any().any()
     assert not alts["Alternative"].str.contains("Guard|pytorch|fim", case=False).any()
+
+
+def test_a_logs_scenarios_regroup_the_requests_as_read_not_the_filled_in_setup(tmp_path):
+    """What-if on a log read by the Logs page: a scenario may change what the estimator filled in (the default engine
+    at batch 1, bfloat16 on a T4, a closed model's size range), so its totals equal row-by-row estimation."""
+    import seal
+    from seal import whatif
+    from seal.sample_log import sample_log_csv
+    from seal.ui import loaders
+
+    data = sample_log_csv()
+    path = tmp_path / "sample.csv"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    defaults = {"region": "WOR", "batch_size": 64}
+    log, _ = loaders.summarize_log(path, "sample.csv", defaults)
+    frame = pd.read_csv(path)
+    for scenario in ({}, {"batch_size": 1}, {"gpu": "T4"}, {"engine": "vllm-2024"}, {"gpu": "H100-SXM"}):
+        grouped = whatif.summarize(*whatif.run_scenario(log.grouped_requests, scenario, **defaults))
+        rows = seal.estimate(whatif.apply_scenario(frame, scenario), **defaults)
+        for col in ("total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "water_high_ml"):
+            assert grouped[col] == pytest.approx(rows[col].sum(), rel=whatif.GROUPING_TOLERANCE), (scenario, col)

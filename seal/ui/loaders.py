@@ -386,7 +386,7 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
         for batch in batches:
             if summary.requests + len(batch) > limits.max_rows:
                 raise SealError(row_limit_message(name, limits.max_rows))
-            summary.add(batch)
+            summary.add(batch, requests=scored.last_requests)
     except UnmappedTable as exc:
         raise UnmappedTable(named(str(exc)), columns=exc.columns) from None
     except SealError as exc:
