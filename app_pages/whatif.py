@@ -293,6 +293,7 @@ def _results(run: dict[str, Any]) -> None:
     st.subheader("Greener alternatives")
     alts = res["alternatives"]
     fig_pareto = None
+    alts_shown = alts
     if len(alts):
         shown = alts.assign(
             **{"CO2e": alts["total_g_co2e"].map(fmt_mass),
@@ -305,7 +306,8 @@ def _results(run: dict[str, Any]) -> None:
         rated = alts["quality"].notna().any()
         if rated:
             columns += [QUALITY_COLUMN, "Pareto-optimal"]
-        st.dataframe(shown[columns], hide_index=True, key="wi_alternatives")
+        alts_shown = shown[columns]
+        st.dataframe(alts_shown, hide_index=True, key="wi_alternatives")
         st.caption("Models offered do the same job: chat / instruct models of known size, of similar or better "
                    "quality where it is known (no classifiers, guard, embedding, code-completion or framework "
                    "re-uploads); each alternative changes one thing of scenario 1.")
@@ -330,8 +332,9 @@ def _results(run: dict[str, Any]) -> None:
         firsts = table.iloc[0].to_dict()
         return html_report("SEAL what-if", intro=(f"{run['n_requests']} requests, {len(table)} scenarios. "
                                                   f"{table['scenario'].iloc[0]}: {fmt_impacts(firsts)}"),
-                           figures=figs, tables=[("Scenarios", side), ("Greener alternatives", alts)],
-                           scenario=run["inputs"])
+                           figures=figs, tables=[("Scenarios", side), ("Greener alternatives", alts_shown)],
+                           scenario=run["inputs"], totals={k: v for k, v in firsts.items()
+                                                          if isinstance(v, (int, float))})
 
     st.markdown("**Export**")
     export_buttons(table, "seal-what-if", PAGE, run["inputs"], report, key="wi_export")

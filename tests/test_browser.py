@@ -175,6 +175,8 @@ def test_the_main_journey_in_chromium(app_url, tmp_path, record_property):
             _shot(page, tmp_path, "5-whatif-results")
             report = _download(page, tmp_path, "HTML report").read_text(encoding="utf-8")
             assert "<script" not in report and "<svg" in report and len(report.encode()) <= 1_500_000
+            assert "Saved vs scenario 1" in report and "saved_fraction" not in report   # the table as shown
+            assert "80 %" in report
 
             for name in ("Benchmarks", "Accuracy", "Methodology"):
                 page.get_by_role("link", name=name).click()
