@@ -196,6 +196,23 @@ def _compute(key: str, scenarios: tuple, defaults: tuple, alternatives: tuple,
             "skipped": skipped + alt_skipped, "groups": len(grouped), "resolution": grouped.resolution}
 
 
+def _estimate_lengths(prompts: list[str], page_tokens: int) -> tuple[list[float], list[str | None]]:
+    """Per prompt: its output length and pasted response from the last Estimate run where the prompt is the same
+    (what that page estimated), else ``page_tokens`` and no response. A row with a response has no length here:
+    its response's tokens are counted, as on Estimate."""
+    inputs = (st.session_state.get("estimate_run") or {}).get("inputs") or {}
+    shown = inputs.get("prompts") or []
+    tokens = [*(inputs.get("prompt_output_tokens") or []), *[None] * len(shown)]
+    pasted = [*(inputs.get("responses") or []), *[None] * len(shown)]
+    known = {str(p).replace("\n", " "): (t, r or None) for p, t, r in zip(shown, tokens, pasted)}
+    lengths, responses = [], []
+    for prompt in prompts:
+        tokens, response = known.get(prompt, (None, None))
+        responses.append(response)
+        lengths.append(float("nan") if response else float(tokens if tokens is not None else page_tokens))
+    return lengths, responses
+
+
 def _alternative_candidates(models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
                             base_models: list[str], weights: list[float]) -> tuple:
     candidates, _ = whatif.alternative_models(models, base_models, weights=weights)
@@ -397,9 +414,13 @@ scenarios = [first] + [{**first, **c} for c in changed[1:]]
 if st.button("Compare", type="primary", key="wi_go"):
     if source == "prompts":
         prompts = aggregate.split_prompts(st.session_state.get("wi_prompts", ""), "line")
-        requests = pd.DataFrame({"request_id": [f"p{i + 1}" for i in range(len(prompts))], "prompt": prompts})
         output_tokens = int(st.session_state["wi_output_tokens"])
-        key, defaults = "prompts:" + "\x1f".join(prompts), {"output_tokens": output_tokens}
+        lengths, responses = _estimate_lengths(prompts, output_tokens)
+        requests = pd.DataFrame({"request_id": [f"p{i + 1}" for i in range(len(prompts))], "prompt": prompts,
+                                 "output_tokens": lengths, "response": responses})
+        # each prompt's own output length (as on Estimate; a pasted response is counted), the page's value elsewhere
+        key = "prompts:" + "\x1f".join(f"{p}\x1e{n}\x1e{r}" for p, n, r in zip(prompts, lengths, responses))
+        defaults = {}
         n_requests, base_models, base_weights = len(prompts), [first["model"]], [1.0]
     else:
         prompts, requests, output_tokens = None, log_requests, None

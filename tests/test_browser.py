@@ -150,6 +150,18 @@ def test_the_main_journey_in_chromium(app_url, tmp_path, record_property):
             assert "<script" not in report and "80 %" in report and "Assumptions" in report
             assert len(report.encode()) <= 1_500_000
 
+            summary = page.get_by_text(re.compile(r"These prompts emit about")).first.inner_text()
+            estimated = re.search(r"about ([\d.,]+) (µg|mg|g|kg) CO2e", summary).groups()
+
+            # What-if on the same prompts: scenario 1 is the Estimate run, each prompt with its own output length
+            page.get_by_role("link", name="What-if").click()
+            expect(page.get_by_role("heading", name="What-if", exact=True)).to_be_visible()
+            page.get_by_role("button", name="Compare", exact=True).click()
+            expect(page.get_by_text("Totals side by side")).to_be_visible(timeout=120_000)
+            tile = page.get_by_test_id("stMetric").filter(has_text="CO2e").first
+            expect(tile).to_be_visible()
+            assert f"{estimated[0]} {estimated[1]}" in tile.inner_text(), (estimated, tile.inner_text())
+
             # Logs: the sample log
             page.get_by_role("link", name="Logs").click()
             expect(page.get_by_role("heading", name="Logs", exact=True)).to_be_visible()
