@@ -236,9 +236,6 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_ma
         if col not in out:
             out[col] = empty_column(col, out.index)
     out = apply_model_map(out, model_map)
-    for col in NORMALIZED_COLUMNS:
-        if col not in out:
-            out[col] = empty_column(col, out.index)
     for col in NUMERIC_COLUMNS:
         _to_numeric(out, col)
 
@@ -400,11 +397,10 @@ def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.
     if blank.all():
         frame["call_type"] = pd.Series("chat", index=frame.index, dtype="str")
         return np.zeros(len(frame), dtype=bool)
-    codes, uniques = pd.factorize(s.where(~blank, "chat").astype("str").str.strip().str.lower()
-                                  .str.replace("_", "-", regex=False))
+    codes, uniques = pd.factorize(s.where(~blank, "chat").astype("str"))
     canon = []
     for u in uniques:
-        c = CALL_TYPE_ALIASES.get(u, CALL_TYPE_ALIASES.get(u.replace("-", "."), None))
+        c = _call_type(u)
         if c is None:
             i = int(np.flatnonzero(codes == len(canon))[0])
             raise SealError(f"{_where(frame, frame.index[i])}: unknown call_type {s.iloc[i]!r}; accepted: "
