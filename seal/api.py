@@ -13,7 +13,7 @@ import pandas as pd
 # Defaults a caller may pass as keyword arguments; they fill missing columns / empty cells.
 REQUEST_DEFAULT_KEYS = (
     "model", "params_b", "active_params_b", "precision", "gpu", "gpus", "engine", "batch_size",
-    "input_tokens", "output_tokens", "latency_s", "ttft_s", "region",
+    "input_tokens", "output_tokens", "latency_s", "ttft_s", "region", "deployment",
 )
 # Keyword arguments for the carbon stage (seal.carbon.add_carbon).
 CARBON_KEYS = (
@@ -33,7 +33,8 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
         tokenizer: tokenizer name for prompts without token counts; default chosen per model.
         model_map: model names as the log spells them -> a catalogue model or a size (``{"my-ft": "gpt-4o"}``,
             ``{"my-ft": {"params_b": 8}}``; :func:`seal.data.aliases.read_model_map` reads one from a file).
-        **defaults: values for missing columns (``model``, ``gpu``, ``region`` ...) and carbon-stage
+        **defaults: values for missing columns (``model``, ``gpu``, ``region``, ``deployment`` (a calibrated
+            deployment, ``user:NAME``) ...) and carbon-stage
             options (``pue``, ``market_g_per_kwh`` ...).
 
     Returns:
@@ -46,6 +47,7 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
     from seal.carbon import add_carbon
     from seal.errors import SealError
     from seal.estimator import estimate_energy
+    from seal.estimator.calibrate import apply_calibration
     from seal.logs.normalize import prepare_requests
 
     unknown = set(defaults) - set(REQUEST_DEFAULT_KEYS) - set(CARBON_KEYS)
@@ -66,4 +68,5 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
 
     frame = prepare_requests(requests, tokenizer=tokenizer, model_map=model_map, **request_defaults)
     frame = estimate_energy(frame, model=energy_model)
+    frame = apply_calibration(frame)       # rows of a calibrated deployment (the `deployment` column / option)
     return add_carbon(frame, **carbon_options)

@@ -1,4 +1,5 @@
-"""Command-line interface: ``seal data pull|status|init``, ``seal train``, ``seal validate``, ``seal estimate``.
+"""Command-line interface: ``seal data pull|status|init|import|remove``, ``seal train``, ``seal validate``,
+``seal calibrate``, ``seal estimate``.
 
 Every user-caused problem ends as one sentence on stderr and a non-zero exit code, never a traceback.
 Heavy imports happen inside the subcommands so ``seal --help`` stays fast.
@@ -37,10 +38,57 @@ def _cmd_data_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_status(args: argparse.Namespace) -> int:
+    from seal.data.measured import user_sources
     from seal.data.store import status
 
-    table = status(_db_path(args))
+    db = _db_path(args)
+    table = status(db)
     print(table.to_string(index=False))
+    mine = user_sources(db) if db.exists() else None
+    if mine is not None and len(mine):
+        from seal.estimator.calibrate import load_calibrations
+
+        calibrated = load_calibrations(db)
+        per = mine.groupby("source", sort=True).agg(files=("file", "size"), rows=("rows", "sum"),
+                                                   skipped=("skipped", "sum"), imported=("imported_at", "max"))
+        per["calibrated"] = [calibrated[s]["created_at"][:16].replace("T", " ") + " UTC" if s in calibrated
+                             else "no: run `seal calibrate " + s + "`" for s in per.index]
+        per["imported"] = pd_stamp(per["imported"])
+        print("\nYour imported measurements (seal data import):")
+        print(per.reset_index().to_string(index=False))
+    return 0
+
+
+def pd_stamp(values) -> list[str]:
+    import pandas as pd
+
+    return [pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC") if pd.notna(v) else "" for v in values]
+
+
+def _cmd_data_import(args: argparse.Namespace) -> int:
+    from seal.data.measured import import_measurements
+
+    report = import_measurements(args.file, args.name, db_path=_db_path(args), kind=args.kind,
+                                 requests=args.requests, tz=args.tz, apportion=args.apportion,
+                                 skip_bad=args.skip_bad, replace=args.replace)
+    print(report)
+    print(f"Next: `seal calibrate {report.source}`, then `seal estimate --deployment {report.source} ...`.")
+    return 0
+
+
+def _cmd_data_remove(args: argparse.Namespace) -> int:
+    from seal.data.measured import remove_source, source_name
+
+    n = remove_source(args.source, db_path=_db_path(args))
+    print(f"Removed {source_name(args.source)}: {n:,} row{'s' if n != 1 else ''} and its calibration.")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from seal.estimator.calibrate import calibrate, format_agreement
+
+    payload = calibrate(args.source, db_path=_db_path(args))
+    print(format_agreement(payload))
     return 0
 
 
@@ -48,14 +96,25 @@ def _cmd_data_status(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from seal.estimator.train import train
 
-    path = train(db_path=_db_path(args), out_path=args.out)
+    path = train(db_path=_db_path(args), out_path=args.out, with_sources=args.with_sources or None,
+                 user_weight=args.user_weight)
     print(f"Wrote {path}")
+    if args.with_sources:
+        print(f"Use it with `seal estimate --energy-model {path} ...` (or seal.estimate(..., energy_model=PATH)).")
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from seal.estimator.validate import validate, format_table
 
+    if args.source:
+        from seal.estimator.calibrate import validate_source
+
+        table = validate_source(args.source, db_path=_db_path(args))
+        print(table.to_string(index=False))
+        if args.out:
+            table.to_csv(args.out, index=False)
+        return 0
     table = validate(db_path=_db_path(args))
     print(format_table(table))
     if args.out:
@@ -70,11 +129,28 @@ EXIT_ERROR = 2
 EXIT_PARTIAL = 3
 _DEFAULT_FLAGS = ("model", "gpu", "gpus", "engine", "batch_size", "region", "input_tokens", "output_tokens",
                   "params_b", "active_params_b", "precision", "pue", "market_g_per_kwh", "boundary",
-                  "live_intensity")
+                  "live_intensity", "deployment")
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
+    if args.db:                      # the store the estimate reads (catalogue, calibrations) is the one named
+        import os
+
+        from seal.data.store import DB_ENV
+
+        os.environ[DB_ENV] = str(args.db)
     defaults = {k: getattr(args, k) for k in _DEFAULT_FLAGS if getattr(args, k) is not None}
+    if args.deployment:
+        from seal.data.measured import source_name
+        from seal.estimator.calibrate import check_deployment
+
+        defaults["deployment"] = check_deployment(source_name(args.deployment), _db_path(args))
+    if args.energy_model:
+        if not Path(args.energy_model).is_file():
+            from seal.errors import SealError
+
+            raise SealError(f"No energy model file {args.energy_model}; give the artifact `seal train --out` wrote.")
+        defaults["energy_model"] = args.energy_model
     out = None if args.out in (None, "-") else args.out     # "-": standard output
     files = _input_files(args)
     model_map = None
@@ -159,16 +235,43 @@ def build_parser() -> argparse.ArgumentParser:
     p = dsub.add_parser("init", help="build the store from offline sources only")
     p.add_argument("--if-missing", action="store_true", help="do nothing when the store exists")
     p.set_defaults(func=_cmd_data_init)
-    p = dsub.add_parser("status", help="per source: version, rows, when pulled")
+    p = dsub.add_parser("status", help="per source: version, rows, when pulled (and your imported measurements)")
     p.set_defaults(func=_cmd_data_status)
+    p = dsub.add_parser("import", help="add your own measured runs to the store as user:NAME")
+    p.add_argument("file", help="measurement table (CSV/Parquet/JSON/JSONL with measured_gpu_energy_j), CodeCarbon "
+                                "emissions.csv (with --requests) or ML.ENERGY-benchmark result JSON")
+    p.add_argument("--name", required=True, help="source name, stored as user:NAME")
+    p.add_argument("--kind", choices=["table", "codecarbon", "mlenergy"], help="file kind (default: detected)")
+    p.add_argument("--requests", metavar="LOG", help="CodeCarbon only: the request log the emissions.csv measured")
+    p.add_argument("--tz", default="UTC", help="CodeCarbon only: time zone of its timestamps (IANA name; default UTC)")
+    p.add_argument("--apportion", choices=["tokens", "output", "estimate"], default="tokens",
+                   help="CodeCarbon only: share a window's energy by input+output tokens (default), output tokens, "
+                        "or SEAL's own estimate per request")
+    p.add_argument("--skip-bad", action="store_true", help="skip unusable rows, count and report them")
+    p.add_argument("--replace", action="store_true", help="replace the source's earlier rows")
+    p.set_defaults(func=_cmd_data_import)
+    p = dsub.add_parser("remove", help="remove an imported source (user:NAME), its rows and calibration")
+    p.add_argument("source")
+    p.set_defaults(func=_cmd_data_remove)
 
     p = sub.add_parser("train", help="fit the energy models and write an artifact")
-    p.add_argument("--out", help="artifact path (default: the shipped artifact)")
+    p.add_argument("--out", help="artifact path (default: the shipped artifact; with --with: "
+                                 "energy_model+NAME.json in the data folder)")
+    p.add_argument("--with", dest="with_sources", action="append", metavar="user:NAME",
+                   help="also fit on your imported measurements (repeatable)")
+    p.add_argument("--user-weight", type=_finite(float, what="a weight"), default=1.0,
+                   help="weight of each imported row against a public one (default 1)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("validate", help="cross-validation splits of the energy models")
     p.add_argument("--out", help="also write the table as CSV")
+    p.add_argument("--source", metavar="user:NAME",
+                   help="SEAL's error on your imported rows before and after calibration (cross-validated)")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("calibrate", help="fit a correction to your deployment's measurements (user:NAME)")
+    p.add_argument("source", metavar="user:NAME")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("estimate", help="estimate energy and CO2e of prompts or a request log")
     p.add_argument("prompt", nargs="*", help="prompt text(s)")
@@ -204,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--market-g-per-kwh", type=_finite(float, what="g CO2e/kWh"), help="market-based emission factor, g CO2e/kWh (labelled)")
     p.add_argument("--boundary", choices=["accelerator", "server", "it", "facility", "full"],
                    help="energy/carbon boundary (default full)")
+    p.add_argument("--deployment", metavar="user:NAME",
+                   help="apply this calibrated deployment's correction (seal calibrate) to every request")
+    p.add_argument("--energy-model", metavar="PATH", help="an energy model artifact (seal train --out)")
     p.add_argument("--live-intensity", action="store_true", default=None,
                    help="hourly live grid intensity (Electricity Maps token from $ELECTRICITYMAPS_TOKEN; "
                         "UK Carbon Intensity API for GB); falls back to annual averages")

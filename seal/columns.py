@@ -25,6 +25,7 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "response",
     "timestamp",        # timezone-aware UTC
     "call_type",        # chat (default: prefill + decode) | embedding (a forward pass over the input: prefill only)
+    "deployment",       # a calibrated deployment (user:NAME, from `seal calibrate`): its correction applies
 )
 
 # Extra columns the log parsers keep when present.
@@ -99,5 +100,5 @@ CSV_COLUMNS: tuple[str, ...] = (
     "grid_intensity_g_per_kwh", "grid_intensity_source",
     "operational_g_co2e", "embodied_g_co2e", "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e",
     "water_ml", "water_low_ml", "water_high_ml",
-    "estimate_basis", "sources", "warnings", "prompt",
+    "estimate_basis", "sources", "warnings", "deployment", "calibration_factor", "prompt",
 )

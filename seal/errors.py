@@ -54,6 +54,11 @@ WARNINGS: dict[str, str] = {
                               "sibling of the same line, to which EcoLogits gives the same estimated architecture.",
     "precision-from-name": "No precision given: the weights' format the model name states (a GGUF quantisation such as Q4_K_M, -FP8, -AWQ) or its runtime tag's default was used.",
     "model-map": "The model name was mapped by the user's model map (--model-map) to a catalogue model or a size.",
+    "calibrated-deployment": "Calibrated to the deployment's own measurements (seal calibrate): SEAL's estimate times "
+                             "the deployment's fitted correction, with the interval of its cross-validated errors.",
+    "calibration-outside-coverage": "The deployment's calibration never measured this engine and GPU (or a batch "
+                                    "size, length or model size this far out): its overall correction was used and "
+                                    "the interval widened.",
     "shape-from-size": "The model's layer shape is not in SEAL's architecture table: layers, width and KV heads were inferred from its size.",
 }
 

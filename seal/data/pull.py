@@ -17,7 +17,7 @@ import pandas as pd
 
 from seal.data import catalogue, facts, ingest, store
 from seal.data.download import BACKOFF_S, RETRIES, Fetched, fetch_source, resolve_mirror
-from seal.data.schema import BENCHMARK_RUNS, GRID_ZONES, INGEST_LOG
+from seal.data.schema import BENCHMARK_RUNS, GRID_ZONES, INGEST_LOG, USER_TABLES
 from seal.data.sources import SOURCES, Source, select
 from seal.errors import DataSourceError
 
@@ -146,7 +146,7 @@ def _previous(db_path: Path) -> dict[str, pd.DataFrame]:
         return {}
     try:
         names = store.table_names(db_path)
-        return {n: store.read_table(n, db_path) for n in ("benchmark_runs", OPEN_LLM_TABLE, "ingest_log")
+        return {n: store.read_table(n, db_path) for n in ("benchmark_runs", OPEN_LLM_TABLE, "ingest_log", *USER_TABLES)
                 if n in names}
     except Exception:  # an unreadable old store is replaced, not merged
         return {}
@@ -189,7 +189,10 @@ def _build(db_path: Path, parsed: dict[str, dict], logs: list[dict], previous: d
             log = pd.concat([keep.reindex(columns=list(INGEST_LOG)), log], ignore_index=True)
     tables["ingest_log"] = log
     schemas = {"benchmark_runs": BENCHMARK_RUNS, "models": catalogue.MODELS, "grid_zones": GRID_ZONES,
-               "ingest_log": INGEST_LOG}
+               "ingest_log": INGEST_LOG, **USER_TABLES}
+    for name in USER_TABLES:             # a team's imported measurements and calibrations survive every rebuild
+        if name in previous:
+            tables[name] = previous[name]
     return store.write_store(db_path, tables, schemas)
 
 

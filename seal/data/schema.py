@@ -82,3 +82,43 @@ GRID_ZONES: dict[str, str] = {
     "warnings": "VARCHAR",
     "source": "VARCHAR",
 }
+
+# ---------------------------------------------------------------- a team's own measurements (seal data import)
+# Imported rows live apart from the public benchmark runs, in ``user_runs``: the ``benchmark_runs`` columns (so
+# ``seal train --with`` can fit on them) plus what a measured request log has and a benchmark lacks. Their
+# ``source`` is ``user:NAME``; ``seal data pull`` / ``init`` carry these tables over unchanged.
+USER_RUNS: dict[str, str] = {
+    **BENCHMARK_RUNS,
+    "model": "VARCHAR",                # the model as the file names it (model_id: as SEAL resolved it)
+    "request_id": "VARCHAR",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "latency_s": "DOUBLE",             # end-to-end latency of the request, s (when the file gives it)
+    "ttft_s": "DOUBLE",
+    "measure_group": "VARCHAR",        # rows measured together (a CodeCarbon window, a benchmark configuration)
+    "measured_basis": "VARCHAR",       # per-request | window-apportioned | benchmark-mean
+    "server_energy_j": "DOUBLE",       # measured whole-server energy per request, J (what it covers: next column)
+    "server_energy_covers": "VARCHAR", # e.g. gpu+cpu+ram (CodeCarbon), wall (a PDU / IPMI reading)
+    "file_line": "BIGINT",             # line / record of the imported file
+}
+
+USER_SOURCES: dict[str, str] = {
+    "source": "VARCHAR",               # user:NAME
+    "kind": "VARCHAR",                 # table | codecarbon | mlenergy
+    "file": "VARCHAR",                 # file name as imported (no folder)
+    "sha256": "VARCHAR",
+    "bytes": "BIGINT",
+    "rows": "BIGINT",                  # rows imported
+    "skipped": "BIGINT",               # rows skipped (--skip-bad), reasons in `note`
+    "method": "VARCHAR",               # how energy per request was obtained (apportionment stated)
+    "note": "VARCHAR",
+    "imported_at": "TIMESTAMP WITH TIME ZONE",
+}
+
+CALIBRATIONS: dict[str, str] = {
+    "deployment": "VARCHAR",           # user:NAME
+    "payload": "VARCHAR",              # JSON of seal.estimator.calibrate.DeploymentCalibration.to_dict()
+    "created_at": "TIMESTAMP WITH TIME ZONE",
+}
+
+USER_TABLES: dict[str, dict[str, str]] = {"user_runs": USER_RUNS, "user_sources": USER_SOURCES,
+                                          "calibrations": CALIBRATIONS}

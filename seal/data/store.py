@@ -149,6 +149,54 @@ def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
     return path
 
 
+def replace_tables(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame | None],
+                   schemas: Mapping[str, Mapping[str, str]] | None = None) -> Path:
+    """Rewrite the store with ``tables`` replaced (a frame) or dropped (``None``), every other table copied as it
+    is; atomic like :func:`write_store` (a reader sees the old store or the new one)."""
+    path = _path(db_path)
+    if not path.exists():
+        raise SealError(f"No store at {path}; run `seal data init` (offline sources) or `seal data pull`.")
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    schemas = schemas or {}
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            quoted = str(path).replace("'", "''")
+            con.execute(f"ATTACH '{quoted}' AS old (READ_ONLY)")
+            kept = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                              "WHERE table_catalog = 'old'").fetchall()]
+            for name in kept:
+                if name not in tables:
+                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM old."{name}"')
+            con.execute("DETACH old")
+            for name, frame in tables.items():
+                if frame is None:
+                    continue
+                schema = schemas.get(name)
+                con.register("_frame", frame)
+                if schema:
+                    cols = ", ".join(f'"{c}" {t}' for c, t in schema.items())
+                    con.execute(f'CREATE TABLE "{name}" ({cols})')
+                    picked = ", ".join(f'"{c}"' for c in schema if c in frame.columns)
+                    if picked and len(frame):
+                        con.execute(f'INSERT INTO "{name}" BY NAME SELECT {picked} FROM _frame')
+                else:
+                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+                con.unregister("_frame")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except duckdb.Error as exc:
+        raise SealError(f"The store at {path} could not be updated ({exc}); nothing was changed.") from exc
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+    _read_cached.cache_clear()
+    return path
+
+
 def status(db_path: str | Path | None = None) -> pd.DataFrame:
     """Per source: ``source, version, rows, url, sha256`` (short), ``pulled_at``; a source not in the store yet
     says how to get it."""

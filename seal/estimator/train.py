@@ -115,11 +115,43 @@ def _validation_rows(table: pd.DataFrame) -> dict:
     return {"rows": clean.to_dict("records"), "columns": list(table.columns)}
 
 
-def train(db_path: str | Path, out_path: str | Path | None = None, family: str | None = None) -> Path:
+def with_user_runs(runs: pd.DataFrame, db_path: Path, sources: list[str], weight: float = 1.0) -> pd.DataFrame:
+    """The public runs plus the imported rows of ``sources`` (``user:NAME``), each imported row weighted
+    ``weight`` against a public one (column ``fit_weight``)."""
+    from seal.data.ingest import conform
+    from seal.data.measured import user_runs
+    from seal.data.schema import BENCHMARK_RUNS
+    from seal.errors import SealError
+    from seal.estimator.model import usable_runs
+
+    if not np.isfinite(weight) or weight <= 0:
+        raise SealError(f"--user-weight must be a positive number (got {weight:g}).")
+    mine = usable_runs(conform(user_runs(db_path, sources), BENCHMARK_RUNS)[list(BENCHMARK_RUNS)])
+    if not len(mine):
+        raise SealError(f"{', '.join(sources)} hold no row the energy model can fit on.")
+    public = runs.assign(fit_weight=1.0)
+    return pd.concat([public, mine.assign(fit_weight=float(weight))], ignore_index=True)
+
+
+def default_user_artifact(sources: list[str]) -> Path:
+    """Where ``seal train --with`` writes by default: ``energy_model+NAME.json`` in the data folder (never over
+    the shipped artifact)."""
+    from seal.data.store import data_home
+
+    names = "+".join(s.split(":", 1)[-1] for s in sources)
+    return data_home() / f"energy_model+{names}.json"
+
+
+def train(db_path: str | Path, out_path: str | Path | None = None, family: str | None = None,
+          with_sources: list[str] | None = None, user_weight: float = 1.0) -> Path:
     """Fit on ``db_path``'s ``benchmark_runs`` and write the artifact (default the shipped one). Returns its path.
 
     ``family`` None: the serialisable family with the lowest mean held-out error on the extrapolation splits
-    (:func:`seal.estimator.validate.choose_family`), from the validation the artifact also stores."""
+    (:func:`seal.estimator.validate.choose_family`), from the validation the artifact also stores.
+    ``with_sources``: also fit on these imported sources (``user:NAME``, :mod:`seal.data.measured`), each row
+    weighted ``user_weight``; the artifact then goes to :func:`default_user_artifact` unless ``out_path`` is
+    given, and its provenance names the sources, files and rows used."""
+    from seal.data.measured import source_name, user_sources
     from seal.errors import SealError
     from seal.estimator.validate import choose_family, family_model, load_runs, validate
 
@@ -129,6 +161,15 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str |
     runs = load_runs(db_path)
     if len(runs) < 20:
         raise SealError(f"The store {db_path} has only {len(runs)} usable benchmark runs; run `seal data pull`.")
+    user_used: list[dict] = []
+    if with_sources:
+        with_sources = [source_name(s) for s in with_sources]
+        runs = with_user_runs(runs, db_path, with_sources, user_weight)
+        files = user_sources(db_path)
+        files = files[files["source"].isin(with_sources)]
+        user_used = [{"source": str(r.source), "file": str(r.file), "sha256": str(r.sha256), "rows": int(r.rows),
+                      "kind": str(r.kind), "weight": float(user_weight)} for r in files.itertuples()]
+        out_path = out_path or default_user_artifact(with_sources)
     table = validate(db_path, runs=runs, sensitivity=False)
     family = family or choose_family(table)
     model = family_model(family).fit(runs)
@@ -136,7 +177,7 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str |
         "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION, "family": family,
         "model": model.to_dict(), "intervals": interval_table(runs, family),
         "latency_log_sd": latency_log_sd(runs, model),
-        "provenance": _provenance(db_path, runs),
+        "provenance": {**_provenance(db_path, runs), "user_sources": user_used},
         "validation": _validation_rows(table),
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -1,0 +1,529 @@
+"""Calibration to a team's own fleet: ``seal calibrate user:NAME`` and ``seal estimate --deployment user:NAME``.
+
+The correction is a small, documented model of what SEAL misses on one deployment. For a measured request (or
+measurement window) ``r`` served under engine x GPU group ``g``::
+
+    log(measured_r / SEAL_r) = a + u_g + b . z_r + e_r
+
+- ``a``: the deployment's own factor (``exp(a)``: measured / SEAL on its typical request);
+- ``u_g``: the engine x GPU group's offset, shrunk toward 0 like a ridge with :data:`GROUP_SHRINK_ROWS`
+  (a group of ``n`` rows keeps about ``n / (n + GROUP_SHRINK_ROWS)`` of its own mean deviation);
+- ``b``: slopes on the standardised log features :data:`FEATURES` (batch size, prompt and output length, model
+  size), ridge-penalised (:data:`SLOPE_ALPHA`) and used only when a cross-validation inside the training rows says
+  they help (``slopes="auto"``): a team whose meter disagrees with SEAL by a constant gets a constant;
+- one such model per phase where prefill and decode are measured apart, else one for the request applied to both.
+
+Features are clipped to the training range at prediction (no extrapolation of the slopes). The 80 % interval is
+the 10th-90th percentile of **cross-validated** residuals (K-fold by measurement group: a CodeCarbon window or a
+benchmark configuration is never split between training and test), widened by :data:`UNSEEN_GROUP_WIDENING`
+for an engine x GPU group the deployment never measured (warning ``calibration-outside-coverage``).
+Rows apportioned from CodeCarbon windows are fitted on window totals (the measured quantity), never on the
+apportioned shares.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seal.errors import SealError
+
+FEATURES = ("log_batch", "log_input", "log_output", "log_params")
+GROUP_SHRINK_ROWS = 10.0     # rows; pseudo-count that pulls an engine x GPU group's offset toward the deployment's
+SLOPE_ALPHA = 4.0            # ridge penalty of the standardised slopes (in rows)
+K_FOLDS = 5
+SEED = 20261202
+COVERAGE = 0.8
+MIN_ROWS = 5                 # observations (requests or windows) needed to calibrate at all
+MIN_PHASE_ROWS = 10          # rows with prefill and decode measured apart to fit the phases apart
+UNSEEN_GROUP_WIDENING = 1.5  # the interval of a group the deployment never measured: x this (assumption)
+SLOPE_GAIN = 0.02            # slopes kept only if they lower the inner cross-validated error by 2 % or more
+PAYLOAD_FORMAT = "seal-calibration"
+PAYLOAD_VERSION = 1
+
+
+def features(frame: pd.DataFrame) -> np.ndarray:
+    """:data:`FEATURES` of SEAL's estimated rows (``batch_size``, ``input_tokens``, ``output_tokens``,
+    ``params_b``): natural logs."""
+    def col(name: str, floor: float) -> np.ndarray:
+        return np.maximum(pd.to_numeric(frame[name], errors="coerce").fillna(floor).to_numpy(dtype=float), floor)
+
+    return np.column_stack([np.log(col("batch_size", 1.0)), np.log1p(col("input_tokens", 0.0)),
+                            np.log1p(col("output_tokens", 0.0)), np.log(col("params_b", 0.01))])
+
+
+def group_keys(frame: pd.DataFrame) -> np.ndarray:
+    """``engine|GPU`` per row (the resolved engine and canonical GPU of SEAL's estimate)."""
+    gpu = frame["gpu_model"] if "gpu_model" in frame else frame["gpu"]
+    return (frame["engine"].astype(str) + "|" + gpu.astype(str)).to_numpy(dtype=object)
+
+
+class DeploymentCalibration:
+    """``fit(X, log_ratio, groups)`` / ``predict_log(X, groups)``: the correction of one phase (see module).
+
+    Args:
+        slopes: ``"auto"`` (keep the slopes only where an inner cross-validation says they help), ``True`` or
+            ``False``.
+        group_shrink_rows, slope_alpha: the two penalties (rows).
+
+    Fitted: ``intercept_``, ``group_offsets_`` ({group: offset}), ``slopes_`` (per standardised feature; zeros
+    when not used), ``feature_mean_`` / ``feature_sd_`` / ``feature_low_`` / ``feature_high_``, ``n_``.
+    """
+
+    def __init__(self, slopes: bool | str = "auto", group_shrink_rows: float = GROUP_SHRINK_ROWS,
+                 slope_alpha: float = SLOPE_ALPHA):
+        self.slopes = slopes
+        self.group_shrink_rows = group_shrink_rows
+        self.slope_alpha = slope_alpha
+
+    def _design(self, X: np.ndarray, groups: np.ndarray, names: list[str]) -> np.ndarray:
+        z = (np.clip(X, self.feature_low_, self.feature_high_) - self.feature_mean_) / self.feature_sd_
+        onehot = (np.asarray(groups, dtype=object)[:, None] == np.asarray(names, dtype=object)[None, :]).astype(float)
+        return np.column_stack([np.ones(len(X)), onehot, z])
+
+    def _solve(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray, use_slopes: bool,
+               weight: np.ndarray | None = None) -> None:
+        names = sorted(set(groups))
+        self.feature_mean_ = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.feature_sd_ = np.where(sd > 1e-9, sd, 1.0)
+        self.feature_low_, self.feature_high_ = X.min(axis=0), X.max(axis=0)
+        A = self._design(X, groups, names)
+        w = np.ones(len(y)) if weight is None else weight
+        pen = np.concatenate([[0.0], np.full(len(names), self.group_shrink_rows),
+                              np.full(X.shape[1], self.slope_alpha if use_slopes else 1e12)])
+        beta = np.linalg.solve(A.T @ (A * w[:, None]) + np.diag(pen), A.T @ (w * y))
+        self.intercept_ = float(beta[0])
+        self.group_offsets_ = {g: float(b) for g, b in zip(names, beta[1:1 + len(names)])}
+        self.slopes_ = beta[1 + len(names):] if use_slopes else np.zeros(X.shape[1])
+        self.uses_slopes_ = bool(use_slopes)
+
+    def fit(self, X: np.ndarray, log_ratio: np.ndarray, groups: np.ndarray,
+            folds: np.ndarray | None = None) -> "DeploymentCalibration":
+        X, y, groups = np.asarray(X, dtype=float), np.asarray(log_ratio, dtype=float), np.asarray(groups, dtype=object)
+        use = self.slopes
+        if use == "auto":
+            use = False
+            if len(y) >= 4 * len(FEATURES) and folds is not None and len(set(folds)) >= 3:
+                err = {}
+                for s in (False, True):
+                    res = np.empty(len(y))
+                    for f in set(folds):
+                        test = folds == f
+                        m = DeploymentCalibration(s, self.group_shrink_rows, self.slope_alpha)
+                        m._solve(X[~test], y[~test], groups[~test], s)
+                        res[test] = y[test] - m.predict_log(X[test], groups[test])
+                    err[s] = float(np.median(np.abs(res)))
+                use = err[True] < err[False] * (1 - SLOPE_GAIN)
+        self._solve(X, y, groups, bool(use))
+        self.n_ = int(len(y))
+        return self
+
+    def predict_log(self, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """log(measured / SEAL) predicted per row (an unseen group gets the deployment's own offset only)."""
+        X = np.asarray(X, dtype=float)
+        z = (np.clip(X, self.feature_low_, self.feature_high_) - self.feature_mean_) / self.feature_sd_
+        offsets = np.array([self.group_offsets_.get(g, 0.0) for g in np.asarray(groups, dtype=object)])
+        return self.intercept_ + offsets + z @ np.asarray(self.slopes_, dtype=float)
+
+    def outside(self, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Rows of an unseen group or with a feature outside the training range (by more than 5 %)."""
+        X = np.asarray(X, dtype=float)
+        span = np.maximum(self.feature_high_ - self.feature_low_, 1e-9)
+        off = ((X < self.feature_low_ - 0.05 * span) | (X > self.feature_high_ + 0.05 * span)) & \
+            (np.asarray(self.slopes_) != 0)
+        return np.array([g not in self.group_offsets_ for g in groups]) | off.any(axis=1)
+
+    def to_dict(self) -> dict:
+        return {"intercept": self.intercept_, "group_offsets": self.group_offsets_,
+                "slopes": [float(v) for v in self.slopes_], "uses_slopes": self.uses_slopes_,
+                "feature_mean": self.feature_mean_.tolist(), "feature_sd": self.feature_sd_.tolist(),
+                "feature_low": self.feature_low_.tolist(), "feature_high": self.feature_high_.tolist(),
+                "n": self.n_, "group_shrink_rows": self.group_shrink_rows, "slope_alpha": self.slope_alpha}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DeploymentCalibration":
+        m = cls(bool(d["uses_slopes"]), d["group_shrink_rows"], d["slope_alpha"])
+        m.intercept_ = float(d["intercept"])
+        m.group_offsets_ = {str(k): float(v) for k, v in d["group_offsets"].items()}
+        m.slopes_ = np.asarray(d["slopes"], dtype=float)
+        m.uses_slopes_ = bool(d["uses_slopes"])
+        for k in ("feature_mean", "feature_sd", "feature_low", "feature_high"):
+            setattr(m, k + "_", np.asarray(d[k], dtype=float))
+        m.n_ = int(d["n"])
+        return m
+
+
+# ---------------------------------------------------------------- measured rows -> observations
+def seal_estimates(runs: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
+    """SEAL's estimate of each imported row, from what the file gave (a size only where the team gave it)."""
+    from seal.estimator import estimate_energy
+    from seal.logs.normalize import prepare_requests
+
+    model_given = runs["model"].astype(object).where(runs["model"].notna(), runs["model_id"]) \
+        if "model" in runs else runs["model_id"]
+    user_size = runs["params_source"].astype(str).eq("user").to_numpy() if "params_source" in runs else \
+        np.zeros(len(runs), dtype=bool)
+    requests = pd.DataFrame({
+        "model": model_given.astype(object).to_numpy(),
+        "params_b": np.where(user_size, runs["params_b"].astype(float), np.nan),
+        "active_params_b": np.where(user_size, runs["active_params_b"].astype(float), np.nan),
+        "precision": runs["precision"].astype(object).to_numpy(), "gpu": runs["gpu"].astype(object).to_numpy(),
+        "gpus": runs["gpu_count"].astype(float).to_numpy(), "engine": runs["engine"].astype(object).to_numpy(),
+        "batch_size": runs["batch_size"].astype(float).to_numpy(),
+        "input_tokens": runs["input_tokens"].astype(float).to_numpy(),
+        "output_tokens": runs["output_tokens"].astype(float).to_numpy(),
+        "latency_s": runs["latency_s"].astype(float).to_numpy() if "latency_s" in runs else np.nan,
+        "ttft_s": runs["ttft_s"].astype(float).to_numpy() if "ttft_s" in runs else np.nan,
+    })
+    return estimate_energy(prepare_requests(requests), model=model, db_path=db_path).reset_index(drop=True)
+
+
+def observations(runs: pd.DataFrame, est: pd.DataFrame) -> dict[str, Any]:
+    """What the correction is fitted on: one observation per request, or per window for apportioned rows.
+
+    Returns a dict of arrays per observation: ``X`` (features), ``groups``, ``folds_key`` (measurement group),
+    ``measured`` / ``seal`` per target (``request``, ``prefill``, ``decode``; NaN where not measured) and
+    ``row_obs`` (the observation of each row)."""
+    runs = runs.reset_index(drop=True)
+    basis = runs["measured_basis"].astype(str).to_numpy() if "measured_basis" in runs else np.full(len(runs), "")
+    mgroup = runs["measure_group"].astype(object).where(runs["measure_group"].notna(), None).to_numpy() \
+        if "measure_group" in runs else np.full(len(runs), None, dtype=object)
+    windowed = (basis == "window-apportioned") & pd.notna(mgroup)
+    key = np.where(windowed, ("w:" + pd.Series(mgroup).astype(str)).to_numpy(),
+                   ("r:" + pd.Series(np.arange(len(runs))).astype(str)).to_numpy())
+    obs_codes, obs_names = pd.factorize(pd.Series(key, dtype=object))
+    n_obs = len(obs_names)
+    seal_rq = est["gpu_energy_j"].to_numpy(dtype=float)
+    meas_rq = runs["request_energy_j"].astype(float).to_numpy()
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(obs_codes, weights=np.nan_to_num(values), minlength=n_obs) + \
+            np.where(np.bincount(obs_codes, weights=np.isnan(values).astype(float), minlength=n_obs) > 0, np.nan, 0.0)
+
+    X_rows = features(est)
+    w = seal_rq / np.maximum(np.bincount(obs_codes, weights=seal_rq, minlength=n_obs)[obs_codes], 1e-30)
+    X = np.column_stack([np.bincount(obs_codes, weights=X_rows[:, j] * w, minlength=n_obs)
+                         for j in range(X_rows.shape[1])])
+    groups_rows = group_keys(est)
+    first = pd.Series(np.arange(len(runs))).groupby(obs_codes).first().to_numpy()
+    fold_key = np.where(pd.notna(mgroup), ("g:" + pd.Series(mgroup).astype(str)).to_numpy(), key)
+    out = {"X": X, "groups": groups_rows[first], "folds_key": fold_key[first], "row_obs": obs_codes,
+           "measured": {"request": total(meas_rq)}, "seal": {"request": total(seal_rq)}}
+    pf = runs["prefill_energy_j"].astype(float).to_numpy()
+    dc = runs["decode_energy_j"].astype(float).to_numpy()
+    for phase, values in (("prefill", pf), ("decode", dc)):
+        out["measured"][phase] = np.where(windowed[first], np.nan, values[first])
+        out["seal"][phase] = est[f"{phase}_energy_j"].to_numpy(dtype=float)[first]
+    return out
+
+
+def _folds(keys: np.ndarray, k: int = K_FOLDS, seed: int = SEED) -> np.ndarray:
+    """Fold of each observation: measurement groups assigned to ``k`` folds at random (fixed seed)."""
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object))
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(uniques))
+    return (perm % max(1, min(k, len(uniques))))[codes]
+
+
+def _targets(obs: dict) -> list[str]:
+    both = np.isfinite(obs["measured"]["prefill"]) & np.isfinite(obs["measured"]["decode"])
+    return ["prefill", "decode"] if both.sum() >= MIN_PHASE_ROWS else ["request"]
+
+
+def _log_ratio(obs: dict, target: str) -> tuple[np.ndarray, np.ndarray]:
+    meas, seal = obs["measured"][target], obs["seal"][target]
+    ok = np.isfinite(meas) & np.isfinite(seal) & (meas > 0) & (seal > 0)
+    return np.where(ok, np.log(np.where(ok, meas, 1.0) / np.where(ok, seal, 1.0)), np.nan), ok
+
+
+def cross_validated(obs: dict, slopes: bool | str = "auto") -> dict[str, np.ndarray]:
+    """Out-of-fold calibrated log(measured / calibrated) per observation and target (``request`` always; the
+    phases when fitted apart): each fold's observations corrected by a calibration fitted without them."""
+    folds = _folds(obs["folds_key"])
+    phases = _targets(obs)
+    out: dict[str, np.ndarray] = {}
+    pred_log = {}
+    for target in phases:
+        y, ok = _log_ratio(obs, target)
+        pred = np.full(len(y), np.nan)
+        for f in np.unique(folds):
+            test = folds == f
+            train = ~test & ok
+            if train.sum() < 2:
+                continue
+            m = DeploymentCalibration(slopes).fit(obs["X"][train], y[train], obs["groups"][train], folds[train])
+            pred[test] = m.predict_log(obs["X"][test], obs["groups"][test])
+        pred_log[target] = pred
+        out[target] = y - pred
+    if phases != ["request"]:   # the request from the corrected phases
+        cal = sum(obs["seal"][p] * np.exp(pred_log[p]) for p in phases)
+        y, ok = _log_ratio(obs, "request")
+        out["request"] = np.where(ok, np.log(obs["measured"]["request"] / cal), np.nan)
+    return out
+
+
+def _metrics(log_residual: np.ndarray, inside: np.ndarray | None = None) -> dict[str, float]:
+    r = log_residual[np.isfinite(log_residual)]
+    if not len(r):
+        return {"n": 0, "median_ape": np.nan, "mape": np.nan, "bias": np.nan, "coverage_80": np.nan}
+    ape = np.abs(np.exp(-r) - 1)             # |estimate / measured - 1|
+    out = {"n": int(len(r)), "median_ape": float(np.median(ape)), "mape": float(np.mean(ape)),
+           "bias": float(np.median(np.exp(-r)) - 1)}
+    out["coverage_80"] = float(np.mean(inside[np.isfinite(log_residual)])) if inside is not None else np.nan
+    return out
+
+
+def _quantiles(r: np.ndarray) -> list[float]:
+    r = r[np.isfinite(r)]
+    a = (1 - COVERAGE) / 2
+    return [float(np.quantile(r, a)), float(np.quantile(r, 1 - a))] if len(r) >= 2 else [-0.5, 0.5]
+
+
+# ---------------------------------------------------------------- fit, store, apply
+def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=None) -> dict:
+    """The calibration payload of ``source``'s rows: the fitted correction per target, its interval from
+    cross-validated residuals, and the agreement before / after (cross-validated, never in-sample)."""
+    from seal.estimator.artifact import shared_model
+
+    mine = runs[runs["source"] == source].reset_index(drop=True)
+    if model is None:
+        model = shared_model(None)
+    est = seal_estimates(mine, model, db_path)
+    obs = observations(mine, est)
+    if len(obs["groups"]) < MIN_ROWS:
+        raise SealError(f"{source} has {len(obs['groups'])} usable measurement(s); calibration needs at least "
+                        f"{MIN_ROWS} (requests, or windows for CodeCarbon imports). Import more with "
+                        "`seal data import`.")
+    folds = _folds(obs["folds_key"])
+    targets = _targets(obs)
+    fitted = {}
+    for target in targets:
+        y, ok = _log_ratio(obs, target)
+        fitted[target] = DeploymentCalibration().fit(obs["X"][ok], y[ok], obs["groups"][ok], folds[ok])
+    oof = cross_validated(obs)
+    intervals = {t: _quantiles(oof[t]) for t in ("request", *targets) if t in oof}
+    # before: SEAL as shipped against the measurements, its own interval; after: cross-validated calibration
+    y_before, _ = _log_ratio(obs, "request")
+    lo = np.bincount(obs["row_obs"], weights=est["gpu_energy_low_j"].to_numpy(float), minlength=len(y_before))
+    hi = np.bincount(obs["row_obs"], weights=est["gpu_energy_high_j"].to_numpy(float), minlength=len(y_before))
+    meas = obs["measured"]["request"]
+    inside_before = (meas >= lo) & (meas <= hi)
+    q_lo, q_hi = intervals["request"]
+    inside_after = (oof["request"] >= q_lo) & (oof["request"] <= q_hi)   # out of fold residuals vs the interval
+    agreement = []
+    for stage, r, inside in (("before (SEAL as shipped)", y_before, inside_before),
+                             ("after calibration (cross-validated)", oof["request"], inside_after)):
+        agreement.append({"stage": stage, "target": "request", **_metrics(r, inside)})
+    for t in targets:
+        if t != "request":
+            y_t, _ = _log_ratio(obs, t)
+            agreement.append({"stage": "before (SEAL as shipped)", "target": t, **_metrics(y_t)})
+            agreement.append({"stage": "after calibration (cross-validated)", "target": t, **_metrics(oof[t])})
+    groups = pd.Series(obs["groups"]).value_counts().sort_index()
+    cal_oof = np.exp(np.log(obs["seal"]["request"]) + (y_before - oof["request"]))
+    parity = pd.DataFrame({"measured_j": meas, "seal_j": obs["seal"]["request"], "calibrated_cv_j": cal_oof,
+                           "group": obs["groups"]})
+    provenance = getattr(model, "provenance_", {}) or {}
+    return {
+        "format": PAYLOAD_FORMAT, "version": PAYLOAD_VERSION, "deployment": source,
+        "targets": targets, "corrections": {t: m.to_dict() for t, m in fitted.items()},
+        "factor": {t: float(np.exp(m.intercept_)) for t, m in fitted.items()},
+        "intervals": intervals, "unseen_group_widening": UNSEEN_GROUP_WIDENING,
+        "groups": {str(k): int(v) for k, v in groups.items()},
+        "observations": int(len(obs["groups"])), "rows": int(len(mine)),
+        "interval_basis": "window totals" if (mine.get("measured_basis", pd.Series(dtype=str)) == "window-apportioned").any()
+        else "requests",
+        "agreement": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()}
+                      for a in agreement],
+        "parity": parity.astype(object).where(parity.notna(), None).to_dict("list"),
+        "files": sorted(set(mine["source_file"].astype(str))),
+        "energy_model": {"trained_at": getattr(model, "trained_at_", None) or provenance.get("trained_at"),
+                         "sources": list(getattr(model, "train_sources_", []))},
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def calibrate(source: str, db_path=None, model: Any = None) -> dict:
+    """Fit ``source``'s calibration on its imported rows and store it (replacing an earlier one)."""
+    from seal.data.measured import _table, source_name, user_runs
+    from seal.data.schema import USER_TABLES
+    from seal.data.store import default_db_path, replace_tables
+
+    db = Path(db_path) if db_path is not None else default_db_path()
+    source = source_name(source)
+    runs = user_runs(db, [source])
+    payload = fit_calibration(runs, source, model=model, db_path=db)
+    cal = _table("calibrations", db)
+    row = pd.DataFrame([{"deployment": source, "payload": json.dumps(payload),
+                         "created_at": datetime.now(timezone.utc)}])
+    keep = cal[cal["deployment"] != source] if len(cal) else cal
+    replace_tables(db, {"calibrations": pd.concat([f for f in (keep, row) if len(f)], ignore_index=True)},
+                   USER_TABLES)
+    return payload
+
+
+def load_calibrations(db_path=None) -> dict[str, dict]:
+    """Stored calibrations by deployment (empty without a store or calibrations)."""
+    from seal.data.store import default_db_path, read_table, table_names
+
+    db = Path(db_path) if db_path is not None else default_db_path()
+    if not db.exists() or "calibrations" not in table_names(db):
+        return {}
+    cal = read_table("calibrations", db)
+    return {str(d): json.loads(p) for d, p in zip(cal["deployment"], cal["payload"])}
+
+
+def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_path=None) -> pd.DataFrame:
+    """Correct the estimator's energies of the rows of a calibrated deployment (``deployment`` column, else the
+    ``deployment`` argument): energies x the correction, the 80 % interval from the calibration's
+    cross-validated residuals (widened outside its coverage), ``calibration_factor`` (1 where none) and the
+    warnings ``calibrated-deployment`` / ``calibration-outside-coverage``.
+
+    Raises:
+        SealError: a deployment with no stored calibration (names the calibrated ones).
+    """
+    from seal.data.measured import source_name
+    from seal.frames import add_codes, with_columns
+
+    if not deployment and ("deployment" not in frame or not frame["deployment"].notna().any()):
+        return frame
+    if "deployment" in frame:
+        dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
+        if deployment:
+            dep = dep.where(dep.notna() & (dep.astype(str).str.strip() != ""), deployment)
+    else:
+        dep = pd.Series(deployment, index=frame.index, dtype=object)
+    names = [n for n in pd.unique(dep.dropna().astype(str)) if n.strip()]
+    if not names:
+        return frame
+    cals = load_calibrations(db_path)
+    factor = np.ones(len(frame))
+    columns: dict[str, np.ndarray] = {c: frame[c].to_numpy(dtype=float, copy=True) for c in (
+        "prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j", "decode_energy_j",
+        "decode_energy_low_j", "decode_energy_high_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j")}
+    calibrated = np.zeros(len(frame), dtype=bool)
+    outside = np.zeros(len(frame), dtype=bool)
+    canon = dep.copy()
+    for name in names:
+        try:
+            key = source_name(name)
+        except SealError:
+            key = name
+        if key not in cals:
+            have = ", ".join(sorted(cals)) or "none yet (run `seal calibrate user:NAME` after `seal data import`)"
+            raise SealError(f"No calibration for the deployment {name!r}; calibrated deployments: {have}.")
+        rows = (dep.astype(str) == name).to_numpy()
+        canon[rows] = key
+        payload = cals[key]
+        X, groups = features(frame[rows]), group_keys(frame[rows])
+        q_lo, q_hi = payload["intervals"]["request"]
+        widen = float(payload.get("unseen_group_widening", UNSEEN_GROUP_WIDENING))
+        targets = payload["targets"]
+        out_rows = np.zeros(rows.sum(), dtype=bool)
+        phase_f = {}
+        for t in targets:
+            m = DeploymentCalibration.from_dict(payload["corrections"][t])
+            phase_f[t] = np.exp(m.predict_log(X, groups))
+            out_rows |= m.outside(X, groups)
+        f_pf = phase_f.get("prefill", phase_f.get("request"))
+        f_dc = phase_f.get("decode", phase_f.get("request"))
+        pf = columns["prefill_energy_j"][rows] * f_pf
+        dc = columns["decode_energy_j"][rows] * f_dc
+        total = pf + dc
+        lo_q = np.where(out_rows, widen * q_lo, q_lo)
+        hi_q = np.where(out_rows, widen * q_hi, q_hi)
+        for phase, e in (("prefill", pf), ("decode", dc)):
+            p_lo, p_hi = payload["intervals"].get(phase, [q_lo, q_hi])
+            columns[f"{phase}_energy_j"][rows] = e
+            columns[f"{phase}_energy_low_j"][rows] = e * np.exp(np.minimum(np.where(out_rows, widen * p_lo, p_lo), 0))
+            columns[f"{phase}_energy_high_j"][rows] = e * np.exp(np.maximum(np.where(out_rows, widen * p_hi, p_hi), 0))
+        columns["gpu_energy_j"][rows] = total
+        columns["gpu_energy_low_j"][rows] = total * np.exp(np.minimum(lo_q, 0))
+        columns["gpu_energy_high_j"][rows] = total * np.exp(np.maximum(hi_q, 0))
+        factor[rows] = total / np.maximum(frame["gpu_energy_j"].to_numpy(dtype=float)[rows], 1e-30)
+        calibrated |= rows
+        idx = np.flatnonzero(rows)
+        outside[idx[out_rows]] = True
+    out = with_columns(frame, {**columns, "deployment": canon.to_numpy(dtype=object), "calibration_factor": factor})
+    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    out["warnings"] = add_codes(existing, {"calibrated-deployment": calibrated,
+                                           "calibration-outside-coverage": outside})
+    if "sources" in out:
+        src = out["sources"].astype(object).to_numpy(copy=True)
+        src[calibrated] = [f"{s};{d}" if isinstance(s, str) and s else str(d)
+                           for s, d in zip(src[calibrated], canon.to_numpy(dtype=object)[calibrated])]
+        out["sources"] = src
+    return out
+
+
+def check_deployment(name: str, db_path=None) -> str:
+    """``name`` when the store holds its calibration; else one sentence naming the calibrated deployments."""
+    cals = load_calibrations(db_path)
+    if name not in cals:
+        have = ", ".join(sorted(cals)) or "none yet"
+        raise SealError(f"No calibration for the deployment {name!r}; calibrated deployments: {have} "
+                        f"(import measurements with `seal data import FILE --name NAME`, then `seal calibrate "
+                        f"user:NAME`).")
+    return name
+
+
+AGREEMENT_COLUMNS = ["source", "stage", "target", "n", "median_ape", "mape", "bias", "coverage_80"]
+
+
+def agreement_table(payload: dict) -> pd.DataFrame:
+    """The calibration's before / after agreement as a table (fractions; :data:`AGREEMENT_COLUMNS`)."""
+    rows = [{"source": payload["deployment"], **a} for a in payload["agreement"]]
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+def format_agreement(payload: dict) -> str:
+    """What ``seal calibrate`` prints: the correction in words and the agreement table."""
+    f = payload["factor"]
+    parts = ", ".join(f"{t} x{v:.3g}" for t, v in f.items())
+    lo, hi = payload["intervals"]["request"]
+    groups = ", ".join(f"{g.replace('|', ' on ')} ({n})" for g, n in payload["groups"].items())
+    table = agreement_table(payload)
+    shown = table.assign(**{c: table[c].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f} %")
+                            for c in ("median_ape", "mape", "bias", "coverage_80")})
+    slopes = any(payload["corrections"][t]["uses_slopes"] for t in payload["targets"])
+    return "\n".join([
+        f"Calibrated {payload['deployment']} on {payload['observations']:,} measurement(s) "
+        f"({payload['rows']:,} rows; groups: {groups}).",
+        f"Correction: SEAL {parts} on a typical request of the deployment"
+        f"{', varying with batch size, lengths and model size' if slopes else ''}; 80 % interval "
+        f"x{np.exp(lo):.2f}-x{np.exp(hi):.2f} of the calibrated value (from cross-validated errors, "
+        f"{payload['interval_basis']}).",
+        "Agreement with your measurements (after: cross-validated, each measurement predicted by a calibration "
+        "fitted without it):",
+        shown.to_string(index=False),
+    ])
+
+
+def validate_source(source: str, db_path=None, model: Any = None) -> pd.DataFrame:
+    """``seal validate --source user:NAME``: SEAL's error on the source's rows before and after calibration
+    (cross-validated), per target, and per engine x GPU group for the request."""
+    from seal.data.measured import source_name, user_runs
+
+    source = source_name(source)
+    runs = user_runs(db_path, [source])
+    payload = fit_calibration(runs, source, model=model, db_path=db_path)
+    table = agreement_table(payload)
+    parity = pd.DataFrame(payload["parity"])
+    rows = []
+    for group, part in parity.groupby("group", sort=True):
+        for stage, col in (("before (SEAL as shipped)", "seal_j"), ("after calibration (cross-validated)",
+                                                                    "calibrated_cv_j")):
+            r = np.log(part["measured_j"].astype(float) / part[col].astype(float)).to_numpy()
+            rows.append({"source": f"{source} [{str(group).replace('|', ' on ')}]", "stage": stage,
+                         "target": "request", **_metrics(r)})
+    return pd.concat([table, pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)], ignore_index=True)
+
+
+def parity_frame(payload: dict) -> pd.DataFrame:
+    """Measured vs SEAL (before) and vs the cross-validated calibration (after), one row per measurement."""
+    return pd.DataFrame(payload["parity"])
