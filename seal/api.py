@@ -38,7 +38,8 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
             options (``pue``, ``market_g_per_kwh`` ...).
 
     Returns:
-        A new DataFrame: every input column plus :data:`seal.columns.ENERGY_COLUMNS` and
+        A new DataFrame: every input column plus :data:`seal.columns.ENERGY_COLUMNS`,
+        :data:`seal.columns.CALIBRATION_COLUMNS` and
         :data:`seal.columns.CARBON_COLUMNS`.
 
     Raises:

@@ -340,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seal: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:             # `seal estimate ... | head`: the reader left; nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except _Terminated:
         print("seal: terminated", file=sys.stderr)
         return 143

@@ -51,6 +51,11 @@ ENERGY_COLUMNS: tuple[str, ...] = (
     "warnings",            # coded warnings, ';'-separated (seal.errors.WARNINGS)
 )
 
+# Column the calibration stage adds (seal.estimator.calibrate.apply_calibration, in seal.estimate).
+CALIBRATION_COLUMNS: tuple[str, ...] = (
+    "calibration_factor",  # calibrated / SEAL's own GPU energy (1: no calibrated deployment)
+)
+
 # Columns the carbon stage adds (seal.carbon).
 CARBON_COLUMNS: tuple[str, ...] = (
     "host_energy_j",

@@ -203,10 +203,10 @@ def read_mlenergy(path: str | Path) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError):
         raise SealError(f"{path.name} is not JSON; an ML.ENERGY-benchmark result is a JSON object.") from None
     if isinstance(rec, dict) and "configurations" in rec:
-        runs = ingest.read_mlenergy_v3_model(raw, path.name, source="user")
+        runs = ingest.read_mlenergy_v3_model(raw, path.name, source="ML.ENERGY-benchmark import")
         basis = "ML.ENERGY-benchmark v3 steady-state energy per request"
     elif isinstance(rec, dict) and "Energy/req (J)" in rec:
-        runs = ingest.read_mlenergy_runs({path.name: raw}, source="user")
+        runs = ingest.read_mlenergy_runs({path.name: raw}, source="ML.ENERGY-benchmark import")
         basis = "ML.ENERGY-benchmark v2 energy per request"
     else:
         raise SealError(f"{path.name} is not an ML.ENERGY-benchmark result: it has neither \"configurations\" "

@@ -313,8 +313,11 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
     hi = np.bincount(obs["row_obs"], weights=est["gpu_energy_high_j"].to_numpy(float), minlength=len(y_before))
     meas = obs["measured"]["request"]
     inside_before = (meas >= lo) & (meas <= hi)
-    q_lo, q_hi = intervals["request"]
-    inside_after = (oof["request"] >= q_lo) & (oof["request"] <= q_hi)   # out of fold residuals vs the interval
+    # coverage out of sample too (cross-conformal): each fold's residuals against the interval of the others'
+    inside_after = np.zeros(len(oof["request"]), dtype=bool)
+    for f in np.unique(folds):
+        f_lo, f_hi = _quantiles(oof["request"][folds != f])
+        inside_after[folds == f] = (oof["request"][folds == f] >= f_lo) & (oof["request"][folds == f] <= f_hi)
     agreement = []
     for stage, r, inside in (("before (SEAL as shipped)", y_before, inside_before),
                              ("after calibration (cross-validated)", oof["request"], inside_after)):
@@ -391,7 +394,8 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
     from seal.frames import add_codes, with_columns
 
     if not deployment and ("deployment" not in frame or not frame["deployment"].notna().any()):
-        return frame
+        # the column is always there (1: not calibrated), so batches of one log share one output schema
+        return with_columns(frame, {"calibration_factor": np.ones(len(frame))})
     if "deployment" in frame:
         dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
         if deployment:
@@ -400,7 +404,7 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
         dep = pd.Series(deployment, index=frame.index, dtype=object)
     names = [n for n in pd.unique(dep.dropna().astype(str)) if n.strip()]
     if not names:
-        return frame
+        return with_columns(frame, {"calibration_factor": np.ones(len(frame))})
     cals = load_calibrations(db_path)
     factor = np.ones(len(frame))
     columns: dict[str, np.ndarray] = {c: frame[c].to_numpy(dtype=float, copy=True) for c in (

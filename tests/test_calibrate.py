@@ -1,0 +1,344 @@
+"""Calibration to a team's own fleet: import measured runs, calibrate, estimate with the deployment, validate.
+
+The fleet is synthetic with a known ground truth: SEAL's own physics with another serving efficiency and power
+curve (``_truth_model``), times log-normal meter noise of a known spread. Calibration must recover it to within
+that noise, cross-validated.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seal
+from seal.cli import main
+from seal.data.measured import (coverage, import_measurements, remove_source, source_name, user_runs,
+                                user_sources)
+from seal.errors import SealError
+from seal.estimator.calibrate import (DeploymentCalibration, apply_calibration, calibrate, load_calibrations,
+                                      validate_source)
+
+NOISE_SD = 0.10                                     # log-sd of the synthetic meter noise
+NOISE_MEDIAN_APE = float(np.exp(NOISE_SD * 0.6745) - 1)   # median |noise - 1| of that noise, ~6.98 %
+MODELS = {"fleet-llama-8b": 8.0, "fleet-qwen-32b": 32.0, "fleet-llama-70b": 70.0}
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch) -> Path:
+    """An offline store (``seal data init``) that estimates read too (``SEAL_DB``)."""
+    from seal.data.pull import init
+
+    db = tmp_path / "seal.duckdb"
+    init(db)
+    monkeypatch.setenv("SEAL_DB", str(db))
+    return db
+
+
+def _truth_model():
+    """The shipped model with another efficiency and power curve: the fleet's 'real' physics."""
+    from seal.estimator.artifact import shared_model
+
+    m = copy.deepcopy(shared_model(None))
+    p = m.params_.to_dict()
+    p.update(vllm_compute_eff=p["vllm_compute_eff"] * 0.6, vllm_memory_eff=p["vllm_memory_eff"] * 0.75,
+             power_idle=p["power_idle"] * 1.6, power_memory=p["power_memory"] * 0.7)
+    m.params_ = type(m.params_)(**p)
+    return m
+
+
+def _fleet(n: int = 300, seed: int = 1, phases: bool = False) -> pd.DataFrame:
+    """Synthetic measured requests of a fleet: truth x log-normal noise (sd NOISE_SD)."""
+    from seal.estimator import estimate_energy
+    from seal.logs.normalize import prepare_requests
+
+    rng = np.random.default_rng(seed)
+    models = rng.choice(list(MODELS), n)
+    req = pd.DataFrame({
+        "model": models, "params_b": [MODELS[m] for m in models],
+        "gpu": rng.choice(["H100", "A100-SXM4-80GB"], n), "engine": "vllm",
+        "batch_size": rng.choice([1, 4, 16, 32, 64, 128], n).astype(float),
+        "input_tokens": rng.integers(20, 4000, n), "output_tokens": rng.integers(10, 1500, n)})
+    truth = estimate_energy(prepare_requests(req), model=_truth_model())
+    if phases:
+        req["measured_prefill_energy_j"] = truth["prefill_energy_j"].to_numpy() * np.exp(rng.normal(0, NOISE_SD, n))
+        req["measured_decode_energy_j"] = truth["decode_energy_j"].to_numpy() * np.exp(rng.normal(0, NOISE_SD, n))
+    else:
+        req["measured_gpu_energy_j"] = truth["gpu_energy_j"].to_numpy() * np.exp(rng.normal(0, NOISE_SD, n))
+    return req
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ---------------------------------------------------------------- import
+def test_import_stores_resolved_rows_apart_from_public_runs(store, tmp_path):
+    report = import_measurements(_write(_fleet(60), tmp_path / "fleet.csv"), "my-fleet", db_path=store)
+    assert (report.source, report.kind, report.rows, report.skipped) == ("user:my-fleet", "table", 60, {})
+    runs = user_runs(store, ["user:my-fleet"])
+    assert len(runs) == 60 and set(runs["source"]) == {"user:my-fleet"}
+    assert set(runs["gpu"]) == {"H100-SXM", "A100-SXM4-80GB"}          # canonical names, as estimates use
+    assert runs["request_energy_j"].gt(0).all() and runs["file_line"].tolist() == list(range(2, 62))
+    assert set(runs["params_source"]) == {"user"}
+    from seal.data.store import read_table
+
+    assert not read_table("benchmark_runs", store)["source"].astype(str).str.startswith("user:").any()
+    files = user_sources(store)
+    assert files[["source", "file", "rows", "kind"]].values.tolist() == [["user:my-fleet", "fleet.csv", 60, "table"]]
+    cov = coverage(runs)
+    assert cov["rows"].sum() == 60 and set(cov["gpu"]) == {"H100-SXM", "A100-SXM4-80GB"}
+
+
+def test_the_same_file_twice_is_refused_a_new_one_adds_and_replace_replaces(store, tmp_path):
+    a = _write(_fleet(20, seed=1), tmp_path / "a.csv")
+    b = _write(_fleet(30, seed=2), tmp_path / "b.csv")
+    import_measurements(a, "f", db_path=store)
+    with pytest.raises(SealError, match=r"already imported as user:f; use --replace"):
+        import_measurements(a, "f", db_path=store)
+    import_measurements(b, "f", db_path=store)
+    assert len(user_runs(store, ["f"])) == 50
+    import_measurements(b, "f", db_path=store, replace=True)
+    assert len(user_runs(store, ["f"])) == 30
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.drop(columns=["measured_gpu_energy_j"]), r"fleet\.csv lacks the column\(s\) measured_gpu_energy_j"),
+    (lambda f: f.drop(columns=["gpu"]), r"lacks the column\(s\) gpu;"),
+    (lambda f: f.assign(measured_gpu_energy_j=[-1.0] + [5.0] * (len(f) - 1)),
+     r"fleet\.csv, line 2: measured_gpu_energy_j must be positive"),
+    (lambda f: f.assign(gpu=["H100"] * 3 + ["Z9000"] + ["H100"] * (len(f) - 4)),
+     r"line 5: Unknown GPU 'Z9000'"),
+    (lambda f: f.assign(input_tokens=["x"] + list(f["input_tokens"][1:])), r"line 2: input_tokens is not a finite number"),
+    (lambda f: f.assign(output_tokens=[-3] + list(f["output_tokens"][1:])), r"line 2: output_tokens is negative"),
+    (lambda f: f.drop(columns=["params_b"]).assign(model="no-such-model-anywhere"),
+     r"line 2: unknown model 'no-such-model-anywhere'"),
+])
+def test_a_bad_file_or_row_is_one_sentence(store, tmp_path, change, message):
+    path = _write(change(_fleet(10)), tmp_path / "fleet.csv")
+    with pytest.raises(SealError, match=message) as err:
+        import_measurements(path, "f", db_path=store)
+    assert "\n" not in str(err.value)
+    assert not len(user_runs(store))                  # nothing stored from a refused file
+
+
+def test_skip_bad_counts_the_skipped_rows_by_reason(store, tmp_path):
+    f = _fleet(10)
+    f.loc[0, "measured_gpu_energy_j"] = -1.0
+    f.loc[1, "measured_gpu_energy_j"] = -2.0
+    f.loc[2, "gpu"] = "Z9000"
+    report = import_measurements(_write(f, tmp_path / "fleet.csv"), "f", db_path=store, skip_bad=True)
+    assert report.rows == 7
+    assert sum(report.skipped.values()) == 3
+    assert report.skipped["measured_gpu_energy_j must be positive"] == 2
+    assert [n for r, n in report.skipped.items() if r.startswith("Unknown GPU 'Z9000'")] == [1]
+    assert "Skipped 3 rows" in str(report)
+    assert len(user_runs(store, ["f"])) == 7
+
+
+def test_source_names_are_checked():
+    assert source_name("my-fleet") == source_name("user:my-fleet") == "user:my-fleet"
+    for bad in ("", "a b", "../x", "x" * 65):
+        with pytest.raises(SealError, match="not a usable source name"):
+            source_name(bad)
+
+
+def test_pull_and_init_keep_the_imported_rows_and_calibrations(store, tmp_path):
+    from seal.data.pull import init
+
+    import_measurements(_write(_fleet(40), tmp_path / "fleet.csv"), "keep", db_path=store)
+    calibrate("user:keep", db_path=store)
+    init(store)                                        # a rebuild of the store from its sources
+    assert len(user_runs(store, ["keep"])) == 40
+    assert "user:keep" in load_calibrations(store)
+
+
+def test_remove_drops_rows_files_and_calibration(store, tmp_path):
+    import_measurements(_write(_fleet(40), tmp_path / "fleet.csv"), "gone", db_path=store)
+    calibrate("user:gone", db_path=store)
+    assert remove_source("user:gone", db_path=store) == 40
+    assert not len(user_runs(store)) and not len(user_sources(store)) and not load_calibrations(store)
+    with pytest.raises(SealError, match="No imported measurements named user:gone; imported: none"):
+        remove_source("gone", db_path=store)
+
+
+def test_an_mlenergy_benchmark_result_imports_one_row_per_configuration(store, tmp_path):
+    result = {  # the ML.ENERGY-benchmark v3 result layout, made-up numbers
+        "model_id": "fleet/Model-8B", "task": "lm-arena-chat", "total_params_billions": 8.0,
+        "activated_params_billions": 8.0, "weight_precision": "bfloat16", "architecture": "Dense Transformer",
+        "configurations": [
+            {"gpu_model": "H100", "num_gpus": 1, "avg_batch_size": b, "avg_output_len": 600.0,
+             "energy_per_request_joules": e, "avg_power_watts": 500.0, "output_throughput_tokens_per_sec": 900.0,
+             "max_num_seqs": int(b), "parallelization": {"tensor_parallel": 1}}
+            for b, e in ((8.0, 300.0), (32.0, 150.0), (128.0, 90.0))]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result))
+    report = import_measurements(path, "bench", db_path=store)
+    assert (report.kind, report.rows) == ("mlenergy", 3)
+    runs = user_runs(store, ["bench"])
+    assert runs["request_energy_j"].tolist() == [300.0, 150.0, 90.0]
+    assert runs["batch_size"].tolist() == [8.0, 32.0, 128.0]
+    assert set(runs["measured_basis"]) == {"benchmark-mean"} and runs["power_w"].eq(500.0).all()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"configurations": [{"gpu_model": "H100"}]}))
+    with pytest.raises(SealError, match=r"bad\.json lacks the field\(s\) model_id"):
+        import_measurements(bad, "bench2", db_path=store)
+
+
+# ---------------------------------------------------------------- calibration recovers the fleet
+def test_calibration_recovers_a_synthetic_fleet_to_within_its_noise(store, tmp_path):
+    import_measurements(_write(_fleet(300), tmp_path / "fleet.csv"), "synth", db_path=store)
+    payload = calibrate("user:synth", db_path=store)
+    before, after = payload["agreement"][0], payload["agreement"][1]
+    assert before["stage"].startswith("before") and after["stage"].startswith("after calibration")
+    assert before["median_ape"] > 0.25                          # SEAL as shipped is far off this fleet
+    assert after["median_ape"] <= 1.25 * NOISE_MEDIAN_APE       # cross-validated: back to the meter's noise
+    assert abs(after["bias"]) < 0.03
+    assert 0.7 <= after["coverage_80"] <= 0.9
+    lo, hi = payload["intervals"]["request"]
+    assert -3 * NOISE_SD < lo < 0 < hi < 3 * NOISE_SD            # the interval is the noise's, not SEAL's
+    # and on a fresh sample of the same fleet never seen by the calibration
+    fresh = _fleet(200, seed=99)
+    est = seal.estimate(fresh.drop(columns=["measured_gpu_energy_j"]), deployment="user:synth")
+    ape = np.abs(est["gpu_energy_j"] / fresh["measured_gpu_energy_j"] - 1)
+    assert np.median(ape) <= 1.25 * NOISE_MEDIAN_APE
+    inside = (fresh["measured_gpu_energy_j"] >= est["gpu_energy_low_j"]) & \
+        (fresh["measured_gpu_energy_j"] <= est["gpu_energy_high_j"])
+    assert 0.7 <= inside.mean() <= 0.95
+
+
+def test_phases_measured_apart_are_calibrated_apart(store, tmp_path):
+    import_measurements(_write(_fleet(200, phases=True), tmp_path / "fleet.csv"), "ph", db_path=store)
+    payload = calibrate("user:ph", db_path=store)
+    assert payload["targets"] == ["prefill", "decode"]
+    stages = {(a["stage"][:5], a["target"]): a["median_ape"] for a in payload["agreement"]}
+    assert stages[("after", "decode")] < stages[("befor", "decode")]
+    assert stages[("after", "prefill")] <= 1.3 * NOISE_MEDIAN_APE
+
+
+def test_a_constant_meter_offset_gets_a_constant_correction():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 4))
+    y = np.log(1.8) + rng.normal(0, 0.05, 200)
+    groups = np.array(["vllm|H100-SXM"] * 200, dtype=object)
+    m = DeploymentCalibration().fit(X, y, groups, folds=np.arange(200) % 5)
+    assert not m.uses_slopes_
+    assert np.exp(m.predict_log(X[:3], groups[:3])) == pytest.approx([1.8] * 3, rel=0.02)
+    # a group never measured gets the deployment's own factor only, and is flagged
+    assert m.outside(X[:1], np.array(["vllm|B200"], dtype=object)).tolist() == [True]
+    back = DeploymentCalibration.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert back.predict_log(X[:5], groups[:5]) == pytest.approx(m.predict_log(X[:5], groups[:5]))
+
+
+def test_group_offsets_shrink_toward_the_deployment_factor():
+    X = np.zeros((22, 4))
+    groups = np.array(["a"] * 20 + ["b"] * 2, dtype=object)
+    y = np.where(groups == "a", 0.0, 1.0)
+    m = DeploymentCalibration(slopes=False, group_shrink_rows=10.0).fit(X, y, groups)
+    own_b = m.intercept_ + m.group_offsets_["b"]
+    assert 0.0 < own_b < 0.5               # two rows of group b do not get their whole deviation (1.0)
+
+
+# ---------------------------------------------------------------- estimates with the deployment
+def test_estimates_apply_the_deployment_by_option_or_column(store, tmp_path):
+    import_measurements(_write(_fleet(150), tmp_path / "fleet.csv"), "dep", db_path=store)
+    calibrate("user:dep", db_path=store)
+    req = pd.DataFrame({"model": ["fleet-llama-8b"] * 2, "params_b": [8.0, 8.0], "gpu": ["H100", "H100"],
+                        "batch_size": [32.0, 32.0], "input_tokens": [500, 500], "output_tokens": [300, 300]})
+    plain = seal.estimate(req)
+    by_option = seal.estimate(req, deployment="user:dep")
+    by_column = seal.estimate(req.assign(deployment=["user:dep", None]))
+    f = by_option["calibration_factor"].to_numpy()
+    assert np.all(f > 1.2)                                             # the fleet draws more than SEAL says
+    assert by_option["gpu_energy_j"].to_numpy() == pytest.approx(plain["gpu_energy_j"].to_numpy() * f)
+    assert by_option["prefill_energy_j"].add(by_option["decode_energy_j"]).to_numpy() == \
+        pytest.approx(by_option["gpu_energy_j"].to_numpy())
+    assert by_column["gpu_energy_j"].iloc[0] == pytest.approx(by_option["gpu_energy_j"].iloc[0])
+    assert by_column["gpu_energy_j"].iloc[1] == pytest.approx(plain["gpu_energy_j"].iloc[1])
+    assert "calibrated-deployment" in by_option["warnings"].iloc[0]
+    assert "calibrated-deployment" not in by_column["warnings"].iloc[1]
+    assert by_option["sources"].iloc[0].endswith("user:dep")
+    assert (by_option["total_g_co2e"] > plain["total_g_co2e"]).all()     # CO2e follows the calibrated energy
+    # a GPU the fleet never measured: the overall factor, flagged, and a wider interval
+    other = seal.estimate(req.assign(gpu="L4"), deployment="user:dep")
+    assert "calibration-outside-coverage" in other["warnings"].iloc[0]
+    width = lambda r: (r["gpu_energy_high_j"] / r["gpu_energy_low_j"]).iloc[0]  # noqa: E731
+    assert width(other) > width(by_option)
+    with pytest.raises(SealError, match=r"No calibration for the deployment 'user:nope'; calibrated deployments: user:dep"):
+        seal.estimate(req, deployment="user:nope")
+
+
+def test_apply_calibration_leaves_rows_without_a_deployment_alone(store):
+    frame = seal.estimate(pd.DataFrame({"params_b": [8.0], "gpu": ["H100"], "input_tokens": [10],
+                                        "output_tokens": [10]}))
+    out = apply_calibration(frame)
+    assert out["calibration_factor"].tolist() == [1.0]
+    assert out.drop(columns=["calibration_factor"]).equals(frame.drop(columns=["calibration_factor"]))
+    assert "calibrated-deployment" not in out["warnings"].iloc[0]
+
+
+# ---------------------------------------------------------------- the three commands
+def test_three_commands_import_calibrate_estimate(store, tmp_path, capsys):
+    path = _write(_fleet(120), tmp_path / "fleet.csv")
+    assert main(["--db", str(store), "data", "import", str(path), "--name", "cli-fleet"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported 120 measured rows from fleet.csv as user:cli-fleet" in out
+    assert main(["--db", str(store), "calibrate", "user:cli-fleet"]) == 0
+    out = capsys.readouterr().out
+    assert "Calibrated user:cli-fleet on 120 measurement(s)" in out and "after calibration (cross-validated)" in out
+    result = tmp_path / "out.csv"
+    assert main(["--db", str(store), "estimate", "Summarise this paragraph for me.", "--params-b", "8",
+                 "--gpu", "H100", "--batch-size", "32", "--output-tokens", "200", "--deployment", "user:cli-fleet",
+                 "--out", str(result)]) == 0
+    row = pd.read_csv(result).iloc[0]
+    assert row["deployment"] == "user:cli-fleet" and row["calibration_factor"] > 1.2
+    assert main(["--db", str(store), "data", "status"]) == 0
+    assert "user:cli-fleet" in capsys.readouterr().out
+    assert main(["--db", str(store), "estimate", "x", "--params-b", "8", "--deployment", "user:other"]) == 2
+    assert "No calibration for the deployment 'user:other'" in capsys.readouterr().err
+
+
+def test_validate_source_reports_before_and_after_per_group(store, tmp_path, capsys):
+    import_measurements(_write(_fleet(150), tmp_path / "fleet.csv"), "val", db_path=store)
+    table = validate_source("user:val", db_path=store)
+    groups = [s for s in table["source"] if "[" in s]
+    assert set(groups) == {"user:val [vllm on H100-SXM]", "user:val [vllm on A100-SXM4-80GB]"}
+    overall = table[table["source"] == "user:val"].set_index("stage")["median_ape"]
+    assert overall["after calibration (cross-validated)"] < overall["before (SEAL as shipped)"] / 2
+    assert main(["--db", str(store), "validate", "--source", "user:val", "--out", str(tmp_path / "v.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "v.csv")) == len(table)
+    assert main(["--db", str(store), "validate", "--source", "user:absent"]) == 2
+    assert "No imported measurements named user:absent" in capsys.readouterr().err
+
+
+def test_calibration_needs_a_few_measurements(store, tmp_path):
+    import_measurements(_write(_fleet(3), tmp_path / "fleet.csv"), "tiny", db_path=store)
+    with pytest.raises(SealError, match=r"user:tiny has 3 usable measurement\(s\); calibration needs at least 5"):
+        calibrate("user:tiny", db_path=store)
+
+
+def test_train_with_user_rows_records_them_and_weights_them(pulled_store, tmp_path, monkeypatch):
+    from seal.estimator.artifact import load_model
+    from seal.estimator.train import train
+
+    db = tmp_path / "seal.duckdb"
+    shutil.copy(pulled_store, db)
+    monkeypatch.setenv("SEAL_DB", str(db))
+    import_measurements(_write(_fleet(80), tmp_path / "fleet.csv"), "own", db_path=db)
+    out = train(db, out_path=tmp_path / "model.json", with_sources=["user:own"], user_weight=5.0)
+    art = json.loads(Path(out).read_text())
+    used = art["provenance"]["user_sources"]
+    assert [(u["source"], u["file"], u["rows"], u["weight"]) for u in used] == [("user:own", "fleet.csv", 80, 5.0)]
+    assert art["provenance"]["rows_per_source"]["user:own"] == 80
+    # the refit moved toward the fleet: its estimates of the fleet's rows are closer than the shipped model's
+    fleet = _fleet(80)
+    req = fleet.drop(columns=["measured_gpu_energy_j"])
+    shipped = seal.estimate(req)["gpu_energy_j"]
+    refit = seal.estimate(req, energy_model=load_model(out))["gpu_energy_j"]
+    err = lambda e: float(np.median(np.abs(np.log(e / fleet["measured_gpu_energy_j"]))))  # noqa: E731
+    assert err(refit) < err(shipped)
