@@ -342,3 +342,69 @@ def test_train_with_user_rows_records_them_and_weights_them(pulled_store, tmp_pa
     refit = seal.estimate(req, energy_model=load_model(out))["gpu_energy_j"]
     err = lambda e: float(np.median(np.abs(np.log(e / fleet["measured_gpu_energy_j"]))))  # noqa: E731
     assert err(refit) < err(shipped)
+
+
+# ---------------------------------------------------------------- CodeCarbon windows + a request log
+def _codecarbon_fleet(tmp_path: Path, windows: int = 12, per_window: int = 15, seed: int = 5):
+    """A request log (timestamps, tokens) and the emissions.csv a CodeCarbon tracker flushed once a minute while
+    serving it: running totals of the fleet's true GPU energy (x 5 % meter noise per window) in kWh."""
+    from seal.data.codecarbon import CODECARBON_COLUMNS
+    from seal.estimator import estimate_energy
+    from seal.logs.normalize import prepare_requests
+
+    rng = np.random.default_rng(seed)
+    n = windows * per_window
+    start = pd.Timestamp("2026-11-30 09:00:00", tz="UTC")
+    seconds = np.sort(rng.uniform(0, 60 * windows, n))
+    log = pd.DataFrame({
+        "timestamp": [(start + pd.Timedelta(seconds=float(s))).isoformat() for s in seconds],
+        "model": "fleet-llama-8b", "params_b": 8.0, "batch_size": rng.choice([8, 32, 64], n).astype(float),
+        "input_tokens": rng.integers(50, 3000, n), "output_tokens": rng.integers(20, 800, n)})
+    truth = estimate_energy(prepare_requests(log.drop(columns="timestamp").assign(gpu="H100")),
+                            model=_truth_model())["gpu_energy_j"].to_numpy()
+    win = (seconds // 60).astype(int)
+    gpu_j = np.bincount(win, weights=truth, minlength=windows) * np.exp(rng.normal(0, 0.05, windows))
+    rows = []
+    for k in range(windows):
+        t = (start + pd.Timedelta(seconds=60 * (k + 1))).tz_convert(None).strftime("%Y-%m-%dT%H:%M:%S")
+        gpu_kwh = gpu_j[: k + 1].sum() / 3.6e6
+        cpu_kwh, ram_kwh = 0.002 * (k + 1), 0.001 * (k + 1)
+        row = {c: "" for c in CODECARBON_COLUMNS}
+        row.update(timestamp=t, project_name="serving", run_id="5e0c1d2b-aaaa-4bbb-8ccc-123456789abc",
+                   experiment_id="x", duration=60.0 * (k + 1), emissions=0.0, emissions_rate=0.0,
+                   cpu_power=120.0, gpu_power=700.0, ram_power=60.0, cpu_energy=cpu_kwh, gpu_energy=gpu_kwh,
+                   ram_energy=ram_kwh, energy_consumed=cpu_kwh + gpu_kwh + ram_kwh, water_consumed=0.0,
+                   country_name="France", country_iso_code="FRA", codecarbon_version="3.3.2", gpu_count=1,
+                   gpu_model="1 x NVIDIA H100 80GB HBM3", tracking_mode="machine", on_cloud="N", pue=1.0, wue=0.0)
+        rows.append(row)
+    emissions = tmp_path / "emissions.csv"
+    pd.DataFrame(rows, columns=list(CODECARBON_COLUMNS)).to_csv(emissions, index=False)
+    requests = _write(log, tmp_path / "requests.csv")
+    return emissions, requests, gpu_j
+
+
+def test_a_codecarbon_emissions_csv_is_shared_among_its_requests_and_calibrated_on_windows(store, tmp_path):
+    emissions, requests, gpu_j = _codecarbon_fleet(tmp_path)
+    report = import_measurements(emissions, "cc", db_path=store, requests=requests)
+    assert (report.kind, report.rows) == ("codecarbon", 180)
+    assert "tokens" in report.method
+    runs = user_runs(store, ["cc"])
+    assert set(runs["gpu"]) == {"H100-SXM"}                       # the GPU CodeCarbon saw
+    assert set(runs["measured_basis"]) == {"window-apportioned"}
+    per_window = runs.groupby("measure_group", sort=False)["request_energy_j"].sum().to_numpy()
+    assert np.sort(per_window) == pytest.approx(np.sort(gpu_j), rel=1e-9)   # each window's energy, shared exactly
+    # shares follow tokens within a window
+    first = runs[runs["measure_group"] == runs["measure_group"].iloc[0]]
+    share = first["request_energy_j"] / first["request_energy_j"].sum()
+    tokens = first["input_tokens"] + first["output_tokens"]
+    assert share.to_numpy() == pytest.approx((tokens / tokens.sum()).to_numpy())
+    payload = calibrate("user:cc", db_path=store)
+    assert payload["observations"] == 12 and payload["interval_basis"] == "window totals"
+    after = payload["agreement"][1]
+    assert after["n"] == 12 and after["median_ape"] < 0.12 < payload["agreement"][0]["median_ape"]
+
+
+def test_codecarbon_needs_its_request_log(store, tmp_path):
+    emissions, _, _ = _codecarbon_fleet(tmp_path, windows=3)
+    with pytest.raises(SealError, match="needs the request log it measured: give --requests LOG"):
+        import_measurements(emissions, "cc", db_path=store)

@@ -247,6 +247,10 @@ def read_codecarbon(path: str | Path, requests: str | Path, *, tz: str = "UTC", 
         weights = estimate(reqs)["gpu_energy_j"].to_numpy(dtype=float)
     matched, report = codecarbon.apportion(reqs.reset_index(drop=True), windows, method=apportion, weights=weights)
     out = matched.copy()
+    if "gpu" not in out or out["gpu"].isna().all():   # the log does not say: the GPU CodeCarbon saw
+        models = pd.unique(windows["gpu_model"].dropna().astype(str)) if "gpu_model" in windows else []
+        if len(models) == 1:
+            out["gpu"] = re.sub(r"^\s*\d+\s*x\s*", "", models[0])     # "8 x NVIDIA H100 80GB HBM3"
     out["file_line"] = np.arange(1, len(out) + 1)
     out["measured_basis"] = "window-apportioned"
     out["server_energy_covers"] = "gpu+cpu+ram (CodeCarbon)"
@@ -499,13 +503,12 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
         frame = read_table(path)
     method = frame.attrs.get("method", "measured GPU energy per request as given")
     rows, skipped = measured_rows(frame, source, shown, sha, skip_bad=skip_bad, db_path=db)
-    for key in ("requests_outside", "rows_skipped"):
-        if extra.get(key):
-            value = extra[key]
-            count = sum(value.values()) if isinstance(value, dict) else int(value)
-            if count:
-                skipped["request outside every CodeCarbon window" if key == "requests_outside"
-                        else "bad emissions.csv row"] = count
+    for key, reason in (("requests_outside", "request outside every CodeCarbon window"),
+                        ("requests_skipped", "request without a timestamp or token counts"),
+                        ("rows_skipped", "unusable emissions.csv row")):
+        count = int(extra.get(key) or 0)
+        if count:
+            skipped[reason] = skipped.get(reason, 0) + count
     notes = []
     if extra.get("windows_without_requests"):
         notes.append(f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
