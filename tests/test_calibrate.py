@@ -408,3 +408,16 @@ def test_codecarbon_needs_its_request_log(store, tmp_path):
     emissions, _, _ = _codecarbon_fleet(tmp_path, windows=3)
     with pytest.raises(SealError, match="needs the request log it measured: give --requests LOG"):
         import_measurements(emissions, "cc", db_path=store)
+
+
+def test_two_imports_at_once_both_keep_their_rows(store, tmp_path):
+    import subprocess
+    import sys
+
+    a = _write(_fleet(30, seed=1), tmp_path / "a.csv")
+    b = _write(_fleet(40, seed=2), tmp_path / "b.csv")
+    cmd = [sys.executable, "-m", "seal.cli", "--db", str(store), "data", "import"]
+    procs = [subprocess.Popen([*cmd, str(f), "--name", n], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for f, n in ((a, "one"), (b, "two"))]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    assert len(user_runs(store, ["one"])) == 30 and len(user_runs(store, ["two"])) == 40

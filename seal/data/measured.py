@@ -119,7 +119,10 @@ def _read_frame(path: Path) -> pd.DataFrame:
                     raise ValueError("not an array of rows")
                 frame = pd.DataFrame(rec)
         else:
-            frame = pd.read_csv(path, sep=None, engine="python", dtype=object, skipinitialspace=True)
+            with path.open("r", encoding="utf-8", errors="replace") as fh:
+                header = fh.readline()
+            sep = max((",", "\t", ";"), key=header.count)       # the delimiter the header uses most
+            frame = pd.read_csv(path, sep=sep, dtype=object, skipinitialspace=True)
     except (ValueError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SealError(f"{path.name} could not be read as a table of measured runs ({first}); give a CSV, "
@@ -473,7 +476,7 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     ``replace``: drop the source's earlier rows first (else a new file adds to them; the same file twice is
     refused). ``file_name``: the name to record (an upload's own name). Returns the :class:`ImportReport`.
     """
-    from seal.data.store import default_db_path, replace_tables
+    from seal.data.store import default_db_path, replace_tables, write_lock
 
     path = Path(path)
     db = Path(db_path) if db_path is not None else default_db_path()
@@ -487,10 +490,7 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
         raise SealError(f"Unknown kind {kind!r}; accepted: {', '.join(KINDS)}.")
     shown = file_name or path.name
     sha, size = _sha256(path)
-    sources = user_sources(db)
-    runs = user_runs(db)
-    if not replace and len(sources) and ((sources["source"] == source) & (sources["sha256"] == sha)).any():
-        raise SealError(f"{shown} is already imported as {source}; use --replace to import it again.")
+    _refuse_twice(user_sources(db), source, sha, shown, replace)       # before the work; again under the lock
     extra: dict[str, Any] = {}
     if kind == "codecarbon":
         if requests is None:
@@ -513,27 +513,51 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     if extra.get("windows_without_requests"):
         notes.append(f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
                      f"{extra.get('unassigned_gpu_energy_j', 0.0):,.0f} J of GPU energy (idle) is not given to any request.")
+    if source in _calibrated(db):
+        notes.append(f"{source} was calibrated before this import: run `seal calibrate {source}` again to use "
+                     "the new rows.")
     log_row = pd.DataFrame([{
         "source": source, "kind": kind, "file": shown, "sha256": sha, "bytes": size, "rows": len(rows),
         "skipped": sum(skipped.values()), "method": method, "note": json.dumps(skipped) if skipped else "",
         "imported_at": datetime.now(timezone.utc),
     }])
-    if replace:
-        runs = runs[runs["source"] != source] if len(runs) else runs
-        sources = sources[sources["source"] != source] if len(sources) else sources
-    runs_all = pd.concat([f for f in (runs, rows) if len(f)], ignore_index=True) if len(runs) else rows
-    sources_all = pd.concat([f for f in (sources, log_row) if len(f)], ignore_index=True) if len(sources) else log_row
-    replace_tables(db, {"user_runs": runs_all, "user_sources": sources_all}, USER_TABLES)
+    with write_lock(db):                 # read-modify-write of the store: one at a time
+        sources, runs = user_sources(db), user_runs(db)
+        _refuse_twice(sources, source, sha, shown, replace)
+        if replace:
+            runs = runs[runs["source"] != source] if len(runs) else runs
+            sources = sources[sources["source"] != source] if len(sources) else sources
+        runs_all = pd.concat([f for f in (runs, rows) if len(f)], ignore_index=True) if len(runs) else rows
+        sources_all = pd.concat([f for f in (sources, log_row) if len(f)], ignore_index=True) if len(sources) \
+            else log_row
+        replace_tables(db, {"user_runs": runs_all, "user_sources": sources_all}, USER_TABLES)
     return ImportReport(source=source, kind=kind, file=shown, rows=len(rows), skipped=skipped, method=method,
                         notes=notes)
 
 
+def _refuse_twice(sources: pd.DataFrame, source: str, sha: str, shown: str, replace: bool) -> None:
+    if not replace and len(sources) and ((sources["source"] == source) & (sources["sha256"] == sha)).any():
+        raise SealError(f"{shown} is already imported as {source}; use --replace to import it again.")
+
+
+def _calibrated(db: Path) -> set[str]:
+    cal = _table("calibrations", db)
+    return set(cal["deployment"].astype(str)) if len(cal) else set()
+
+
 def remove_source(name: str, db_path=None) -> int:
     """Drop an imported source's rows, files and calibration; returns the rows removed."""
-    from seal.data.store import default_db_path, replace_tables
+    from seal.data.store import default_db_path, write_lock
 
     db = Path(db_path) if db_path is not None else default_db_path()
     source = source_name(name)
+    with write_lock(db):
+        return _remove(db, source)
+
+
+def _remove(db: Path, source: str) -> int:
+    from seal.data.store import replace_tables
+
     runs = user_runs(db)
     n = int((runs["source"] == source).sum()) if len(runs) else 0
     sources = user_sources(db)

@@ -203,7 +203,8 @@ def init(db_path: str | Path | None = None) -> Path:
     Downloaded tables of an existing store are kept. No network.
     """
     path = Path(db_path) if db_path is not None else store.default_db_path()
-    return _build(path, {}, [], _previous(path))
+    with store.write_lock(path):          # an import running now keeps its rows
+        return _build(path, {}, [], _previous(path))
 
 
 def pull(db_path: str | Path | None = None, mirror: str | Path | None = None, cache_dir: str | Path | None = None,
@@ -231,4 +232,5 @@ def pull(db_path: str | Path | None = None, mirror: str | Path | None = None, ca
                                backoff_s=backoff_s)
         parsed[source.name], log, _ = _parse(source, fetched)
         logs += log
-    return _build(path, parsed, logs, _previous(path))
+    with store.write_lock(path):          # an import running now keeps its rows
+        return _build(path, parsed, logs, _previous(path))

@@ -7,6 +7,7 @@ can read at once.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
@@ -147,6 +148,37 @@ def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
                 leftover.unlink()
     _read_cached.cache_clear()
     return path
+
+
+@contextlib.contextmanager
+def write_lock(db_path: str | Path | None = None, timeout_s: float = 60.0):
+    """An exclusive lock on the store for a read-modify-write (an import, a removal, a calibration): two of them at
+    once would otherwise each rewrite the store from what they read, and one's rows would be lost. Readers never
+    wait (they read whole files). POSIX advisory lock on ``NAME.lock`` beside the store; elsewhere a no-op."""
+    path = _path(db_path)
+    try:
+        import fcntl
+    except ImportError:          # not POSIX: no lock (documented)
+        yield
+        return
+    import time
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SealError(f"The store at {path} is being changed by another SEAL command; try again when "
+                                    "it has finished.") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def replace_tables(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame | None],

@@ -22,6 +22,7 @@ apportioned shares.
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,6 +63,18 @@ def group_keys(frame: pd.DataFrame) -> np.ndarray:
     return (frame["engine"].astype(str) + "|" + gpu.astype(str)).to_numpy(dtype=object)
 
 
+SLOPE_CHOICE_ROWS = 20_000   # observations the slope choice is made on (a fixed random subset beyond)
+PARITY_POINTS = 5_000        # measurements kept for the parity plot (a fixed random subset beyond)
+
+
+def _codes(groups: np.ndarray, names: list[str]) -> np.ndarray:
+    """Index of each row's group in ``names`` (-1: a group not in ``names``), once per distinct group."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(groups, dtype=object), dtype=object))
+    where = {g: i for i, g in enumerate(names)}
+    lookup = np.array([where.get(g, -1) for g in uniques] + [-1], dtype=np.int64)
+    return lookup[np.where(codes >= 0, codes, len(uniques))]
+
+
 class DeploymentCalibration:
     """``fit(X, log_ratio, groups)`` / ``predict_log(X, groups)``: the correction of one phase (see module).
 
@@ -82,7 +95,10 @@ class DeploymentCalibration:
 
     def _design(self, X: np.ndarray, groups: np.ndarray, names: list[str]) -> np.ndarray:
         z = (np.clip(X, self.feature_low_, self.feature_high_) - self.feature_mean_) / self.feature_sd_
-        onehot = (np.asarray(groups, dtype=object)[:, None] == np.asarray(names, dtype=object)[None, :]).astype(float)
+        codes = _codes(groups, names)
+        onehot = np.zeros((len(X), len(names)))
+        known = codes >= 0
+        onehot[np.flatnonzero(known), codes[known]] = 1.0
         return np.column_stack([np.ones(len(X)), onehot, z])
 
     def _solve(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray, use_slopes: bool,
@@ -109,14 +125,19 @@ class DeploymentCalibration:
         if use == "auto":
             use = False
             if len(y) >= 4 * len(FEATURES) and folds is not None and len(set(folds)) >= 3:
+                # the choice on at most SLOPE_CHOICE_ROWS observations (a fixed random subset): enough to see
+                # whether slopes help, and fast for a million measured requests
+                pick = np.arange(len(y)) if len(y) <= SLOPE_CHOICE_ROWS else \
+                    np.sort(np.random.default_rng(SEED).choice(len(y), SLOPE_CHOICE_ROWS, replace=False))
+                Xs, ys, gs, fs = X[pick], y[pick], groups[pick], np.asarray(folds)[pick]
                 err = {}
                 for s in (False, True):
-                    res = np.empty(len(y))
-                    for f in set(folds):
-                        test = folds == f
+                    res = np.empty(len(ys))
+                    for f in set(fs):
+                        test = fs == f
                         m = DeploymentCalibration(s, self.group_shrink_rows, self.slope_alpha)
-                        m._solve(X[~test], y[~test], groups[~test], s)
-                        res[test] = y[test] - m.predict_log(X[test], groups[test])
+                        m._solve(Xs[~test], ys[~test], gs[~test], s)
+                        res[test] = ys[test] - m.predict_log(Xs[test], gs[test])
                     err[s] = float(np.median(np.abs(res)))
                 use = err[True] < err[False] * (1 - SLOPE_GAIN)
         self._solve(X, y, groups, bool(use))
@@ -127,7 +148,9 @@ class DeploymentCalibration:
         """log(measured / SEAL) predicted per row (an unseen group gets the deployment's own offset only)."""
         X = np.asarray(X, dtype=float)
         z = (np.clip(X, self.feature_low_, self.feature_high_) - self.feature_mean_) / self.feature_sd_
-        offsets = np.array([self.group_offsets_.get(g, 0.0) for g in np.asarray(groups, dtype=object)])
+        names = list(self.group_offsets_)
+        codes = _codes(groups, names)
+        offsets = np.append(np.array([self.group_offsets_[g] for g in names], dtype=float), 0.0)[codes]
         return self.intercept_ + offsets + z @ np.asarray(self.slopes_, dtype=float)
 
     def outside(self, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -136,7 +159,7 @@ class DeploymentCalibration:
         span = np.maximum(self.feature_high_ - self.feature_low_, 1e-9)
         off = ((X < self.feature_low_ - 0.05 * span) | (X > self.feature_high_ + 0.05 * span)) & \
             (np.asarray(self.slopes_) != 0)
-        return np.array([g not in self.group_offsets_ for g in groups]) | off.any(axis=1)
+        return (_codes(groups, list(self.group_offsets_)) < 0) | off.any(axis=1)
 
     def to_dict(self) -> dict:
         return {"intercept": self.intercept_, "group_offsets": self.group_offsets_,
@@ -331,6 +354,13 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
     cal_oof = np.exp(np.log(obs["seal"]["request"]) + (y_before - oof["request"]))
     parity = pd.DataFrame({"measured_j": meas, "seal_j": obs["seal"]["request"], "calibrated_cv_j": cal_oof,
                            "group": obs["groups"]})
+    by_group = []
+    for group, idx in parity.groupby("group", sort=True).indices.items():
+        for stage, r in (("before (SEAL as shipped)", y_before[idx]),
+                         ("after calibration (cross-validated)", oof["request"][idx])):
+            by_group.append({"group": str(group), "stage": stage, "target": "request", **_metrics(r)})
+    if len(parity) > PARITY_POINTS:          # the plot's points: a fixed random subset (the metrics use all)
+        parity = parity.iloc[np.sort(np.random.default_rng(SEED).choice(len(parity), PARITY_POINTS, replace=False))]
     provenance = getattr(model, "provenance_", {}) or {}
     return {
         "format": PAYLOAD_FORMAT, "version": PAYLOAD_VERSION, "deployment": source,
@@ -343,6 +373,8 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
         else "requests",
         "agreement": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()}
                       for a in agreement],
+        "agreement_by_group": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()}
+                               for a in by_group],
         "parity": parity.astype(object).where(parity.notna(), None).to_dict("list"),
         "files": sorted(set(mine["source_file"].astype(str))),
         "energy_model": {"trained_at": getattr(model, "trained_at_", None) or provenance.get("trained_at"),
@@ -355,29 +387,44 @@ def calibrate(source: str, db_path=None, model: Any = None) -> dict:
     """Fit ``source``'s calibration on its imported rows and store it (replacing an earlier one)."""
     from seal.data.measured import _table, source_name, user_runs
     from seal.data.schema import USER_TABLES
-    from seal.data.store import default_db_path, replace_tables
+    from seal.data.store import default_db_path, replace_tables, write_lock
 
     db = Path(db_path) if db_path is not None else default_db_path()
     source = source_name(source)
     runs = user_runs(db, [source])
     payload = fit_calibration(runs, source, model=model, db_path=db)
-    cal = _table("calibrations", db)
     row = pd.DataFrame([{"deployment": source, "payload": json.dumps(payload),
                          "created_at": datetime.now(timezone.utc)}])
-    keep = cal[cal["deployment"] != source] if len(cal) else cal
-    replace_tables(db, {"calibrations": pd.concat([f for f in (keep, row) if len(f)], ignore_index=True)},
-                   USER_TABLES)
+    with write_lock(db):
+        if len(user_runs(db, [source])) != len(runs):
+            raise SealError(f"{source} changed while it was being calibrated; run `seal calibrate {source}` again.")
+        cal = _table("calibrations", db)
+        keep = cal[cal["deployment"] != source] if len(cal) else cal
+        replace_tables(db, {"calibrations": pd.concat([f for f in (keep, row) if len(f)], ignore_index=True)},
+                       USER_TABLES)
     return payload
 
 
 def load_calibrations(db_path=None) -> dict[str, dict]:
-    """Stored calibrations by deployment (empty without a store or calibrations)."""
-    from seal.data.store import default_db_path, read_table, table_names
+    """Stored calibrations by deployment (empty without a store or calibrations); parsed once per version of
+    the store file (a log's batches all read the same)."""
+    from seal.data.store import default_db_path
 
     db = Path(db_path) if db_path is not None else default_db_path()
-    if not db.exists() or "calibrations" not in table_names(db):
+    try:
+        st = db.stat()
+    except OSError:
         return {}
-    cal = read_table("calibrations", db)
+    return _calibrations(str(db.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _calibrations(path: str, mtime_ns: int, size: int) -> dict[str, dict]:
+    from seal.data.store import read_table, table_names
+
+    if "calibrations" not in table_names(path):
+        return {}
+    cal = read_table("calibrations", path)
     return {str(d): json.loads(p) for d, p in zip(cal["deployment"], cal["payload"])}
 
 
@@ -517,14 +564,8 @@ def validate_source(source: str, db_path=None, model: Any = None) -> pd.DataFram
     runs = user_runs(db_path, [source])
     payload = fit_calibration(runs, source, model=model, db_path=db_path)
     table = agreement_table(payload)
-    parity = pd.DataFrame(payload["parity"])
-    rows = []
-    for group, part in parity.groupby("group", sort=True):
-        for stage, col in (("before (SEAL as shipped)", "seal_j"), ("after calibration (cross-validated)",
-                                                                    "calibrated_cv_j")):
-            r = np.log(part["measured_j"].astype(float) / part[col].astype(float)).to_numpy()
-            rows.append({"source": f"{source} [{str(group).replace('|', ' on ')}]", "stage": stage,
-                         "target": "request", **_metrics(r)})
+    rows = [{"source": f"{source} [{a['group'].replace('|', ' on ')}]", **{k: v for k, v in a.items() if k != "group"}}
+            for a in payload["agreement_by_group"]]
     return pd.concat([table, pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)], ignore_index=True)
 
 
