@@ -402,6 +402,8 @@ def test_a_codecarbon_emissions_csv_is_shared_among_its_requests_and_calibrated_
     assert payload["observations"] == 12 and payload["interval_basis"] == "window totals"
     after = payload["agreement"][1]
     assert after["n"] == 12 and after["median_ape"] < 0.12 < payload["agreement"][0]["median_ape"]
+    server = [a for a in payload["agreement"] if a["target"].startswith("server")]
+    assert [a["target"] for a in server] == ["server (gpu+cpu+ram (CodeCarbon))"] * 2 and server[0]["n"] == 12
 
 
 def test_codecarbon_needs_its_request_log(store, tmp_path):
