@@ -35,7 +35,7 @@ TOKEN_COLUMNS: tuple[str, ...] = ("input_tokens", "output_tokens", "token_source
 # ---- grouped requests
 # What an estimate depends on besides token counts and latencies: requests equal on all of these are one group.
 CONFIG_COLUMNS: tuple[str, ...] = ("model", "params_b", "active_params_b", "precision", "gpu", "gpus", "engine",
-                                   "batch_size", "region", "call_type")
+                                   "batch_size", "region", "call_type", "deployment")
 # Per-request numbers, bucketed on a log grid; each group keeps their exact sums (so token totals are exact).
 COUNT_COLUMNS: tuple[str, ...] = ("input_tokens", "output_tokens")
 TIME_COLUMNS: tuple[str, ...] = ("latency_s", "ttft_s")

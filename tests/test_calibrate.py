@@ -423,3 +423,17 @@ def test_two_imports_at_once_both_keep_their_rows(store, tmp_path):
              for f, n in ((a, "one"), (b, "two"))]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     assert len(user_runs(store, ["one"])) == 30 and len(user_runs(store, ["two"])) == 40
+
+
+def test_what_if_keeps_each_requests_deployment(store, tmp_path):
+    from seal.whatif import run_scenario
+
+    import_measurements(_write(_fleet(100), tmp_path / "fleet.csv"), "wi", db_path=store)
+    calibrate("user:wi", db_path=store)
+    req = pd.DataFrame({"params_b": [8.0] * 4, "gpu": ["H100"] * 4, "batch_size": [32.0] * 4,
+                        "input_tokens": [100, 200, 300, 400], "output_tokens": [50, 60, 70, 80],
+                        "deployment": ["user:wi", "user:wi", None, None]})
+    rows = seal.estimate(req)["gpu_energy_j"].sum()
+    result, weights = run_scenario(req, {})
+    assert (result["gpu_energy_j"] * weights).sum() == pytest.approx(rows)
+    assert rows > seal.estimate(req.drop(columns="deployment"))["gpu_energy_j"].sum() * 1.1
