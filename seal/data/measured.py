@@ -440,7 +440,9 @@ def _sha256(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _table(name: str, db_path) -> pd.DataFrame:
+def user_table(name: str, db_path=None) -> pd.DataFrame:
+    """One of :data:`USER_TABLES` (``user_runs``, ``user_sources``, ``calibrations``); empty when the store has
+    none yet."""
     from seal.data.store import read_table, table_names
 
     if name in table_names(db_path):
@@ -450,12 +452,12 @@ def _table(name: str, db_path) -> pd.DataFrame:
 
 def user_sources(db_path=None) -> pd.DataFrame:
     """One row per imported file (:data:`USER_SOURCES`), oldest first."""
-    return _table("user_sources", db_path)
+    return user_table("user_sources", db_path)
 
 
 def user_runs(db_path=None, sources: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
     """Imported rows (:data:`USER_RUNS`), of ``sources`` only when given (each must exist)."""
-    runs = _table("user_runs", db_path)
+    runs = user_table("user_runs", db_path)
     if sources is not None:
         names = [source_name(s) for s in sources]
         known = set(runs["source"].astype(str)) if len(runs) else set()
@@ -541,7 +543,7 @@ def _refuse_twice(sources: pd.DataFrame, source: str, sha: str, shown: str, repl
 
 
 def _calibrated(db: Path) -> set[str]:
-    cal = _table("calibrations", db)
+    cal = user_table("calibrations", db)
     return set(cal["deployment"].astype(str)) if len(cal) else set()
 
 
@@ -564,7 +566,7 @@ def _remove(db: Path, source: str) -> int:
     if not n and not (len(sources) and (sources["source"] == source).any()):
         have = ", ".join(sorted(set(sources["source"].astype(str)))) if len(sources) else "none"
         raise SealError(f"No imported measurements named {source}; imported: {have}.")
-    cal = _table("calibrations", db)
+    cal = user_table("calibrations", db)
     replace_tables(db, {"user_runs": runs[runs["source"] != source],
                         "user_sources": sources[sources["source"] != source],
                         "calibrations": cal[cal["deployment"] != source] if len(cal) else cal}, USER_TABLES)

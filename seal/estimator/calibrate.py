@@ -43,6 +43,8 @@ MIN_ROWS = 5                 # observations (requests or windows) needed to cali
 MIN_PHASE_ROWS = 10          # rows with prefill and decode measured apart to fit the phases apart
 UNSEEN_GROUP_WIDENING = 1.5  # the interval of a group the deployment never measured: x this (assumption)
 SLOPE_GAIN = 0.02            # slopes kept only if they lower the inner cross-validated error by 2 % or more
+BEFORE = "before (SEAL as shipped)"
+AFTER = "after calibration (cross-validated)"
 PAYLOAD_FORMAT = "seal-calibration"
 PAYLOAD_VERSION = 1
 
@@ -327,85 +329,91 @@ def _server_agreement(runs: pd.DataFrame, est: pd.DataFrame, obs: dict, cv_log_f
     gpu_o = obs["seal"]["request"]
     covers = ", ".join(sorted(set(runs["server_energy_covers"].dropna().astype(str)))) or "not stated"
     out = []
-    for stage, gpu in (("before (SEAL as shipped)", gpu_o), ("after calibration (cross-validated)",
-                                                             gpu_o * np.exp(cv_log_factor))):
+    for stage, gpu in ((BEFORE, gpu_o), (AFTER, gpu_o * np.exp(cv_log_factor))):
         r = np.where(known & (meas > 0), np.log(np.where(meas > 0, meas, 1.0) / (gpu + host_o)), np.nan)
         out.append({"stage": stage, "target": f"server ({covers})", **_metrics(r)})
     return out
 
 
 # ---------------------------------------------------------------- fit, store, apply
+def _clean(records: list[dict]) -> list[dict]:
+    """JSON-safe records (NaN -> None)."""
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()} for a in records]
+
+
+def _agreement(obs: dict, est: pd.DataFrame, oof: dict[str, np.ndarray], folds: np.ndarray,
+               targets: list[str]) -> list[dict]:
+    """Before (SEAL as shipped, its own interval) and after (cross-validated calibration) per target; the
+    after-coverage is cross-conformal: each fold's residuals against the interval of the other folds'."""
+    y_before, _ = _log_ratio(obs, "request")
+    n = len(y_before)
+    lo = np.bincount(obs["row_obs"], weights=est["gpu_energy_low_j"].to_numpy(float), minlength=n)
+    hi = np.bincount(obs["row_obs"], weights=est["gpu_energy_high_j"].to_numpy(float), minlength=n)
+    meas = obs["measured"]["request"]
+    inside_after = np.zeros(n, dtype=bool)
+    for f in np.unique(folds):
+        f_lo, f_hi = _quantiles(oof["request"][folds != f])
+        inside_after[folds == f] = (oof["request"][folds == f] >= f_lo) & (oof["request"][folds == f] <= f_hi)
+    out = [{"stage": BEFORE, "target": "request", **_metrics(y_before, (meas >= lo) & (meas <= hi))},
+           {"stage": AFTER, "target": "request", **_metrics(oof["request"], inside_after)}]
+    for t in targets:
+        if t != "request":
+            out.append({"stage": BEFORE, "target": t, **_metrics(_log_ratio(obs, t)[0])})
+            out.append({"stage": AFTER, "target": t, **_metrics(oof[t])})
+    return out
+
+
+def _parity(obs: dict, oof: dict[str, np.ndarray]) -> tuple[pd.DataFrame, list[dict]]:
+    """Measured vs SEAL vs calibrated (cross-validated) per measurement (a fixed random subset of
+    :data:`PARITY_POINTS` for the plot), and the agreement per engine x GPU group on all of them."""
+    y_before, _ = _log_ratio(obs, "request")
+    cal_oof = obs["seal"]["request"] * np.exp(y_before - oof["request"])
+    parity = pd.DataFrame({"measured_j": obs["measured"]["request"], "seal_j": obs["seal"]["request"],
+                           "calibrated_cv_j": cal_oof, "group": obs["groups"]})
+    by_group = [{"group": str(group), "stage": stage, "target": "request", **_metrics(r[idx])}
+                for group, idx in parity.groupby("group", sort=True).indices.items()
+                for stage, r in ((BEFORE, y_before), (AFTER, oof["request"]))]
+    if len(parity) > PARITY_POINTS:
+        parity = parity.iloc[np.sort(np.random.default_rng(SEED).choice(len(parity), PARITY_POINTS, replace=False))]
+    return parity, by_group
+
+
 def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=None) -> dict:
     """The calibration payload of ``source``'s rows: the fitted correction per target, its interval from
     cross-validated residuals, and the agreement before / after (cross-validated, never in-sample)."""
     from seal.estimator.artifact import shared_model
 
     mine = runs[runs["source"] == source].reset_index(drop=True)
-    if model is None:
-        model = shared_model(None)
+    model = shared_model(None) if model is None else model
     est = seal_estimates(mine, model, db_path)
     obs = observations(mine, est)
     if len(obs["groups"]) < MIN_ROWS:
         raise SealError(f"{source} has {len(obs['groups'])} usable measurement(s); calibration needs at least "
                         f"{MIN_ROWS} (requests, or windows for CodeCarbon imports). Import more with "
                         "`seal data import`.")
-    folds = _folds(obs["folds_key"])
-    targets = _targets(obs)
+    folds, targets = _folds(obs["folds_key"]), _targets(obs)
     fitted = {}
     for target in targets:
         y, ok = _log_ratio(obs, target)
         fitted[target] = DeploymentCalibration().fit(obs["X"][ok], y[ok], obs["groups"][ok], folds[ok])
     oof = cross_validated(obs)
-    intervals = {t: _quantiles(oof[t]) for t in ("request", *targets) if t in oof}
-    # before: SEAL as shipped against the measurements, its own interval; after: cross-validated calibration
-    y_before, _ = _log_ratio(obs, "request")
-    lo = np.bincount(obs["row_obs"], weights=est["gpu_energy_low_j"].to_numpy(float), minlength=len(y_before))
-    hi = np.bincount(obs["row_obs"], weights=est["gpu_energy_high_j"].to_numpy(float), minlength=len(y_before))
-    meas = obs["measured"]["request"]
-    inside_before = (meas >= lo) & (meas <= hi)
-    # coverage out of sample too (cross-conformal): each fold's residuals against the interval of the others'
-    inside_after = np.zeros(len(oof["request"]), dtype=bool)
-    for f in np.unique(folds):
-        f_lo, f_hi = _quantiles(oof["request"][folds != f])
-        inside_after[folds == f] = (oof["request"][folds == f] >= f_lo) & (oof["request"][folds == f] <= f_hi)
-    agreement = []
-    for stage, r, inside in (("before (SEAL as shipped)", y_before, inside_before),
-                             ("after calibration (cross-validated)", oof["request"], inside_after)):
-        agreement.append({"stage": stage, "target": "request", **_metrics(r, inside)})
-    for t in targets:
-        if t != "request":
-            y_t, _ = _log_ratio(obs, t)
-            agreement.append({"stage": "before (SEAL as shipped)", "target": t, **_metrics(y_t)})
-            agreement.append({"stage": "after calibration (cross-validated)", "target": t, **_metrics(oof[t])})
-    agreement += _server_agreement(mine, est, obs, y_before - oof["request"])
-    groups = pd.Series(obs["groups"]).value_counts().sort_index()
-    cal_oof = np.exp(np.log(obs["seal"]["request"]) + (y_before - oof["request"]))
-    parity = pd.DataFrame({"measured_j": meas, "seal_j": obs["seal"]["request"], "calibrated_cv_j": cal_oof,
-                           "group": obs["groups"]})
-    by_group = []
-    for group, idx in parity.groupby("group", sort=True).indices.items():
-        for stage, r in (("before (SEAL as shipped)", y_before[idx]),
-                         ("after calibration (cross-validated)", oof["request"][idx])):
-            by_group.append({"group": str(group), "stage": stage, "target": "request", **_metrics(r)})
-    if len(parity) > PARITY_POINTS:          # the plot's points: a fixed random subset (the metrics use all)
-        parity = parity.iloc[np.sort(np.random.default_rng(SEED).choice(len(parity), PARITY_POINTS, replace=False))]
-    provenance = getattr(model, "provenance_", {}) or {}
+    agreement = _agreement(obs, est, oof, folds, targets)
+    agreement += _server_agreement(mine, est, obs, _log_ratio(obs, "request")[0] - oof["request"])
+    parity, by_group = _parity(obs, oof)
+    windowed = (mine["measured_basis"] == "window-apportioned").any() if "measured_basis" in mine else False
     return {
         "format": PAYLOAD_FORMAT, "version": PAYLOAD_VERSION, "deployment": source,
         "targets": targets, "corrections": {t: m.to_dict() for t, m in fitted.items()},
         "factor": {t: float(np.exp(m.intercept_)) for t, m in fitted.items()},
-        "intervals": intervals, "unseen_group_widening": UNSEEN_GROUP_WIDENING,
-        "groups": {str(k): int(v) for k, v in groups.items()},
+        "intervals": {t: _quantiles(oof[t]) for t in ("request", *targets) if t in oof},
+        "unseen_group_widening": UNSEEN_GROUP_WIDENING,
+        "groups": {str(k): int(v) for k, v in pd.Series(obs["groups"]).value_counts().sort_index().items()},
         "observations": int(len(obs["groups"])), "rows": int(len(mine)),
-        "interval_basis": "window totals" if (mine.get("measured_basis", pd.Series(dtype=str)) == "window-apportioned").any()
-        else "requests",
-        "agreement": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()}
-                      for a in agreement],
-        "agreement_by_group": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in a.items()}
-                               for a in by_group],
+        "interval_basis": "window totals" if windowed else "requests",
+        "agreement": _clean(agreement), "agreement_by_group": _clean(by_group),
         "parity": parity.astype(object).where(parity.notna(), None).to_dict("list"),
         "files": sorted(set(mine["source_file"].astype(str))),
-        "energy_model": {"trained_at": getattr(model, "trained_at_", None) or provenance.get("trained_at"),
+        "energy_model": {"trained_at": (getattr(model, "provenance_", {}) or {}).get("trained_at"),
                          "sources": list(getattr(model, "train_sources_", []))},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -413,7 +421,7 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
 
 def calibrate(source: str, db_path=None, model: Any = None) -> dict:
     """Fit ``source``'s calibration on its imported rows and store it (replacing an earlier one)."""
-    from seal.data.measured import _table, source_name, user_runs
+    from seal.data.measured import source_name, user_runs, user_table
     from seal.data.schema import USER_TABLES
     from seal.data.store import default_db_path, replace_tables, write_lock
 
@@ -426,7 +434,7 @@ def calibrate(source: str, db_path=None, model: Any = None) -> dict:
     with write_lock(db):
         if len(user_runs(db, [source])) != len(runs):
             raise SealError(f"{source} changed while it was being calibrated; run `seal calibrate {source}` again.")
-        cal = _table("calibrations", db)
+        cal = user_table("calibrations", db)
         keep = cal[cal["deployment"] != source] if len(cal) else cal
         replace_tables(db, {"calibrations": pd.concat([f for f in (keep, row) if len(f)], ignore_index=True)},
                        USER_TABLES)
@@ -456,11 +464,53 @@ def _calibrations(path: str, mtime_ns: int, size: int) -> dict[str, dict]:
     return {str(d): json.loads(p) for d, p in zip(cal["deployment"], cal["payload"])}
 
 
+ENERGY_FIELDS = ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j", "decode_energy_j",
+                 "decode_energy_low_j", "decode_energy_high_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j")
+
+
+def _deployments(frame: pd.DataFrame, deployment: str | None) -> pd.Series | None:
+    """Each row's deployment (its ``deployment`` cell, else the ``deployment`` argument); None when no row has one."""
+    if "deployment" in frame:
+        dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
+        if deployment:
+            dep = dep.where(dep.notna() & (dep.astype(str).str.strip() != ""), deployment)
+    elif deployment:
+        dep = pd.Series(deployment, index=frame.index, dtype=object)
+    else:
+        return None
+    has = dep.notna() & (dep.astype(str).str.strip() != "")
+    return dep.where(has, None) if has.any() else None
+
+
+def corrected_energies(payload: dict, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The energies of SEAL's estimated ``rows`` (J) under one calibration, with their 80 % interval, and the
+    rows outside its coverage (their interval widened by the payload's ``unseen_group_widening``)."""
+    X, groups = features(rows), group_keys(rows)
+    factors, outside = {}, np.zeros(len(rows), dtype=bool)
+    for target in payload["targets"]:
+        m = DeploymentCalibration.from_dict(payload["corrections"][target])
+        factors[target] = np.exp(m.predict_log(X, groups))
+        outside |= m.outside(X, groups)
+    widen = np.where(outside, float(payload.get("unseen_group_widening", UNSEEN_GROUP_WIDENING)), 1.0)
+    request_q = payload["intervals"]["request"]
+    out: dict[str, np.ndarray] = {}
+    for phase in ("prefill", "decode"):
+        e = rows[f"{phase}_energy_j"].to_numpy(dtype=float) * factors.get(phase, factors.get("request"))
+        lo, hi = payload["intervals"].get(phase, request_q)
+        out.update({f"{phase}_energy_j": e, f"{phase}_energy_low_j": e * np.exp(min(lo, 0.0) * widen),
+                    f"{phase}_energy_high_j": e * np.exp(max(hi, 0.0) * widen)})
+    total = out["prefill_energy_j"] + out["decode_energy_j"]
+    out.update({"gpu_energy_j": total, "gpu_energy_low_j": total * np.exp(min(request_q[0], 0.0) * widen),
+                "gpu_energy_high_j": total * np.exp(max(request_q[1], 0.0) * widen)})
+    return out, outside
+
+
 def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_path=None) -> pd.DataFrame:
     """Correct the estimator's energies of the rows of a calibrated deployment (``deployment`` column, else the
     ``deployment`` argument): energies x the correction, the 80 % interval from the calibration's
-    cross-validated residuals (widened outside its coverage), ``calibration_factor`` (1 where none) and the
-    warnings ``calibrated-deployment`` / ``calibration-outside-coverage``.
+    cross-validated residuals (widened outside its coverage), ``calibration_factor`` (1 where none; always
+    added, so a log's batches share one schema) and the warnings ``calibrated-deployment`` /
+    ``calibration-outside-coverage``.
 
     Raises:
         SealError: a deployment with no stored calibration (names the calibrated ones).
@@ -468,27 +518,14 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
     from seal.data.measured import source_name
     from seal.frames import add_codes, with_columns
 
-    if not deployment and ("deployment" not in frame or not frame["deployment"].notna().any()):
-        # the column is always there (1: not calibrated), so batches of one log share one output schema
-        return with_columns(frame, {"calibration_factor": np.ones(len(frame))})
-    if "deployment" in frame:
-        dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
-        if deployment:
-            dep = dep.where(dep.notna() & (dep.astype(str).str.strip() != ""), deployment)
-    else:
-        dep = pd.Series(deployment, index=frame.index, dtype=object)
-    names = [n for n in pd.unique(dep.dropna().astype(str)) if n.strip()]
-    if not names:
+    dep = _deployments(frame, deployment)
+    if dep is None:
         return with_columns(frame, {"calibration_factor": np.ones(len(frame))})
     cals = load_calibrations(db_path)
-    factor = np.ones(len(frame))
-    columns: dict[str, np.ndarray] = {c: frame[c].to_numpy(dtype=float, copy=True) for c in (
-        "prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j", "decode_energy_j",
-        "decode_energy_low_j", "decode_energy_high_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j")}
-    calibrated = np.zeros(len(frame), dtype=bool)
-    outside = np.zeros(len(frame), dtype=bool)
-    canon = dep.copy()
-    for name in names:
+    columns = {c: frame[c].to_numpy(dtype=float, copy=True) for c in ENERGY_FIELDS}
+    calibrated, outside = dep.notna().to_numpy(), np.zeros(len(frame), dtype=bool)
+    canon = dep.to_numpy(dtype=object, copy=True)
+    for name in pd.unique(dep.dropna().astype(str)):
         try:
             key = source_name(name)
         except SealError:
@@ -496,46 +533,20 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
         if key not in cals:
             have = ", ".join(sorted(cals)) or "none yet (run `seal calibrate user:NAME` after `seal data import`)"
             raise SealError(f"No calibration for the deployment {name!r}; calibrated deployments: {have}.")
-        rows = (dep.astype(str) == name).to_numpy()
+        rows = (dep.astype(str) == name).to_numpy() & calibrated
         canon[rows] = key
-        payload = cals[key]
-        X, groups = features(frame[rows]), group_keys(frame[rows])
-        q_lo, q_hi = payload["intervals"]["request"]
-        widen = float(payload.get("unseen_group_widening", UNSEEN_GROUP_WIDENING))
-        targets = payload["targets"]
-        out_rows = np.zeros(rows.sum(), dtype=bool)
-        phase_f = {}
-        for t in targets:
-            m = DeploymentCalibration.from_dict(payload["corrections"][t])
-            phase_f[t] = np.exp(m.predict_log(X, groups))
-            out_rows |= m.outside(X, groups)
-        f_pf = phase_f.get("prefill", phase_f.get("request"))
-        f_dc = phase_f.get("decode", phase_f.get("request"))
-        pf = columns["prefill_energy_j"][rows] * f_pf
-        dc = columns["decode_energy_j"][rows] * f_dc
-        total = pf + dc
-        lo_q = np.where(out_rows, widen * q_lo, q_lo)
-        hi_q = np.where(out_rows, widen * q_hi, q_hi)
-        for phase, e in (("prefill", pf), ("decode", dc)):
-            p_lo, p_hi = payload["intervals"].get(phase, [q_lo, q_hi])
-            columns[f"{phase}_energy_j"][rows] = e
-            columns[f"{phase}_energy_low_j"][rows] = e * np.exp(np.minimum(np.where(out_rows, widen * p_lo, p_lo), 0))
-            columns[f"{phase}_energy_high_j"][rows] = e * np.exp(np.maximum(np.where(out_rows, widen * p_hi, p_hi), 0))
-        columns["gpu_energy_j"][rows] = total
-        columns["gpu_energy_low_j"][rows] = total * np.exp(np.minimum(lo_q, 0))
-        columns["gpu_energy_high_j"][rows] = total * np.exp(np.maximum(hi_q, 0))
-        factor[rows] = total / np.maximum(frame["gpu_energy_j"].to_numpy(dtype=float)[rows], 1e-30)
-        calibrated |= rows
-        idx = np.flatnonzero(rows)
-        outside[idx[out_rows]] = True
-    out = with_columns(frame, {**columns, "deployment": canon.to_numpy(dtype=object), "calibration_factor": factor})
+        energies, out_rows = corrected_energies(cals[key], frame[rows])
+        for c, values in energies.items():
+            columns[c][rows] = values
+        outside[np.flatnonzero(rows)[out_rows]] = True
+    factor = columns["gpu_energy_j"] / np.maximum(frame["gpu_energy_j"].to_numpy(dtype=float), 1e-30)
+    out = with_columns(frame, {**columns, "deployment": canon, "calibration_factor": np.where(calibrated, factor, 1.0)})
     existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
-    out["warnings"] = add_codes(existing, {"calibrated-deployment": calibrated,
-                                           "calibration-outside-coverage": outside})
+    out["warnings"] = add_codes(existing, {"calibrated-deployment": calibrated, "calibration-outside-coverage": outside})
     if "sources" in out:
         src = out["sources"].astype(object).to_numpy(copy=True)
         src[calibrated] = [f"{s};{d}" if isinstance(s, str) and s else str(d)
-                           for s, d in zip(src[calibrated], canon.to_numpy(dtype=object)[calibrated])]
+                           for s, d in zip(src[calibrated], canon[calibrated])]
         out["sources"] = src
     return out
 
