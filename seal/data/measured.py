@@ -493,28 +493,10 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     shown = file_name or path.name
     sha, size = _sha256(path)
     _refuse_twice(user_sources(db), source, sha, shown, replace)       # before the work; again under the lock
-    extra: dict[str, Any] = {}
-    if kind == "codecarbon":
-        if requests is None:
-            raise SealError("A CodeCarbon emissions.csv needs the request log it measured: give --requests LOG "
-                            "(its requests' timestamps place them in CodeCarbon's windows).")
-        frame, extra = read_codecarbon(path, requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
-    elif kind == "mlenergy":
-        frame = read_mlenergy(path)
-    else:
-        frame = read_table(path)
+    frame, extra = read_kind(path, kind, requests=requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
     method = frame.attrs.get("method", "measured GPU energy per request as given")
     rows, skipped = measured_rows(frame, source, shown, sha, skip_bad=skip_bad, db_path=db)
-    for key, reason in (("requests_outside", "request outside every CodeCarbon window"),
-                        ("requests_skipped", "request without a timestamp or token counts"),
-                        ("rows_skipped", "unusable emissions.csv row")):
-        count = int(extra.get(key) or 0)
-        if count:
-            skipped[reason] = skipped.get(reason, 0) + count
-    notes = []
-    if extra.get("windows_without_requests"):
-        notes.append(f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
-                     f"{extra.get('unassigned_gpu_energy_j', 0.0):,.0f} J of GPU energy (idle) is not given to any request.")
+    notes = _codecarbon_counts(extra, skipped)
     if source in _calibrated(db):
         notes.append(f"{source} was calibrated before this import: run `seal calibrate {source}` again to use "
                      "the new rows.")
@@ -535,6 +517,31 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
         replace_tables(db, {"user_runs": runs_all, "user_sources": sources_all}, USER_TABLES)
     return ImportReport(source=source, kind=kind, file=shown, rows=len(rows), skipped=skipped, method=method,
                         notes=notes)
+
+
+def read_kind(path: Path, kind: str, *, requests=None, tz: str = "UTC", apportion: str = "tokens",
+              skip_bad: bool = False) -> tuple[pd.DataFrame, dict]:
+    """A measurement file of ``kind`` as rows to resolve (:func:`measured_rows`) and the reader's report."""
+    if kind == "codecarbon":
+        if requests is None:
+            raise SealError("A CodeCarbon emissions.csv needs the request log it measured: give --requests LOG "
+                            "(its requests' timestamps place them in CodeCarbon's windows).")
+        return read_codecarbon(path, requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
+    return (read_mlenergy(path) if kind == "mlenergy" else read_table(path)), {}
+
+
+def _codecarbon_counts(extra: dict, skipped: dict[str, int]) -> list[str]:
+    """Requests and emissions rows the CodeCarbon join left out, added to ``skipped``; notes on idle windows."""
+    for key, reason in (("requests_outside", "request outside every CodeCarbon window"),
+                        ("requests_skipped", "request without a timestamp or token counts"),
+                        ("rows_skipped", "unusable emissions.csv row")):
+        count = int(extra.get(key) or 0)
+        if count:
+            skipped[reason] = skipped.get(reason, 0) + count
+    if not extra.get("windows_without_requests"):
+        return []
+    return [f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
+            f"{extra.get('unassigned_gpu_energy_j', 0.0):,.0f} J of GPU energy (idle) is not given to any request."]
 
 
 def _refuse_twice(sources: pd.DataFrame, source: str, sha: str, shown: str, replace: bool) -> None:
