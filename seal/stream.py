@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Iterator, Sequence, TextIO
 import numpy as np
 import pandas as pd
 
-from seal.carbon.defaults import J_PER_KWH
+from seal.units import J_PER_KWH
 from seal.errors import SealError
 from seal.frames import neutralise_csv_table
 

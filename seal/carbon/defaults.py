@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-SECONDS_PER_YEAR = 365 * 24 * 60 * 60  # s
-J_PER_KWH = 3.6e6                       # J
+from seal.units import J_PER_KWH, SECONDS_PER_YEAR  # noqa: F401  (the carbon stage reads them as D.*)
+
 
 # --- Host (CPU / RAM / network) share of the server --------------------------------------------------------------
 # EcoLogits 0.11.3, ecologits/impacts/llm.py: SERVER_POWER = 1.2 kW for a server of SERVER_GPUS = 8 GPUs (power of

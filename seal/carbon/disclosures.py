@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from seal.carbon.defaults import J_PER_KWH
+from seal.units import J_PER_KWH
 
 
 @dataclass(frozen=True)

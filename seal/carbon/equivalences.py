@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from seal.units import J_PER_WH
+
 # US EPA, "Greenhouse Gas Emissions from a Typical Passenger Vehicle" (EPA-420-F-23-014, June 2023): a typical
 # gasoline passenger vehicle emits about 400 g CO2 per mile = 400 / 1.609344 g per km (tailpipe).
 PETROL_CAR_G_CO2E_PER_KM = 400.0 / 1.609344      # g CO2e/km, = 248.5
@@ -36,7 +38,7 @@ def equivalences(total_g_co2e: float, facility_energy_j: float | None = None) ->
              f"{PETROL_CAR_G_CO2E_PER_KM:.1f} g CO2e/km",
              "US EPA, Greenhouse Gas Emissions from a Typical Passenger Vehicle (EPA-420-F-23-014, 2023)")]
     if facility_energy_j is not None:
-        wh = facility_energy_j / 3600.0
+        wh = facility_energy_j / J_PER_WH
         rows += [
             ("smartphone charges", wh / SMARTPHONE_CHARGE_WH, "charges", "energy", f"{SMARTPHONE_CHARGE_WH:.2f} Wh",
              "3,095 mAh x 3.83 V smartphone battery (How-To Geek worked example), charger losses excluded"),

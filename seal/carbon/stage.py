@@ -18,6 +18,7 @@ from seal.carbon import impacts as I
 from seal.carbon.regions import region_codes
 from seal.errors import SealError
 from seal.frames import labels_column, with_columns
+from seal.units import J_PER_WH
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
 
@@ -305,7 +306,7 @@ def boundary_layers(frame: pd.DataFrame) -> pd.DataFrame:
     total = pd.DataFrame([{"layer": "total", "measure": "total", "energy_j": table["energy_j"].sum(),
                            "g_co2e": table["g_co2e"].sum(), "cumulative_g_co2e": table["g_co2e"].sum()}])
     table = pd.concat([table, total], ignore_index=True)
-    table["energy_wh"] = table["energy_j"] / 3600.0
+    table["energy_wh"] = table["energy_j"] / J_PER_WH
     return table[["layer", "measure", "energy_j", "energy_wh", "g_co2e", "cumulative_g_co2e"]]
 
 

@@ -78,10 +78,9 @@ import numpy as np
 import pandas as pd
 
 from seal.errors import SealError
+from seal.units import J_PER_KWH
 from seal.frames import labels_column, numeric_column, with_columns
 
-# J per kWh: the same constant as seal.carbon.defaults.J_PER_KWH, local until a neutral module holds it
-J_PER_KWH = 3.6e6
 
 # codecarbon 3.3.2 EmissionsData field order (= emissions.csv header), for reference and for writing test files.
 CODECARBON_COLUMNS: tuple[str, ...] = (

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seal.carbon.defaults import J_PER_KWH
 from seal.data.names import is_moe_architecture, model_family, params_from_name
 from seal.data.schema import BENCHMARK_RUNS
 from seal.errors import DataSourceError, SealError
+from seal.units import J_PER_KWH
 
 LLM_PERF_INPUT_TOKENS = 256       # tokens, input sequence length of every LLM-Perf run
 LLM_PERF_DECODE_TOKENS = 63       # tokens covered by LLM-Perf decode energy (64 generated - 1 from prefill)

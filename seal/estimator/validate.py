@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from seal.estimator import defaults as D
+from seal.units import J_PER_WH
 
 FAMILIES = ("physics", "physics+ridge", "physics+gbm")
 SHIPPED_CANDIDATES = ("physics", "physics+ridge")   # JSON-serialisable families
@@ -269,7 +270,7 @@ def ecologits_request_energy_j(runs: pd.DataFrame) -> np.ndarray:
     count = 2 ** np.ceil(np.log2(np.maximum(count, 1)))
     b = runs["batch_size"].astype(float).fillna(1).to_numpy()
     wh_per_token = eco.GPU_ENERGY_ALPHA * np.exp(eco.GPU_ENERGY_BETA * b) * n_act + eco.GPU_ENERGY_GAMMA
-    return count * runs["output_tokens"].astype(float).to_numpy() * wh_per_token * 3600.0  # Wh -> J
+    return count * runs["output_tokens"].astype(float).to_numpy() * wh_per_token * J_PER_WH
 
 
 def _rows_for(oof: pd.DataFrame, family: str, split: str, source: str, note: str = "",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-J_PER_WH = 3600.0  # J per Wh
+from seal.units import J_PER_WH
 
 # (unit label, size of one unit in the base unit), smallest first.
 ENERGY_UNITS: tuple[tuple[str, float], ...] = (
