@@ -218,6 +218,10 @@ def _finite(kind: type, *, what: str = "a number"):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the choices come from the modules that implement them (light modules: `seal --help` stays fast)
+    from seal.carbon.defaults import BOUNDARIES
+    from seal.outfile import OUTPUT_FORMATS
+
     parser = argparse.ArgumentParser(prog="seal", description="Energy and CO2e of LLM prompts.")
     parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB, else seal.duckdb in $SEAL_HOME, "
                                          "./data in a checkout, or ~/.local/share/seal)")
@@ -241,10 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="measurement table (CSV/Parquet/JSON/JSONL with measured_gpu_energy_j), CodeCarbon "
                                 "emissions.csv (with --requests) or ML.ENERGY-benchmark result JSON")
     p.add_argument("--name", required=True, help="source name, stored as user:NAME")
-    p.add_argument("--kind", choices=["table", "codecarbon", "mlenergy"], help="file kind (default: detected)")
+    p.add_argument("--kind", help="file kind: table, codecarbon or mlenergy (default: detected; checked by "
+                                  "seal.data.measured.KINDS)")
     p.add_argument("--requests", metavar="LOG", help="CodeCarbon only: the request log the emissions.csv measured")
     p.add_argument("--tz", default="UTC", help="CodeCarbon only: time zone of its timestamps (IANA name; default UTC)")
-    p.add_argument("--apportion", choices=["tokens", "output", "estimate"], default="tokens",
+    p.add_argument("--apportion", default="tokens",
                    help="CodeCarbon only: share a window's energy by input+output tokens (default), output tokens, "
                         "or SEAL's own estimate per request")
     p.add_argument("--skip-bad", action="store_true", help="skip unusable rows, count and report them")
@@ -280,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--glob", action="append", metavar="PATTERN",
                    help="also read every file matching PATTERN (e.g. 'logs/*.jsonl'); each is named in the summary")
     p.add_argument("--out", help="output path (default or '-': standard output); never an input or the store")
-    p.add_argument("--format", choices=["csv", "json", "jsonl", "parquet"],
+    p.add_argument("--format", choices=OUTPUT_FORMATS,
                    help="output format (default from --out, else json)")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable rows, count and report them")
     p.add_argument("--columns", metavar="MAPPING",
@@ -305,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "int4, awq, gptq, nf4 (default bfloat16)")
     p.add_argument("--pue", type=_finite(float, what="a PUE"))
     p.add_argument("--market-g-per-kwh", type=_finite(float, what="g CO2e/kWh"), help="market-based emission factor, g CO2e/kWh (labelled)")
-    p.add_argument("--boundary", choices=["accelerator", "server", "it", "facility", "full"],
+    p.add_argument("--boundary", choices=BOUNDARIES,
                    help="energy/carbon boundary (default full)")
     p.add_argument("--deployment", metavar="user:NAME",
                    help="apply this calibrated deployment's correction (seal calibrate) to every request")

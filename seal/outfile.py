@@ -21,6 +21,11 @@ from typing import Iterable
 
 from seal.errors import SealError
 
+# What an output file can be, and the format a suffix implies (seal.stream writes them).
+OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
+SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                   ".pq": "parquet"}
+
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[^.]+\.partial$")
 STALE_AFTER_S = 3600.0   # s: a dead run's partial file is removed only once it is this old (and of this host)
 

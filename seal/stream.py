@@ -1,6 +1,6 @@
 """Score a request log of any size: read in batches, estimate each batch, write results incrementally.
 
-Memory stays bounded by the batch size (:data:`STREAM_BATCH_ROWS`), whatever the file size:
+Memory stays bounded by the batch size (:data:`BATCH_ROWS`), whatever the file size:
 DuckDB streams the input, :func:`seal.api.estimate` scores one batch at a time, and the writer appends
 (CSV rows, JSON records, Parquet row groups through ``pyarrow.parquet.ParquetWriter``).
 """
@@ -18,13 +18,9 @@ import pandas as pd
 from seal.units import J_PER_KWH
 from seal.errors import SealError
 from seal.frames import neutralise_csv_table
+from seal.logs.read import BATCH_ROWS
+from seal.outfile import OUTPUT_FORMATS, SUFFIX_FORMATS
 
-OUTPUT_FORMATS = ("csv", "json", "jsonl", "parquet")
-_SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
-                   ".pq": "parquet"}
-# Rows per scored batch. 131 072 rather than 262 144: same speed, peak RSS for 10 M rows 0.9 GiB instead of 1.6 GiB
-# (each scored batch is ~54 columns, and up to three of them wait for the Parquet writer) — `make bench`, 2 cores.
-STREAM_BATCH_ROWS = 131_072
 # zstd's fast level -1 rather than the default 1: the writer thread encodes a 131 k-row batch in ~82 ms instead of
 # ~96 ms (most of it compressing ~30 high-entropy float columns), for a file ~8 % larger; with two cores the writer
 # competes with scoring, so this is end-to-end time (`make bench`). Same values, any Parquet reader.
@@ -45,10 +41,10 @@ def output_format(out: str | Path | None, fmt: str | None) -> str:
         return "jsonl" if fmt == "json" and suffix in (".jsonl", ".ndjson") else fmt
     if not out:
         return "json"
-    if suffix not in _SUFFIX_FORMATS:
+    if suffix not in SUFFIX_FORMATS:
         raise SealError(f"Cannot tell the output format from {out!r}; use a .csv, .json, .jsonl or .parquet path "
                         "or --format.")
-    return _SUFFIX_FORMATS[suffix]
+    return SUFFIX_FORMATS[suffix]
 
 
 class FrameWriter:
@@ -312,7 +308,7 @@ class ScoredBatches:
         self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}
         self.skip_bad = skip_bad
         self.model_map = model_map or None
-        self._batches = iter_request_batches(path, batch_rows=batch_rows or STREAM_BATCH_ROWS, skip_bad=skip_bad,
+        self._batches = iter_request_batches(path, batch_rows=batch_rows or BATCH_ROWS, skip_bad=skip_bad,
                                              progress=progress, columns=columns)
         self.report = self._batches.report
         self.rows = 0
@@ -433,7 +429,7 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
         defaults: keyword arguments for :func:`seal.api.estimate` (``model``, ``gpu``, ``region``, ``pue`` ...).
         skip_bad: skip bad rows (counted and reported in the summary) instead of stopping at the first one.
         progress: show a progress bar on stderr.
-        batch_rows: rows per batch (default :data:`STREAM_BATCH_ROWS`).
+        batch_rows: rows per batch (default :data:`BATCH_ROWS`).
         protect: other files ``out`` must not be (the store the run reads).
         columns: a table's column mapping ({SEAL column: file column}, or ``input_tokens=Col,...``).
         model_map: log model name -> catalogue model or size (:func:`seal.data.aliases.read_model_map`).

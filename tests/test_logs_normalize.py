@@ -125,3 +125,15 @@ def test_million_rows_with_counts_vectorised():
                           "output_tokens": np.arange(n) % 500})
     out = prepare_requests(frame, gpu="A100")
     assert out["input_tokens"].sum() == frame["input_tokens"].sum()
+
+
+def test_epoch_numbers_are_read_by_magnitude_like_the_log_readers():
+    import pandas as pd
+
+    from seal.logs.normalize import prepare_requests
+
+    stamps = [1.7e9, 1.7e12, 1.7e15, 1.7e18]          # s, ms, us, ns of one instant
+    out = prepare_requests(pd.DataFrame({"params_b": [8.0] * 4, "input_tokens": [1] * 4, "output_tokens": [1] * 4,
+                                         "timestamp": stamps}))
+    assert out["timestamp"].nunique() == 1
+    assert str(out["timestamp"].iloc[0]) == "2023-11-14 22:13:20+00:00"

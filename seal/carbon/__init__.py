@@ -7,11 +7,22 @@ Public API: :func:`add_carbon` (the pipeline stage), :func:`boundary_layers` (wa
 """
 from __future__ import annotations
 
-from seal.carbon.defaults import BOUNDARIES, defaults_table
-from seal.carbon.equivalences import equivalences, per_day, per_year, scale_up
-from seal.carbon.regions import (accepted_regions, load_cloud_regions, load_electricity_mixes, regions_table,
-                                 resolve_regions)
-from seal.carbon.stage import EXTRA_COLUMNS, add_carbon, boundary_layers, water_breakdown
+_EXPORTS = {   # name -> module: imported on first use, so `seal --help` and `seal.carbon.defaults` stay light
+    "BOUNDARIES": "defaults", "defaults_table": "defaults",
+    "equivalences": "equivalences", "per_day": "equivalences", "per_year": "equivalences", "scale_up": "equivalences",
+    "accepted_regions": "regions", "load_cloud_regions": "regions", "load_electricity_mixes": "regions",
+    "regions_table": "regions", "resolve_regions": "regions",
+    "EXTRA_COLUMNS": "stage", "add_carbon": "stage", "boundary_layers": "stage", "water_breakdown": "stage",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f"seal.carbon.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'seal.carbon' has no attribute {name!r}")
+
 
 __all__ = [
     "BOUNDARIES", "EXTRA_COLUMNS", "accepted_regions", "add_carbon", "boundary_layers", "defaults_table",

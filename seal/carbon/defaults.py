@@ -7,7 +7,7 @@ Per-region data-centre figures (provider PUE / WUE) live in ``seal/data/facts/cl
 """
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from seal.units import J_PER_KWH, SECONDS_PER_YEAR  # noqa: F401  (the carbon stage reads them as D.*)
 
@@ -74,7 +74,11 @@ BOUNDARIES: tuple[str, ...] = ("accelerator", "server", "it", "facility", "full"
 # facility: x PUE | full: + embodied (manufacturing). Each includes the ones before it.
 
 
-def defaults_table() -> pd.DataFrame:
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def defaults_table() -> "pd.DataFrame":
     """The carbon stage's default constants: name, value, unit, source (one row each)."""
     rows = [
         ("host_power_w", HOST_POWER_W, "W per 8-GPU server", "EcoLogits 0.11.3 SERVER_POWER (1.2 kW, 8 GPUs)"),
@@ -110,4 +114,6 @@ def defaults_table() -> pd.DataFrame:
         ("grid intensity (annual)", float("nan"), "g CO2e/kWh",
          f"{ANNUAL_INTENSITY_SOURCE}, {ANNUAL_INTENSITY_YEAR}"),
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["name", "value", "unit", "source"])

@@ -490,6 +490,8 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     kind = kind or detect_kind(path)
     if kind not in KINDS:
         raise SealError(f"Unknown kind {kind!r}; accepted: {', '.join(KINDS)}.")
+    if apportion not in APPORTION_METHODS:
+        raise SealError(f"Unknown apportionment {apportion!r}; accepted: {', '.join(APPORTION_METHODS)}.")
     shown = file_name or path.name
     sha, size = _sha256(path)
     _refuse_twice(user_sources(db), source, sha, shown, replace)       # before the work; again under the lock

@@ -411,8 +411,13 @@ def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.
     return values == "embedding"
 
 
+EPOCH_MAGNITUDES = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"))   # |epoch| at or above: the unit (else s); as in
+# seal.logs.read's DuckDB macro seal_epoch_ts (2001-09-09 in ms is 1e12: no seconds value of this century reaches 1e11)
+
+
 def _utc(frame: pd.DataFrame, s: pd.Series) -> pd.Series:
-    """``s`` as tz-aware UTC datetimes (naive values are taken as UTC; epoch numbers as seconds)."""
+    """``s`` as tz-aware UTC datetimes (naive values are taken as UTC; epoch numbers by their magnitude, as the
+    log readers' ``seal_epoch_ts``: :data:`EPOCH_MAGNITUDES`)."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         return s.dt.tz_convert("UTC")
     if pd.api.types.is_datetime64_dtype(s):
@@ -420,7 +425,10 @@ def _utc(frame: pd.DataFrame, s: pd.Series) -> pd.Series:
     if s.isna().all():
         return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
     if pd.api.types.is_numeric_dtype(s):
-        return pd.to_datetime(s, unit="s", utc=True)
+        v = s.to_numpy(dtype=float)
+        per = {"ns": 1.0, "us": 1e3, "ms": 1e6}                     # ns per unit
+        ns = v * np.select([np.abs(v) >= m for m, _ in EPOCH_MAGNITUDES], [per[u] for _, u in EPOCH_MAGNITUDES], 1e9)
+        return pd.Series(pd.to_datetime(ns, unit="ns", utc=True), index=s.index)
     parsed = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
     bad = parsed.isna() & s.notna() & ~_blank_safe(s)
     if bad.any():
