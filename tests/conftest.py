@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from _http import serve_dir
+from _paths import REPO, SHARED_DATA
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("SEAL_SHARED_DATA", REPO.parent / "shared" / "data"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

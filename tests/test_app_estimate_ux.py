@@ -4,7 +4,6 @@ comparison, and no raw code anywhere."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,8 +12,8 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from seal.ui import examples  # noqa: E402
+from _paths import APP
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 120
 
 

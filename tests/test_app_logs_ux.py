@@ -4,7 +4,6 @@ note rather than drawn as one giant "(other)" bar."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

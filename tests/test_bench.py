@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from seal import bench
+from _paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_synthetic_requests_parquet_and_jsonl(tmp_path):

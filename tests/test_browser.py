@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from _paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SEAL_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

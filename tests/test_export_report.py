@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,8 +16,8 @@ from seal.columns import CSV_COLUMNS
 from seal.errors import WARNINGS
 from seal.sample_log import SAMPLE_LOG_NAME
 from seal.ui import aggregate, charts, export, loaders
+from _paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _app(page: str):

@@ -16,8 +16,9 @@ from seal.data.catalogue import (ALIAS_CATALOGUE_SOURCE, RESOLUTION_COLUMNS, RES
                                  resolve_ecologits, resolve_models)
 from seal.errors import SealError
 from seal.estimator import defaults as D
+from _paths import REAL_LOGS as _REAL_LOGS
 
-REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real-logs" / "expected.json"
+REAL_LOGS = _REAL_LOGS / "expected.json"
 
 
 @pytest.fixture(scope="module")

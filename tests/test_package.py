@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from _paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_install_estimates_and_builds_a_store(tmp_path):

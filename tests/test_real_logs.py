@@ -12,6 +12,7 @@ import pytest
 
 from seal.errors import SealError, UnmappedTable
 from seal.logs import read_requests
+from _paths import REPO
 
 # every file of ../shared/data/real-logs (PROVENANCE.md names each one's origin and licence)
 REAL_LOGS = (
@@ -299,11 +300,9 @@ def test_failed_anthropic_batch_results_are_bad_rows(tmp_path):
 
 
 def test_readme_lists_every_column_alias_and_format():
-    from pathlib import Path
-
     from seal.logs.formats import FORMATS, TABLE_ALIASES, TABLE_END_ALIASES, TABLE_MS_ALIASES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### Column names and `--columns`"):readme.index("### Embeddings")]
     for aliases in (*TABLE_ALIASES.values(), *TABLE_MS_ALIASES.values(), TABLE_END_ALIASES):
         for alias in aliases:

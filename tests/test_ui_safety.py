@@ -18,8 +18,8 @@ from hypothesis import strategies as hs
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from _paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
 TIMEOUT = 120
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"

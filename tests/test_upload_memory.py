@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 from seal.errors import SealError
 from seal.summary import LogSummary
 from seal.ui import aggregate
+from _paths import APP
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 MODELS = (MODEL, "gpt-4o-mini", "mistralai/Mistral-7B-Instruct-v0.3")
@@ -236,7 +236,7 @@ def app(monkeypatch, tmp_path):
     monkeypatch.setenv("SEAL_DB", str(tmp_path / "no-store" / "seal.duckdb"))
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
     at.switch_page("app_pages/logs.py").run()
     assert not at.exception
     yield at
