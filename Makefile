@@ -55,7 +55,7 @@ test: $(TESTSTAMP) store browser java
 	$(BIN)/python -m pytest -q
 
 bench: $(TESTSTAMP) store
-	$(BIN)/python -m seal.bench
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

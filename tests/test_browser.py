@@ -47,7 +47,7 @@ def _require_browser() -> str:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     """The app served by `streamlit run app.py` on a free loopback port, with no data store (the offline path)."""
-    from seal.bench import free_port, start_streamlit, stop_process, wait_healthy
+    from _server import free_port, start_streamlit, stop_process, wait_healthy
 
     _require_browser()
     tmp = tmp_path_factory.mktemp("app")

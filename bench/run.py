@@ -1,6 +1,6 @@
 """``make bench``: how fast SEAL scores requests, how much memory it needs, and how that compares to EcoLogits.
 
-Run as ``python -m seal.bench`` (``--quick`` or ``--sizes 1000,10000`` for a short run). It prints ONE markdown
+Run as ``python bench/run.py`` (``--quick`` or ``--sizes 1000,10000`` for a short run). It prints ONE markdown
 table headed by the machine and date, and writes it to ``bench/out/bench-<date>.md`` (plus the raw numbers as
 JSON beside it). What each row measures:
 
@@ -37,7 +37,6 @@ import datetime as dt
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,9 @@ from typing import Any, Sequence
 # `make bench` runs in the checkout: the app (app.py) and bench/out are found from the working folder, not by
 # walking up from this file (which, installed, lives in site-packages)
 REPO = Path.cwd()
+# the server helpers the browser test uses too live with the tests (tests/_server.py)
+sys.path.insert(0, str(REPO / "tests"))
+from _server import free_port, start_streamlit, stop_process, wait_healthy  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -422,53 +424,6 @@ def bench_prompts(folder: Path) -> list[Row]:
 
 
 # ---------------------------------------------------------------- app
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_streamlit(app: Path, port: int, *, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    env: dict | None = None, extra_args: Sequence[str] = ()) -> subprocess.Popen:
-    """``streamlit run app`` headless on 127.0.0.1:``port`` (the venv's streamlit next to this interpreter), no
-    file watcher, then ``extra_args`` (more ``--section.option value`` pairs). Shared with the browser test."""
-    streamlit = Path(sys.executable).with_name("streamlit")
-    base = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-    cmd = [*base, "run", str(app), "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           *extra_args]
-    return subprocess.Popen(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, cwd=app.parent, env=env)
-
-
-def wait_healthy(proc: subprocess.Popen, port: int, start: float, timeout_s: float = APP_TIMEOUT_S) -> str | None:
-    """Poll ``/_stcore/health`` until it answers 200; ``None`` then, else why not (exited / timed out)."""
-    import urllib.request
-
-    while time.perf_counter() - start < timeout_s:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace").strip().splitlines() if proc.stderr else []
-            return f"streamlit exited {proc.returncode}: {(err or [''])[-1][:200]}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return None
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return f"no 200 within {timeout_s:g} s"
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """Terminate ``proc``; kill it if it has not exited after 10 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def bench_app_health(app: Path) -> Row:
     """Start ``streamlit run app`` headless; seconds until ``/_stcore/health`` answers 200."""
     name = "App cold start → /_stcore/health 200"
@@ -1321,7 +1276,7 @@ def run(sizes: Sequence[int], formats: Sequence[str], data_dir: Path, ecologits_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seal.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated request counts (default 10000,1000000,10000000)")
     parser.add_argument("--quick", action="store_true",
                         help=f"sizes {','.join(map(str, QUICK_SIZES))}, and small app-memory runs "
