@@ -9,12 +9,20 @@ from pathlib import Path
 from _paths import REPO
 
 
-
 def test_wheel_install_estimates_and_builds_a_store(tmp_path):
+    import shutil
+
     wheels, target = tmp_path / "wheels", tmp_path / "site"
+    # setuptools builds in the checkout's build/ (git-ignored) and keeps files of modules deleted since: start clean
+    shutil.rmtree(REPO / "build", ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO),
                     "-w", str(wheels)], check=True, capture_output=True)
     wheel = next(wheels.glob("seal-*.whl"))
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.startswith(("bench/", "tests/")) or n == "seal/bench.py"]   # tooling stays out
+    assert "seal/data/facts/gpus.csv" in names and "seal/estimator/artifacts/energy_model.json" in names
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
     code = ("import seal, pandas as pd\n"
