@@ -113,6 +113,23 @@ def table_names(db_path: str | Path | None = None) -> set[str]:
         con.close()
 
 
+def _create(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, schema: Mapping[str, str] | None) -> None:
+    """Table ``name`` from ``frame``: with ``schema``'s columns and types (column -> DuckDB type) when given, else
+    the frame's own."""
+    con.register("_frame", frame)
+    try:
+        if schema:
+            cols = ", ".join(f'"{c}" {t}' for c, t in schema.items())
+            con.execute(f'CREATE TABLE "{name}" ({cols})')
+            picked = ", ".join(f'"{c}"' for c in schema if c in frame.columns)
+            if picked and len(frame):
+                con.execute(f'INSERT INTO "{name}" BY NAME SELECT {picked} FROM _frame')
+        else:
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+    finally:
+        con.unregister("_frame")
+
+
 def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
                 schemas: Mapping[str, Mapping[str, str]] | None = None) -> Path:
     """Write ``tables`` as a new store at ``db_path``, atomically (temp file + ``os.replace``).
@@ -127,17 +144,7 @@ def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
         con = duckdb.connect(str(tmp))
         try:
             for name, frame in tables.items():
-                con.register("_frame", frame)
-                schema = schemas.get(name)
-                if schema:
-                    cols = ", ".join(f'"{c}" {t}' for c, t in schema.items())
-                    con.execute(f'CREATE TABLE "{name}" ({cols})')
-                    picked = ", ".join(f'"{c}"' for c in schema if c in frame.columns)
-                    if picked:
-                        con.execute(f'INSERT INTO "{name}" BY NAME SELECT {picked} FROM _frame')
-                else:
-                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
-                con.unregister("_frame")
+                _create(con, name, frame, schemas.get(name))
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -204,17 +211,7 @@ def replace_tables(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame
             for name, frame in tables.items():
                 if frame is None:
                     continue
-                schema = schemas.get(name)
-                con.register("_frame", frame)
-                if schema:
-                    cols = ", ".join(f'"{c}" {t}' for c, t in schema.items())
-                    con.execute(f'CREATE TABLE "{name}" ({cols})')
-                    picked = ", ".join(f'"{c}"' for c in schema if c in frame.columns)
-                    if picked and len(frame):
-                        con.execute(f'INSERT INTO "{name}" BY NAME SELECT {picked} FROM _frame')
-                else:
-                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
-                con.unregister("_frame")
+                _create(con, name, frame, schemas.get(name))
             con.execute("CHECKPOINT")
         finally:
             con.close()
