@@ -437,3 +437,17 @@ def test_what_if_keeps_each_requests_deployment(store, tmp_path):
     result, weights = run_scenario(req, {})
     assert (result["gpu_energy_j"] * weights).sum() == pytest.approx(rows)
     assert rows > seal.estimate(req.drop(columns="deployment"))["gpu_energy_j"].sum() * 1.1
+
+
+def test_a_store_that_cannot_be_read_is_never_rebuilt_over(store, tmp_path):
+    from seal.data.pull import init
+    from seal.errors import DataSourceError
+
+    import_measurements(_write(_fleet(20), tmp_path / "fleet.csv"), "precious", db_path=store)
+    before = store.read_bytes()
+    damaged = bytearray(before)
+    damaged[:64] = b"\0" * 64                     # the header of the DuckDB file lost
+    store.write_bytes(bytes(damaged))
+    with pytest.raises(DataSourceError, match=r"could not be read .*nothing was changed"):
+        init(store)
+    assert store.read_bytes() == bytes(damaged)   # left as it was, for the team to recover

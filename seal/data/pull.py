@@ -148,8 +148,10 @@ def _previous(db_path: Path) -> dict[str, pd.DataFrame]:
         names = store.table_names(db_path)
         return {n: store.read_table(n, db_path) for n in ("benchmark_runs", OPEN_LLM_TABLE, "ingest_log", *USER_TABLES)
                 if n in names}
-    except Exception:  # an unreadable old store is replaced, not merged
-        return {}
+    except Exception as exc:  # never rebuild over what could not be read: it may hold a team's own measurements
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise DataSourceError(f"The store at {db_path} could not be read ({first}); nothing was changed: close any "
+                              "other program that has it open, or move the file away to build a new store.") from None
 
 
 def _build(db_path: Path, parsed: dict[str, dict], logs: list[dict], previous: dict[str, pd.DataFrame]) -> Path:

@@ -69,7 +69,9 @@ def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb
         con.execute("USE store")
         return con
     except duckdb.Error as exc:
-        raise SealError(f"The store at {path} could not be opened ({exc}); rebuild it with `seal data pull`.") from exc
+        raise SealError(f"The store at {path} could not be opened ({exc}); close any other program that has it "
+                        "open, or, if the file is damaged, move it away and run `seal data pull` to build a new one "
+                        "(measurements imported into it would need importing again).") from exc
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:
