@@ -15,6 +15,7 @@ PAGES = [
     st.Page("app_pages/estimate.py", title="Estimate", icon=":material/bolt:", default=True),
     st.Page("app_pages/logs.py", title="Logs", icon=":material/description:"),
     st.Page("app_pages/whatif.py", title="What-if", icon=":material/compare_arrows:", url_path="what-if"),
+    st.Page("app_pages/fleet.py", title="Your fleet", icon=":material/tune:", url_path="fleet"),
     st.Page("app_pages/benchmarks.py", title="Benchmarks", icon=":material/monitoring:"),
     st.Page("app_pages/accuracy.py", title="Accuracy", icon=":material/target:"),
     st.Page("app_pages/methodology.py", title="Methodology", icon=":material/menu_book:"),

@@ -8,7 +8,7 @@ import streamlit as st
 from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
 from seal.ui.format import plain
-from seal.ui.widgets import export_buttons, show_error
+from seal.ui.widgets import calibration_report, export_buttons, show_error
 
 PAGE = "Accuracy"
 NO_STORE = ("There is no data store yet, so the validation cannot be re-run here and there are no parity plots: "
@@ -106,6 +106,22 @@ def _error_chart(table: pd.DataFrame, family: str | None) -> go.Figure | None:
                                "Median absolute error, request energy (%)", horizontal=True)
 
 
+def _your_deployments() -> None:
+    """Each calibrated deployment (Your fleet page): its agreement with the team's own measurements, before and
+    after calibration (each measurement predicted without it), and its parity plot."""
+    calibrated = loaders.calibrations()
+    if not calibrated:
+        return
+    st.subheader("Your deployments")
+    st.caption("Deployments calibrated on your own measurements (Your fleet page): how far SEAL from public "
+               "benchmarks was from what you measured, and how far the calibrated estimate is on measurements it "
+               "was not fitted on.")
+    for deployment, payload in sorted(calibrated.items()):
+        with st.container(border=True):
+            st.markdown(f"**{plain(deployment)}**")
+            calibration_report(payload, key=f"acc_cal_{deployment.removeprefix('user:')}")
+
+
 st.title("Accuracy")
 st.markdown(
     "SEAL is judged on measurements it has not seen. Each **split** holds out part of the benchmark runs, fits on "
@@ -121,6 +137,7 @@ source_note = "stored in the shipped model artifact by `seal train`"
 if not has_runs:
     st.info((NO_STORE if stamp[1] == 0.0 else NOT_PULLED) + (SHIPPED if table is not None else ""))
     if table is None:
+        _your_deployments()
         st.stop()
 else:
     label = "Run the validation" if table is None else "Re-run the validation on this store"
@@ -209,6 +226,8 @@ if table is not None:
     else:
         st.info("Parity plots need the store's benchmark runs: run `seal data pull`.")
 
+    _your_deployments()
+
     st.markdown("**Export**")
     figures = [(n, f) for n, f in (("Errors by split", fig_err), ("Interval coverage", fig_cov),
                                    ("Parity", fig_parity)) if f is not None]
@@ -216,3 +235,5 @@ if table is not None:
                    lambda: html_report("SEAL validation", figures=figures, tables=[("Splits", table)],
                                        notes=[coverage_note] if coverage_note else ()),
                    key="acc_export")
+else:     # no validation table yet (the store's runs, before "Run the validation"): the team's deployments still show
+    _your_deployments()

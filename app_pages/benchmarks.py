@@ -90,23 +90,43 @@ def _sources() -> list[str]:
     return missing
 
 
-def _runs() -> pd.DataFrame | None:
-    """The store's benchmark runs, or None (nothing pulled yet: the page shows the pull action instead)."""
+def _runs() -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """``(runs, yours)``: the store's public benchmark runs with your imported measurements (``user:NAME``
+    sources, Your fleet page) after them, or None when there is neither (the page shows the pull action instead);
+    ``yours``: the imported rows alone."""
     try:
-        runs = loaders.store_table("benchmark_runs")
+        public = loaders.store_table("benchmark_runs")
     except loaders.Unavailable:
-        return None
-    if runs.empty:
-        return None
-    return aggregate.energy_per_token(runs)
+        public = pd.DataFrame()
+    try:
+        yours = loaders.user_table("user_runs")
+    except loaders.Unavailable as exc:
+        st.error(plain(exc))
+        yours = pd.DataFrame()
+    parts = [f for f in (public, yours) if len(f)]
+    if not parts:
+        return None, yours
+    runs = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return aggregate.energy_per_token(runs), yours
+
+
+def _yours_line(yours: pd.DataFrame) -> str:
+    """ "30 of them are your own measurements (user:my-fleet: 30 rows), ..." or ""."""
+    if not len(yours):
+        return ""
+    per = yours["source"].astype(str).value_counts().sort_index()
+    listed = ", ".join(f"{s}: {n:,} row{'s' if n != 1 else ''}" for s, n in per.items())
+    return (f"{len(yours):,} of them are your own imported measurements ({listed}; Your fleet page): they calibrate "
+            "your deployments and are not part of what SEAL learns from.")
 
 
 st.title("Benchmarks")
-st.markdown("The public measurements SEAL learns from, as loaded in the local DuckDB store. Energies are GPU "
-            "energy per request (per call at batch 1; a request's share of the batch in batched serving).")
+st.markdown("The public measurements SEAL learns from, as loaded in the local DuckDB store, beside the ones you "
+            "imported on the Your fleet page. Energies are GPU energy per request (per call at batch 1; a request's "
+            "share of the batch in batched serving).")
 missing = _sources()
-runs = _runs()
-if runs is None or missing:
+runs, yours = _runs()
+if runs is None or missing or len(runs) == len(yours):
     _pull_action(missing or ["benchmark runs"])
 if runs is None:
     _shipped_facts()
@@ -120,6 +140,8 @@ else:
         if chosen:
             filtered = filtered[filtered[field].astype(str).isin(chosen)]
     st.caption(f"{len(filtered)} of {len(runs)} runs.")
+    if len(yours):
+        st.caption(plain(_yours_line(yours)))
     if filtered.empty:
         st.warning("No run matches these filters; clear one of them.")
     else:

@@ -16,8 +16,8 @@ from seal.ui import aggregate, charts, examples, loaders, prompts as rows_ui, un
 from seal.ui.export import html_report
 from seal.ui.format import MASS_UNITS, WATER_UNITS, fmt_pct, fmt_quantity, plain
 from seal.ui.picker import picker_models
-from seal.ui.widgets import export_buttons, impact_tiles_in, initial, labelled, preload_charts, scenario_loader, \
-    show_error, warning_banners
+from seal.ui.widgets import NO_DEPLOYMENT, deployment_choice, export_buttons, impact_tiles_in, initial, labelled, \
+    preload_charts, scenario_loader, show_error, warning_banners
 
 PAGE = "Estimate"
 SPLIT_MODES = {"line": "One prompt per line", "block": "Blocks separated by a blank line"}
@@ -43,6 +43,7 @@ def _apply_scenario(inputs: dict[str, Any]) -> None:
             if name in ("gpus", "pue") and value is None:
                 value = 0 if name == "gpus" else 0.0
             st.session_state[key] = value
+    st.session_state["est_deployment"] = inputs.get("deployment") or NO_DEPLOYMENT
     prompts = inputs.get("prompts") if isinstance(inputs.get("prompts"), list) else []
     per_prompt = inputs.get("prompt_output_tokens") or []
     responses = inputs.get("responses") or []
@@ -164,6 +165,7 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
                  help="The serving stack: current vLLM (ML.ENERGY v3, 2025-26), vLLM as of 2024 (ML.ENERGY v2) or "
                       "eager Hugging Face transformers (LLM-Perf, batch-1 style). Default: current vLLM; "
                       "transformers when the batch size is 1.")
+    deployment = deployment_choice("est_deployment")
     with st.expander("Advanced: GPU count, precision, PUE"):
         a1, a2, a3 = st.columns(3)
         a1.number_input("GPU count (0 = auto)", min_value=0, max_value=64, key="est_gpus")
@@ -185,11 +187,15 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
         "engine": None if ss.get("est_engine", "default") == "default" else ss["est_engine"],
         "pue": float(ss["est_pue"]) or None,
     }
+    if deployment:           # a scenario without one is SEAL from public benchmarks
+        defaults["deployment"] = deployment
     return defaults, rows
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _estimate(requests: pd.DataFrame, defaults: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+def _estimate(requests: pd.DataFrame, defaults: tuple[tuple[str, Any], ...], calibration: str = "") -> pd.DataFrame:
+    """``seal.estimate`` of the prompts; ``calibration`` (when the deployment's calibration was fitted) is only
+    part of the cache key."""
     import seal
 
     # output lengths are per prompt in `requests` (a pasted response is counted): the page default is not passed
@@ -203,7 +209,8 @@ def _run(defaults: dict[str, Any], rows: pd.DataFrame) -> None:
     t0 = time.perf_counter()
     try:
         with st.spinner("Estimating…"):
-            result = _estimate(rows_ui.request_frame(rows), tuple(sorted(defaults.items())))
+            result = _estimate(rows_ui.request_frame(rows), tuple(sorted(defaults.items())),
+                               loaders.calibration_stamp(defaults.get("deployment")))
     except Exception as exc:  # noqa: BLE001 - the message is shown; earlier results stay
         show_error(exc)
         return
@@ -357,6 +364,10 @@ def _results(run: dict[str, Any]) -> None:
     st.subheader(f"Results for {n} prompt{'s' if n != 1 else ''}")
     st.markdown(_summary(result, tot, units))
     st.markdown(plain(words.assumption_sentence(result, inputs)))
+    calibrated = words.calibration_words(result)
+    if calibrated:
+        st.info(plain(f"Calibrated to your deployment {calibrated}. Set “Deployment” to none for SEAL's figures "
+                      "from public benchmarks only."), icon=":material/tune:")
     _why_different()
     impact_tiles_in(tot, units, "all prompts")
     st.caption(f"GPU energy (prefill + decode, accelerators only): {U.fmt_in(tot.get('gpu_energy_j'), units['energy'])}, "

@@ -17,8 +17,8 @@ from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report, log_report_sections
 from seal.ui.format import fmt_energy, fmt_mass, fmt_pct, plain
 from seal.ui.tables import display_table, exact_count, number_format
-from seal.ui.widgets import (bold, export_buttons, impact_tiles, initial, scenario_loader, show_error, slug, warning_banners,
-                              warning_counts_banners)
+from seal.ui.widgets import (NO_DEPLOYMENT, bold, deployment_choice, export_buttons, impact_tiles, initial,
+                              scenario_loader, show_error, slug, warning_banners, warning_counts_banners)
 
 PAGE = "Logs"
 HEAVY_COLUMNS = ("timestamp", "model", "app", "user", "input_tokens", "output_tokens", "prefill_energy_j",
@@ -58,11 +58,12 @@ def _assumptions() -> dict[str, Any]:
 
 def _wanted(digest: str | None, defaults: dict[str, Any], limits: loaders.UploadLimits) -> tuple:
     """What a read of the upload with ``digest`` depends on: the assumptions, the column mapping and the model
-    map kept for that file (``logs_columns`` / ``logs_model_maps``, keyed by the file's sha256) and the limits."""
+    map kept for that file (``logs_columns`` / ``logs_model_maps``, keyed by the file's sha256), the limits,
+    skipping bad rows, and when the chosen deployment was calibrated (a new calibration scores the log again)."""
     columns = st.session_state.get("logs_columns", {}).get(digest)
     model_map = st.session_state.get("logs_model_maps", {}).get(digest)
     return (tuple(sorted(defaults.items())), loaders.mapping_key(columns), loaders.mapping_key(model_map), limits,
-            bool(st.session_state.get("logs_skip_bad")))
+            bool(st.session_state.get("logs_skip_bad")), loaders.calibration_stamp(defaults.get("deployment")))
 
 
 def _show_failure(failed: dict[str, Any], previous: dict[str, Any] | None) -> None:
@@ -106,7 +107,7 @@ def _load(upload, defaults: dict[str, Any]) -> None:
                     st.session_state.pop("logs_failed", None)
                     return
                 log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2],
-                                                        key[4])
+                                                        key[4], key[5])
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
         failure = {"file_id": file_id, "digest": digest, "name": upload.name,
                    "key": key or _wanted(digest, defaults, limits), "unknown_models": None}
@@ -389,9 +390,11 @@ def _source_controls() -> None:
 
 def _apply_scenario(inputs: dict[str, Any]) -> None:
     d = inputs.get("defaults") or {}
+    loaders.check_choices({"deployment": d.get("deployment")})
     st.session_state["logs_model"] = d.get("model") or "(from the log)"
     st.session_state["logs_gpu"] = d.get("gpu") or loaders.AUTO
     st.session_state["logs_engine"] = d.get("engine") or "default"
+    st.session_state["logs_deployment"] = d.get("deployment") or NO_DEPLOYMENT
     for key, name in (("logs_region", "region"), ("logs_batch", "batch_size")):
         if d.get(name) is not None:
             st.session_state[key] = d[name]
@@ -410,6 +413,9 @@ scenario_loader(PAGE, "logs_scenario", _apply_scenario)
 if st.session_state.get("logs_scenario_note"):
     st.info(plain(st.session_state["logs_scenario_note"]))
 defaults = _assumptions()
+deployment = deployment_choice("logs_deployment", help_suffix=" A `deployment` column in the log wins for its rows.")
+if deployment:
+    defaults["deployment"] = deployment
 _source_controls()
 upload = st.file_uploader("Upload logs", key="logs_file",
                           help=f"Read and scored in batches, so the server keeps only a summary; a file already "
@@ -464,6 +470,10 @@ else:
     elif log.model_map:
         st.caption(f"Models mapped: {plain(_mapped_text(log.model_map))}.")
     tot = _headline(log)
+    deployment = (run["inputs"].get("defaults") or {}).get("deployment")
+    if deployment:
+        st.info(plain(f"Calibrated to your deployment {deployment}: the log's requests are scored with the "
+                      "correction fitted on your own measurements (Your fleet page)."), icon=":material/tune:")
     warning_counts_banners(log.warning_counts(), log.requests)
     tabs = st.tabs(["Over time", "By model", "By app", "By user", "Distribution", "Heaviest prompts"])
     figures: list[tuple[str, Any]] = []

@@ -12,7 +12,8 @@ from seal.ui import aggregate, charts, loaders
 from seal.ui.export import html_report
 from seal.ui.format import (ENERGY_UNITS, MASS_UNITS, PRIMARY_ENERGY_UNITS, SBEQ_UNITS, WATER_UNITS, axis_unit,
                             fmt_interval, fmt_mass, fmt_pct, fmt_impacts, fmt_quantity, plain)
-from seal.ui.widgets import export_buttons, impact_tiles, initial, scenario_loader, show_error
+from seal.ui.widgets import NO_DEPLOYMENT, deployment_choice, export_buttons, impact_tiles, initial, scenario_loader, \
+    show_error
 
 PAGE = "What-if"
 SOURCES = {"prompts": "Prompts (below)", "log": "The log loaded on the Logs page"}
@@ -58,6 +59,8 @@ def _defaults(models: pd.DataFrame, regions: pd.DataFrame) -> tuple[dict[str, An
 def _apply_scenario(inputs: dict[str, Any]) -> None:
     """Widgets from a scenario file: scenario 1's settings, and for the others what differs from scenario 1."""
     ss = st.session_state
+    loaders.check_choices({"deployment": inputs.get("deployment")})
+    ss["wi_deployment"] = inputs.get("deployment") or NO_DEPLOYMENT
     ss["wi_source"] = inputs.get("source", "prompts")
     if inputs.get("prompts") is not None:
         ss["wi_prompts"] = "\n".join(str(p).replace("\n", " ") for p in inputs["prompts"])
@@ -282,6 +285,11 @@ def _results(run: dict[str, Any]) -> None:
     table: pd.DataFrame = res["compare"]
     changed = run["changes"]
     st.subheader("Totals side by side")
+    deployment = run["inputs"].get("deployment")
+    if deployment:
+        st.info(plain(f"Calibrated to your deployment {deployment}: every scenario is SEAL's estimate corrected by "
+                      "what your own measurements showed. A scenario on a GPU or engine the deployment never "
+                      "measured gets its overall correction and a wider interval."), icon=":material/tune:")
     grouping = ("each distinct request estimated once" if res.get("resolution", 0) == 0 else
                 f"requests grouped by configuration and token counts ({res['resolution']} buckets per decade; "
                 f"totals within {whatif.GROUPING_TOLERANCE:.0%} of row-by-row estimation)")
@@ -404,6 +412,10 @@ else:
     st.caption(f"Using {plain(logs_run['name'])} ({log_n:,} requests). A scenario's setting replaces the log's "
                "value on every request; settings it leaves as scenario 1 keep each request's own. Measured "
                "latencies are dropped, and the GPU count chosen again, when the serving set-up changes.")
+estimate_inputs = (st.session_state.get("estimate_run") or {}).get("inputs", {})
+run_deployment = estimate_inputs.get("deployment") if source == "prompts" else log_defaults.get("deployment")
+deployment = deployment_choice("wi_deployment", default=run_deployment,
+                               help_suffix=" It applies to every scenario.")
 n = st.number_input("Number of scenarios", min_value=2, max_value=5, key="wi_n", **initial("wi_n", value=3))
 cols = st.columns(int(n))
 first = (_first_inputs(cols[0], models, gpus, regions, base_default) if source == "prompts"
@@ -424,8 +436,12 @@ if st.button("Compare", type="primary", key="wi_go"):
         n_requests, base_models, base_weights = len(prompts), [first["model"]], [1.0]
     else:
         prompts, requests, output_tokens = None, log_requests, None
-        key, defaults = "log:" + logs_run["digest"], log_defaults
+        key, defaults = "log:" + logs_run["digest"], dict(log_defaults)
         n_requests, base_models, base_weights = log_n, log_models, log_weights
+    defaults.pop("deployment", None)           # the page's choice, not the one the log was scored with
+    if deployment:
+        defaults["deployment"] = deployment
+        key += "\x1dcalibrated:" + loaders.calibration_stamp(deployment)
     if not n_requests:
         st.error("Give at least one prompt (one per line), or load a log on the Logs page.")
     else:
@@ -445,7 +461,7 @@ if st.button("Compare", type="primary", key="wi_go"):
                 "changes": changed,
                 "inputs": {"source": source, "prompts": prompts, "output_tokens": output_tokens,
                            "log_sha256": None if source == "prompts" else logs_run["digest"],
-                           "scenarios": scenarios},
+                           **({"deployment": deployment} if deployment else {}), "scenarios": scenarios},
             }
 
 run = st.session_state.get("whatif_run")

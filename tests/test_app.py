@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app.py"
 TIMEOUT = 120  # s per script run: generous for a shared 2-core CI machine
-NAV = ["Estimate", "Logs", "What-if", "Benchmarks", "Accuracy", "Methodology"]
+NAV = ["Estimate", "Logs", "What-if", "Your fleet", "Benchmarks", "Accuracy", "Methodology"]
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 
 
@@ -51,7 +51,7 @@ def _charts(at: AppTest) -> list:
 
 
 # ---------------------------------------------------------------- navigation
-def test_navigation_has_exactly_the_six_pages_with_estimate_first():
+def test_navigation_has_exactly_the_seven_pages_with_estimate_first():
     tree = ast.parse(APP.read_text())
     titles, defaults = [], []
     for node in ast.walk(tree):
@@ -67,7 +67,8 @@ def test_navigation_has_exactly_the_six_pages_with_estimate_first():
 
 @pytest.mark.parametrize("page, title", [
     ("app_pages/estimate.py", "Estimate"), ("app_pages/logs.py", "Logs"), ("app_pages/whatif.py", "What-if"),
-    ("app_pages/benchmarks.py", "Benchmarks"), ("app_pages/accuracy.py", "Accuracy"), ("app_pages/methodology.py", "Methodology"),
+    ("app_pages/fleet.py", "Your fleet"), ("app_pages/benchmarks.py", "Benchmarks"),
+    ("app_pages/accuracy.py", "Accuracy"), ("app_pages/methodology.py", "Methodology"),
 ])
 def test_every_page_renders_offline_without_a_store(page, title):
     at = _app(page)

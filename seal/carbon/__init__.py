@@ -9,7 +9,7 @@ from __future__ import annotations
 
 _EXPORTS = {   # name -> module: imported on first use, so `seal --help` and `seal.carbon.defaults` stay light
     "BOUNDARIES": "defaults", "defaults_table": "defaults",
-    "equivalences": "equivalences", "per_day": "equivalences", "per_year": "equivalences", "scale_up": "equivalences",
+    "equivalences": "equivalents", "per_day": "equivalents", "per_year": "equivalents", "scale_up": "equivalents",
     "accepted_regions": "regions", "load_cloud_regions": "regions", "load_electricity_mixes": "regions",
     "regions_table": "regions", "resolve_regions": "regions",
     "EXTRA_COLUMNS": "stage", "add_carbon": "stage", "boundary_layers": "stage", "water_breakdown": "stage",
@@ -20,7 +20,9 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         import importlib
 
-        return getattr(importlib.import_module(f"seal.carbon.{_EXPORTS[name]}"), name)
+        value = getattr(importlib.import_module(f"seal.carbon.{_EXPORTS[name]}"), name)
+        globals()[name] = value            # once: later look-ups are plain attributes
+        return value
     raise AttributeError(f"module 'seal.carbon' has no attribute {name!r}")
 
 

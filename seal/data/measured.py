@@ -31,12 +31,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from seal.data.schema import USER_RUNS, USER_SOURCES, USER_TABLES
+from seal.data.schema import USER_RUNS, USER_TABLES
 from seal.errors import SealError
 
 USER_PREFIX = "user:"
@@ -498,7 +497,7 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     frame, extra = read_kind(path, kind, requests=requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
     method = frame.attrs.get("method", "measured GPU energy per request as given")
     rows, skipped = measured_rows(frame, source, shown, sha, skip_bad=skip_bad, db_path=db)
-    notes = _codecarbon_counts(extra, skipped)
+    notes = codecarbon_counts(extra, skipped)
     if source in _calibrated(db):
         notes.append(f"{source} was calibrated before this import: run `seal calibrate {source}` again to use "
                      "the new rows.")
@@ -532,7 +531,7 @@ def read_kind(path: Path, kind: str, *, requests=None, tz: str = "UTC", apportio
     return (read_mlenergy(path) if kind == "mlenergy" else read_table(path)), {}
 
 
-def _codecarbon_counts(extra: dict, skipped: dict[str, int]) -> list[str]:
+def codecarbon_counts(extra: dict, skipped: dict[str, int]) -> list[str]:
     """Requests and emissions rows the CodeCarbon join left out, added to ``skipped``; notes on idle windows."""
     for key, reason in (("requests_outside", "request outside every CodeCarbon window"),
                         ("requests_skipped", "request without a timestamp or token counts"),

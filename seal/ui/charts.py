@@ -282,6 +282,36 @@ def parity(frame: pd.DataFrame, measured: str, predicted: str, colour: str | Non
                  y_title=f"Predicted GPU energy per request ({unit})", height=460)
 
 
+def calibration_parity(frame: pd.DataFrame) -> go.Figure:
+    """A deployment's calibration on its own measurements (:func:`seal.estimator.calibrate.parity_frame`): measured
+    GPU energy per request (``measured_j``) on x, SEAL from public benchmarks (``seal_j``, before) and the
+    calibrated estimate (``calibrated_cv_j``, each measurement predicted by a calibration fitted without it) on y,
+    log-log, with the y = x line."""
+    cols = [c for c in ("measured_j", "seal_j", "calibrated_cv_j") if c in frame]
+    f = frame[cols].apply(pd.to_numeric, errors="coerce") if cols else pd.DataFrame()
+    values = f.to_numpy(dtype=float).ravel() if len(f) else np.array([])
+    values = values[np.isfinite(values) & (values > 0)]
+    unit, size = axis_unit([np.median(values)] if len(values) else [0.0], ENERGY_UNITS)
+    fig = go.Figure()
+    series = (("seal_j", "Before: SEAL from public benchmarks", OKABE_ITO["orange"], "circle-open"),
+              ("calibrated_cv_j", "After calibration (predicted without the point)", OKABE_ITO["blue"], "circle"))
+    for col, name, colour, symbol in series:
+        if col not in f or "measured_j" not in f:
+            continue
+        g = f[(f["measured_j"] > 0) & (f[col] > 0)]
+        fig.add_scatter(x=g["measured_j"] / size, y=g[col] / size, mode="markers", name=name,
+                        marker=dict(color=colour, size=7, opacity=0.8, symbol=symbol),
+                        hovertemplate=f"measured %{{x:.3g}} {unit}<br>estimated %{{y:.3g}} {unit}<extra></extra>")
+    if len(values):
+        lo, hi = values.min() / size, values.max() / size
+        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x (estimate = measurement)",
+                        line=dict(color="#222", dash="dash", width=1))
+    fig.update_xaxes(type="log", dtick=1)
+    fig.update_yaxes(type="log", dtick=1)
+    return style(fig, x_title=f"Measured GPU energy per request ({unit}, log scale)",
+                 y_title=f"Estimated GPU energy per request ({unit}, log scale)", height=440)
+
+
 def scatter_size(frame: pd.DataFrame, x: str, y: str, colour: str, x_title: str, y_title: str,
                  hover: str | None = None) -> go.Figure:
     """Log–log scatter (e.g. energy per token against model size), one colour per ``colour`` value."""

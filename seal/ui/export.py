@@ -202,7 +202,7 @@ def equivalences_table(totals: dict[str, float]) -> pd.DataFrame:
     from seal.ui.format import _number
 
     try:
-        from seal.carbon import equivalences
+        from seal.carbon.equivalents import equivalences
 
         eq = pd.DataFrame(equivalences(totals.get("total_g_co2e", 0.0), totals.get("facility_energy_j")))
     except Exception:  # noqa: BLE001 - equivalences only add context

@@ -224,6 +224,78 @@ def store_table(name: str) -> pd.DataFrame:
         raise Unavailable(f"The store's {name.replace('_', ' ')} table could not be read.") from exc
 
 
+def store_key() -> tuple[str, int, int]:
+    """The store file's identity now: ``(path, modification time in ns, size)``, ``(path, 0, 0)`` without a store.
+    Loaders of the store's user tables are cached on it, so a write from any page or the CLI is seen."""
+    path = db_path()
+    try:
+        st_ = path.stat()
+    except OSError:
+        return str(path), 0, 0
+    return str(path), st_.st_mtime_ns, st_.st_size
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _calibrations(key: tuple[str, int, int]) -> dict[str, dict]:
+    if not key[1]:
+        return {}
+    try:
+        from seal.estimator.calibrate import load_calibrations
+
+        return load_calibrations(Path(key[0]))
+    except Exception as exc:  # noqa: BLE001 - an unreadable table: no deployment offered, the pages work on
+        _log_failure("reading the calibrations", exc)
+        return {}
+
+
+def calibrations() -> dict[str, dict]:
+    """The store's calibrated deployments (``seal.estimator.calibrate.load_calibrations``): {``user:NAME``:
+    payload}, empty without a store, without calibrations, or when they cannot be read."""
+    return _calibrations(store_key())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _calibration_stamps(key: tuple[str, int, int]) -> dict[str, str]:
+    import json
+
+    return {name: hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            for name, payload in _calibrations(key).items()}
+
+
+def calibration_stamp(deployment: str | None) -> str:
+    """A digest of ``deployment``'s stored calibration ("" for none): part of the cache keys of results computed
+    with it, so a deployment calibrated again is never served from a result of its older calibration."""
+    if not deployment:
+        return ""
+    return _calibration_stamps(store_key()).get(deployment, "")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _user_table(key: tuple[str, int, int], name: str) -> pd.DataFrame:
+    from seal.data import measured
+
+    reader = {"user_runs": measured.user_runs, "user_sources": measured.user_sources}[name]
+    return reader(Path(key[0]))
+
+
+def user_table(name: str) -> pd.DataFrame:
+    """The store's ``user_runs`` or ``user_sources`` (a team's imported measurements, ``seal data import``); an
+    empty frame without a store. Raises :class:`Unavailable` (one sentence) when the table cannot be read."""
+    try:
+        return _user_table(store_key(), name).copy()
+    except Exception as exc:  # noqa: BLE001
+        _log_failure(f"reading table {name}", exc)
+        raise Unavailable(f"The store's {name.replace('_', ' ')} table could not be read.") from exc
+
+
+def store_changed() -> None:
+    """After the app wrote to the store (an import, a removal, a calibration, ``seal data init``): drop the cached
+    reads of it, so every page (and every session) sees the new data; log summaries scored with a deployment's
+    calibration are dropped too."""
+    for fn in (store_status, store_table, _calibrations, _calibration_stamps, _user_table, summarize_upload):
+        fn.clear()
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -421,13 +493,13 @@ def mapping_from_key(key: tuple) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=UPLOAD_CACHE_ENTRIES)
 def summarize_upload(digest: str, name: str, defaults: tuple[tuple[str, Any], ...], limits: UploadLimits,
                      _path: Path, columns: tuple = (), model_map: tuple = (),
-                     skip_bad: bool = False) -> tuple[LogSummary, str]:
+                     skip_bad: bool = False, calibration: str = "") -> tuple[LogSummary, str]:
     """:func:`summarize_log` of an upload spooled to ``_path``, cached on the file's sha256, its name, the
     defaults, the limits, the column mapping and the model map (both as :func:`mapping_key` tuples; ``_path`` is
-    not hashed) and ``skip_bad``
-: a log is scored once per process however many reruns and sessions follow. Only the summary is
-    cached (a few MiB to a few tens of MiB, never the rows), at most :data:`UPLOAD_CACHE_ENTRIES` of them, least
-    recently used evicted first."""
+    not hashed), ``skip_bad`` and ``calibration`` (:func:`calibration_stamp` of the defaults' deployment: only a
+    cache key, so a deployment calibrated again is scored again): a log is scored once per process however many
+    reruns and sessions follow. Only the summary is cached (a few MiB to a few tens of MiB, never the rows), at
+    most :data:`UPLOAD_CACHE_ENTRIES` of them, least recently used evicted first."""
     try:
         return summarize_log(_path, name, {k: v for k, v in defaults if v is not None}, limits,
                              columns=mapping_from_key(columns), model_map=mapping_from_key(model_map),
@@ -526,7 +598,7 @@ def cli_line(name: str, defaults: Mapping[str, Any] | None = None, columns: Mapp
     import shlex
 
     flags = {"model": "--model", "gpu": "--gpu", "region": "--region", "batch_size": "--batch-size",
-             "engine": "--engine"}
+             "engine": "--engine", "deployment": "--deployment"}
     parts = ["seal", "estimate", "--file", shlex.quote(name)]
     for key, flag in flags.items():
         value = (defaults or {}).get(key)
@@ -610,7 +682,7 @@ def equivalences(total_g_co2e: float, facility_energy_j: float | None = None) ->
     """Everyday equivalents of a CO2e total (``seal.carbon.equivalences``): ``name``, ``value``, ``unit``,
     ``per_unit``, ``source``."""
     try:
-        from seal.carbon import equivalences as fn
+        from seal.carbon.equivalents import equivalences as fn
 
         return pd.DataFrame(fn(total_g_co2e, facility_energy_j))
     except Exception as exc:  # noqa: BLE001
@@ -761,12 +833,17 @@ def _warm_model() -> str | None:
 
 
 def check_choices(inputs: dict[str, Any]) -> None:
-    """Raise a SealError when a loaded scenario names a model, GPU or region this installation does not offer."""
+    """Raise a SealError when a loaded scenario names a model, GPU, region, engine or calibrated deployment this
+    installation does not offer."""
     from seal.errors import SealError
 
     offered = {"model": lambda: set(models()["model"]), "gpu": lambda: set(gpus()["gpu"]),
-               "region": lambda: set(regions()["region"]), "engine": lambda: set(ENGINES)}
+               "region": lambda: set(regions()["region"]), "engine": lambda: set(ENGINES),
+               "deployment": lambda: set(calibrations())}
     for key, options in offered.items():
         value = inputs.get(key)
         if value not in (None, "") and value not in options():
+            if key == "deployment":
+                raise SealError(f"The scenario's deployment {value!r} has no calibration in this store; import its "
+                                "measurements and calibrate it on the Your fleet page, or choose another deployment.")
             raise SealError(f"The scenario's {key} {value!r} is not available here; pick one from the {key} list.")

@@ -171,3 +171,55 @@ def impact_tiles_in(tot: dict[str, float], units: dict[str, tuple[str, float]], 
             col.metric(label, fmt(tot.get(key)), help=what)
             rng = fmt_interval(tot.get(low), tot.get(high), units_table) if low and tot.get(low) is not None else None
         col.caption((f"80 %: {rng}" if rng else "no interval") + (f" · {where}" if where else ""))
+
+
+NO_DEPLOYMENT = "None (public benchmarks only)"
+
+
+def deployment_choice(key: str, default: str | None = None, help_suffix: str = "") -> str | None:
+    """The "Deployment" selectbox of the Estimate, Logs and What-if pages: "None (public benchmarks only)" and each
+    calibrated deployment of the store (:func:`seal.ui.loaders.calibrations`); drawn only when there is at least
+    one. Returns the chosen ``user:NAME`` (passed as ``deployment=`` to the page's seal calls) or ``None``.
+
+    ``default`` is the first choice (e.g. the deployment a run on another page used); a choice kept in Session
+    State that is no longer calibrated (removed meanwhile) falls back to none.
+    """
+    from seal.ui import loaders
+
+    calibrated = sorted(loaders.calibrations())
+    if not calibrated:
+        return None
+    options = [NO_DEPLOYMENT, *calibrated]
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = NO_DEPLOYMENT
+    chosen = st.selectbox(
+        "Deployment", options, key=key,
+        **initial(key, index=options.index(default) if default in options else 0),
+        help="A deployment calibrated on the Your fleet page: SEAL's estimate is corrected by what your own "
+             "measurements of it showed, with the interval of that correction's errors." + help_suffix)
+    return None if chosen == NO_DEPLOYMENT else str(chosen)
+
+
+def calibration_report(payload: dict[str, Any], key: str) -> None:
+    """One calibrated deployment: the correction in words, its agreement with the team's measurements before and
+    after (each measurement predicted by a calibration fitted without it) and the parity plot."""
+    from seal.estimator.calibrate import parity_frame
+    from seal.ui import charts, fleet
+
+    st.markdown(plain(fleet.correction_words(payload)))
+    table = fleet.agreement_display(payload)
+    config = {c: st.column_config.NumberColumn(c, format="%.1f") for c in fleet.AGREEMENT_WORDS.values()}
+    config["Measurements"] = st.column_config.NumberColumn("Measurements", format="%d")
+    st.dataframe(table, hide_index=True, column_config=config, key=f"{key}_agreement")
+    st.caption("Typical error: the median of |estimate ÷ measured − 1|. After calibration every measurement is "
+               "predicted by a correction fitted on the others only, so these errors are what a new request of the "
+               "deployment can expect, not how well the correction fits its own data.")
+    groups = fleet.agreement_display(payload, by_group=True)
+    if groups["GPU and engine"].nunique() > 1:
+        with st.expander("Per GPU and engine"):
+            st.dataframe(groups, hide_index=True, column_config=config, key=f"{key}_by_group")
+    parity = parity_frame(payload)
+    if len(parity):
+        st.plotly_chart(charts.calibration_parity(parity), key=f"{key}_parity")
+        st.caption("Each point is one measurement (a request, or a measurement window): on the dashed line the "
+                   "estimate equals what was measured; a factor of 10 off is one grid step.")

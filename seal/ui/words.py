@@ -133,7 +133,32 @@ def assumptions(result: pd.DataFrame, inputs: Mapping[str, Any] | None = None) -
                                                     for g, r in gi.itertuples(index=False))))
     if "token_source" in result:
         out.append(("Token counts", "; ".join(token_source_words(s) for s in _distinct(result["token_source"]))))
+    calibrated = calibration_words(result)
+    if calibrated:
+        out.append(("Calibration", calibrated))
     return out
+
+
+def calibration_words(result: pd.DataFrame) -> str:
+    """The calibrated deployments of a result in words: "user:my-fleet: SEAL's GPU energy from public benchmarks
+    ×2.03, as your own measurements showed (3 of 5 rows)" (the rows only when not all are); "" when no row is
+    calibrated (plain text; escape before Markdown)."""
+    if "deployment" not in result or "calibration_factor" not in result:
+        return ""
+    factor = pd.to_numeric(result["calibration_factor"], errors="coerce")
+    dep = result["deployment"].astype(object).where(result["deployment"].notna(), None)
+    parts = []
+    for name in _distinct(dep):
+        rows = (dep == name).to_numpy()
+        f = factor[rows].dropna()
+        if not len(f):
+            continue
+        lo, hi = float(f.min()), float(f.max())
+        times = f"×{lo:.3g}" if f"{hi:.3g}" == f"{lo:.3g}" else f"×{lo:.3g} to ×{hi:.3g}"
+        of = f" ({int(rows.sum()):,} of {len(result):,} rows)" if rows.sum() < len(result) else ""
+        parts.append(f"{name}: SEAL's GPU energy from public benchmarks {times}, as your own measurements "
+                     f"showed{of}")
+    return "; ".join(parts)
 
 
 def assumption_sentence(result: pd.DataFrame, inputs: Mapping[str, Any] | None = None) -> str:
