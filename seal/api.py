@@ -68,6 +68,10 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
     carbon_options = {k: v for k, v in defaults.items() if k in CARBON_KEYS and v is not None}
 
     frame = prepare_requests(requests, tokenizer=tokenizer, model_map=model_map, **request_defaults)
+    if energy_model is None or isinstance(energy_model, (str, bytes)) or hasattr(energy_model, "__fspath__"):
+        from seal.estimator.artifact import shared_model
+
+        energy_model = shared_model(energy_model)
     frame = estimate_energy(frame, model=energy_model)
-    frame = apply_calibration(frame)       # rows of a calibrated deployment (the `deployment` column / option)
+    frame = apply_calibration(frame, model=energy_model)   # rows of a calibrated deployment (`deployment`)
     return add_carbon(frame, **carbon_options)

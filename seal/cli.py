@@ -76,6 +76,16 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _energy_model(args: argparse.Namespace) -> str | None:
+    """``--energy-model PATH`` checked (None: the shipped artifact)."""
+    path = getattr(args, "energy_model", None)
+    if path and not Path(path).is_file():
+        from seal.errors import SealError
+
+        raise SealError(f"No energy model file {path}; give the artifact `seal train --out` wrote.")
+    return path or None
+
+
 def _cmd_data_remove(args: argparse.Namespace) -> int:
     from seal.data.measured import remove_source, source_name
 
@@ -87,7 +97,7 @@ def _cmd_data_remove(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from seal.estimator.calibrate import calibrate, format_agreement
 
-    payload = calibrate(args.source, db_path=_db_path(args))
+    payload = calibrate(args.source, db_path=_db_path(args), model=_energy_model(args))
     print(format_agreement(payload))
     return 0
 
@@ -110,7 +120,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.source:
         from seal.estimator.calibrate import validate_source
 
-        table = validate_source(args.source, db_path=_db_path(args))
+        table = validate_source(args.source, db_path=_db_path(args), model=_energy_model(args))
         print(table.to_string(index=False))
         if args.out:
             table.to_csv(args.out, index=False)
@@ -145,11 +155,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         from seal.estimator.calibrate import check_deployment
 
         defaults["deployment"] = check_deployment(source_name(args.deployment), _db_path(args))
-    if args.energy_model:
-        if not Path(args.energy_model).is_file():
-            from seal.errors import SealError
-
-            raise SealError(f"No energy model file {args.energy_model}; give the artifact `seal train --out` wrote.")
+    if _energy_model(args):
         defaults["energy_model"] = args.energy_model
     out = None if args.out in (None, "-") else args.out     # "-": standard output
     files = _input_files(args)
@@ -272,10 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write the table as CSV")
     p.add_argument("--source", metavar="user:NAME",
                    help="SEAL's error on your imported rows before and after calibration (cross-validated)")
+    p.add_argument("--energy-model", metavar="PATH", help="with --source: the energy model to validate (default shipped)")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("calibrate", help="fit a correction to your deployment's measurements (user:NAME)")
     p.add_argument("source", metavar="user:NAME")
+    p.add_argument("--energy-model", metavar="PATH", help="calibrate this energy model (seal train --out) instead of "
+                                                          "the shipped one; estimates must then use it too")
     p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("estimate", help="estimate energy and CO2e of prompts or a request log")

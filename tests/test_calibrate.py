@@ -451,3 +451,78 @@ def test_a_store_that_cannot_be_read_is_never_rebuilt_over(store, tmp_path):
     with pytest.raises(DataSourceError, match=r"could not be read .*nothing was changed"):
         init(store)
     assert store.read_bytes() == bytes(damaged)   # left as it was, for the team to recover
+
+
+# ---------------------------------------------------------------- what a demanding reviewer tried
+def test_readings_in_the_wrong_unit_are_refused_and_a_few_outliers_do_not_move_the_fit(store, tmp_path):
+    f = _fleet(300)
+    f.loc[:5, "measured_gpu_energy_j"] /= 3.6e6                    # six readings in kWh
+    with pytest.raises(SealError, match=r"line 2: measured_gpu_energy_j is .* x SEAL's estimate .* check its unit"):
+        import_measurements(_write(f, tmp_path / "fleet.csv"), "units", db_path=store)
+    report = import_measurements(_write(f, tmp_path / "fleet.csv"), "units", db_path=store, skip_bad=True)
+    assert report.rows == 294 and sum(report.skipped.values()) == 6
+    clean = calibrate("user:units", db_path=store)["factor"]["request"]
+    g = _fleet(300)
+    g.loc[:5, "measured_gpu_energy_j"] *= 20                       # six plausible-looking but wrong readings
+    import_measurements(_write(g, tmp_path / "g.csv"), "outliers", db_path=store)
+    payload = calibrate("user:outliers", db_path=store)
+    assert payload["factor"]["request"] == pytest.approx(clean, rel=0.05)
+    assert payload["agreement"][1]["median_ape"] <= 1.3 * NOISE_MEDIAN_APE
+
+
+def test_a_calibration_belongs_to_the_energy_model_it_corrected(store, tmp_path):
+    import_measurements(_write(_fleet(60), tmp_path / "fleet.csv"), "own", db_path=store)
+    calibrate("user:own", db_path=store)
+    req = pd.DataFrame({"params_b": [8.0], "gpu": ["H100"], "input_tokens": [300], "output_tokens": [200]})
+    assert seal.estimate(req, deployment="user:own")["calibration_factor"].iloc[0] > 1.2
+    with pytest.raises(SealError, match=r"fitted on another energy model .* run `seal calibrate user:own` again"):
+        seal.estimate(req, deployment="user:own", energy_model=_truth_model())
+
+
+def test_outside_the_measured_sizes_the_deployment_factor_and_seals_own_width_apply(store, tmp_path):
+    import_measurements(_write(_fleet(200), tmp_path / "fleet.csv"), "sized", db_path=store)
+    payload = calibrate("user:sized", db_path=store)
+    req = pd.DataFrame({"model": ["gpt-4o"], "gpu": ["H100"], "batch_size": [32.0], "input_tokens": [500],
+                        "output_tokens": [300]})
+    plain = seal.estimate(req)
+    cal = seal.estimate(req, deployment="user:sized")
+    assert "calibration-outside-coverage" in cal["warnings"].iloc[0]
+    m = DeploymentCalibration.from_dict(payload["corrections"]["request"])
+    own = float(np.exp(m.own_log_factor(np.array(["vllm|H100-SXM"], dtype=object))[0]))
+    assert cal["calibration_factor"].iloc[0] == pytest.approx(own, rel=1e-6)
+    width = lambda r: float(r["gpu_energy_high_j"].iloc[0] / r["gpu_energy_low_j"].iloc[0])  # noqa: E731
+    assert width(cal) >= width(plain) * 0.999            # the closed model's size range is not thrown away
+
+
+def test_a_latency_measured_fleet_is_its_own_group(store, tmp_path):
+    f = _fleet(40)
+    f["latency_s"] = 2.0
+    import_measurements(_write(f, tmp_path / "fleet.csv"), "lat", db_path=store)
+    payload = calibrate("user:lat", db_path=store)
+    assert all(g.endswith("|latency") for g in payload["groups"])
+    req = pd.DataFrame({"params_b": [8.0], "gpu": ["H100"], "input_tokens": [300], "output_tokens": [200]})
+    assert "calibration-outside-coverage" in seal.estimate(req, deployment="user:lat")["warnings"].iloc[0]
+
+
+def test_small_samples_get_a_conformal_interval():
+    from seal.estimator.calibrate import _quantiles
+
+    r = np.array([-0.1, -0.05, 0.0, 0.02, 0.05, 0.08])           # n = 6: beyond the sample
+    lo, hi = _quantiles(r)
+    assert lo == pytest.approx(1.5 * -0.1 - 1e-3) and hi == pytest.approx(1.5 * 0.08 + 1e-3)
+    big = np.linspace(-1, 1, 99)                                  # n = 99: the 90th of 100 ranks
+    assert _quantiles(big) == pytest.approx([big[9], big[89]])
+
+
+def test_codecarbon_requests_keep_a_per_request_interval(store, tmp_path):
+    from seal.estimator import estimate_energy
+    from seal.logs.normalize import prepare_requests
+
+    emissions, requests, _ = _codecarbon_fleet(tmp_path, windows=20)
+    import_measurements(emissions, "ccw", db_path=store, requests=requests)
+    calibrate("user:ccw", db_path=store)
+    log = pd.read_csv(requests).drop(columns="timestamp").assign(gpu="H100")
+    truth = estimate_energy(prepare_requests(log), model=_truth_model())["gpu_energy_j"].to_numpy()
+    cal = seal.estimate(log, deployment="user:ccw")
+    inside = (truth >= cal["gpu_energy_low_j"].to_numpy()) & (truth <= cal["gpu_energy_high_j"].to_numpy())
+    assert inside.mean() >= 0.7             # a window interval alone covered ~40 % of single requests

@@ -351,9 +351,30 @@ def _resolve(frame: pd.DataFrame, db_path) -> tuple[pd.DataFrame, pd.Series]:
         return good, reasons
     requests = good[[c for c in REQUEST_FIELDS if c in good and c != "timestamp"]]
     est = estimate_energy(prepare_requests(requests), db_path=db_path)
-    return good.assign(**{f"seal_{c}": est[c].to_numpy() for c in (
+    good = good.assign(**{f"seal_{c}": est[c].to_numpy() for c in (
         "params_b", "active_params_b", "gpus", "engine", "precision", "batch_size", "model_resolved",
-        "gpu_energy_j")}), reasons
+        "gpu_energy_j")})
+    implausible = _implausible(good)
+    if implausible.notna().any():
+        reasons.loc[implausible.index[implausible.notna()]] = implausible.dropna()
+        good = good[implausible.isna().to_numpy()]
+    return good, reasons
+
+
+def _implausible(good: pd.DataFrame) -> pd.Series:
+    """Rows whose measured energy is more than :data:`~seal.estimator.calibrate.PLAUSIBLE_RATIO` times SEAL's
+    estimate, or less than its inverse: a reading in Wh, kWh or mJ, not a fleet (window shares are checked as
+    windows by the calibration, not here)."""
+    from seal.estimator.calibrate import PLAUSIBLE_RATIO
+
+    ratio = good["measured_gpu_energy_j"].astype(float) / good["seal_gpu_energy_j"].astype(float)
+    per_request = good["measured_basis"].astype(str).ne("window-apportioned") if "measured_basis" in good else True
+    bad = per_request & ((ratio > PLAUSIBLE_RATIO) | (ratio < 1 / PLAUSIBLE_RATIO))
+    text = [f"measured_gpu_energy_j is {r:.3g} x SEAL's estimate ({e:.3g} J): check its unit (joules, not Wh, kWh "
+            "or mJ)" for r, e in zip(ratio[bad], good.loc[bad, "seal_gpu_energy_j"].astype(float))]
+    out = pd.Series(None, index=good.index, dtype=object)
+    out[bad] = text
+    return out
 
 
 def _user_rows(good: pd.DataFrame, source: str, file: str, sha: str) -> pd.DataFrame:
@@ -425,6 +446,8 @@ def measured_rows(frame: pd.DataFrame, source: str, file: str, sha: str = "", *,
 
 def _reason_kind(reason: str) -> str:
     """A reason without the row's own value, so skips are counted per kind (``unknown model 'x' ...`` stays)."""
+    if "x SEAL's estimate" in str(reason):
+        return "measured_gpu_energy_j over 100 x (or under 1/100 of) SEAL's estimate: check its unit"
     return re.sub(r" \((?:got )?-?[0-9.e+]+[^)]*\)$", "", str(reason))
 
 

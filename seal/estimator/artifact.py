@@ -69,6 +69,7 @@ def load_model(path: str | Path | None = None):
     model.intervals_ = payload["intervals"]
     model.provenance_ = payload["provenance"]
     model.latency_log_sd_ = float(payload["latency_log_sd"])
+    model.trained_at_ = payload.get("trained_at")
     return model
 
 

@@ -42,6 +42,10 @@ COVERAGE = 0.8
 MIN_ROWS = 5                 # observations (requests or windows) needed to calibrate at all
 MIN_PHASE_ROWS = 10          # rows with prefill and decode measured apart to fit the phases apart
 UNSEEN_GROUP_WIDENING = 1.5  # the interval of a group the deployment never measured: x this (assumption)
+HUBER_K = 1.345              # Huber's constant (in robust standard deviations of the log residuals)
+HUBER_ITERATIONS = 6         # re-weighted least-squares passes
+OUTSIDE_MARGIN_LOG = 0.1     # a feature this far (in log, ~10 %) beyond the measured range is outside coverage
+PLAUSIBLE_RATIO = 100.0      # measured / SEAL beyond x100 or below /100 is a unit mistake, not a fleet (import)
 SLOPE_GAIN = 0.02            # slopes kept only if they lower the inner cross-validated error by 2 % or more
 BEFORE = "before (SEAL as shipped)"
 AFTER = "after calibration (cross-validated)"
@@ -60,9 +64,14 @@ def features(frame: pd.DataFrame) -> np.ndarray:
 
 
 def group_keys(frame: pd.DataFrame) -> np.ndarray:
-    """``engine|GPU`` per row (the resolved engine and canonical GPU of SEAL's estimate)."""
+    """``engine|GPU`` per row (the resolved engine and canonical GPU of SEAL's estimate), ``|latency`` added where
+    the request gave a latency (SEAL then estimates from power x time: another error to correct)."""
     gpu = frame["gpu_model"] if "gpu_model" in frame else frame["gpu"]
-    return (frame["engine"].astype(str) + "|" + gpu.astype(str)).to_numpy(dtype=object)
+    keys = frame["engine"].astype(str) + "|" + gpu.astype(str)
+    if "latency_s" in frame:
+        latency = pd.to_numeric(frame["latency_s"], errors="coerce")
+        keys = keys.where(~(latency > 0), keys + "|latency")
+    return keys.to_numpy(dtype=object)
 
 
 SLOPE_CHOICE_ROWS = 20_000   # observations the slope choice is made on (a fixed random subset beyond)
@@ -103,18 +112,21 @@ class DeploymentCalibration:
         onehot[np.flatnonzero(known), codes[known]] = 1.0
         return np.column_stack([np.ones(len(X)), onehot, z])
 
-    def _solve(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray, use_slopes: bool,
-               weight: np.ndarray | None = None) -> None:
+    def _solve(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray, use_slopes: bool) -> None:
         names = sorted(set(groups))
         self.feature_mean_ = X.mean(axis=0)
         sd = X.std(axis=0)
         self.feature_sd_ = np.where(sd > 1e-9, sd, 1.0)
         self.feature_low_, self.feature_high_ = X.min(axis=0), X.max(axis=0)
         A = self._design(X, groups, names)
-        w = np.ones(len(y)) if weight is None else weight
-        pen = np.concatenate([[0.0], np.full(len(names), self.group_shrink_rows),
-                              np.full(X.shape[1], self.slope_alpha if use_slopes else 1e12)])
-        beta = np.linalg.solve(A.T @ (A * w[:, None]) + np.diag(pen), A.T @ (w * y))
+        pen = np.diag(np.concatenate([[0.0], np.full(len(names), self.group_shrink_rows),
+                                      np.full(X.shape[1], self.slope_alpha if use_slopes else 1e12)]))
+        w = np.ones(len(y))
+        for _ in range(HUBER_ITERATIONS):    # Huber weights: a few readings in the wrong unit do not move the fit
+            beta = np.linalg.solve(A.T @ (A * w[:, None]) + pen, A.T @ (w * y))
+            r = y - A @ beta
+            scale = max(1.4826 * float(np.median(np.abs(r - np.median(r)))), 1e-3)
+            w = np.minimum(1.0, HUBER_K * scale / np.maximum(np.abs(r), 1e-12))
         self.intercept_ = float(beta[0])
         self.group_offsets_ = {g: float(b) for g, b in zip(names, beta[1:1 + len(names)])}
         self.slopes_ = beta[1 + len(names):] if use_slopes else np.zeros(X.shape[1])
@@ -156,12 +168,18 @@ class DeploymentCalibration:
         return self.intercept_ + offsets + z @ np.asarray(self.slopes_, dtype=float)
 
     def outside(self, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """Rows of an unseen group or with a feature outside the training range (by more than 5 %)."""
+        """Rows of an unseen group, or with a feature (batch size, prompt or output length, model size) outside the
+        measured range by more than 5 % of it or :data:`OUTSIDE_MARGIN_LOG`."""
         X = np.asarray(X, dtype=float)
-        span = np.maximum(self.feature_high_ - self.feature_low_, 1e-9)
-        off = ((X < self.feature_low_ - 0.05 * span) | (X > self.feature_high_ + 0.05 * span)) & \
-            (np.asarray(self.slopes_) != 0)
+        margin = np.maximum(0.05 * (self.feature_high_ - self.feature_low_), OUTSIDE_MARGIN_LOG)
+        off = (X < self.feature_low_ - margin) | (X > self.feature_high_ + margin)
         return (_codes(groups, list(self.group_offsets_)) < 0) | off.any(axis=1)
+
+    def own_log_factor(self, groups: np.ndarray) -> np.ndarray:
+        """log factor without the slopes: the deployment's, plus the group's offset where it was measured."""
+        names = list(self.group_offsets_)
+        offsets = np.append(np.array([self.group_offsets_[g] for g in names], dtype=float), 0.0)
+        return self.intercept_ + offsets[_codes(groups, names)]
 
     def to_dict(self) -> dict:
         return {"intercept": self.intercept_, "group_offsets": self.group_offsets_,
@@ -184,6 +202,14 @@ class DeploymentCalibration:
 
 
 # ---------------------------------------------------------------- measured rows -> observations
+def model_fingerprint(model: Any) -> str:
+    """A short digest of a fitted energy model's learned state: a calibration belongs to the model it corrected."""
+    import hashlib
+
+    text = json.dumps(model.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def seal_estimates(runs: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
     """SEAL's estimate of each imported row, from what the file gave (a size only where the team gave it)."""
     from seal.estimator import estimate_energy
@@ -304,9 +330,17 @@ def _metrics(log_residual: np.ndarray, inside: np.ndarray | None = None) -> dict
 
 
 def _quantiles(r: np.ndarray) -> list[float]:
-    r = r[np.isfinite(r)]
+    """The 80 % interval of log residuals, conformal: the ceil((n + 1) 0.9)-th smallest and largest, so it holds
+    for a new measurement at small n too; beyond the sample (n < 9) 1.5 x its most extreme residual."""
+    r = np.sort(r[np.isfinite(r)])
+    n = len(r)
+    if n < 2:
+        return [-0.5, 0.5]
     a = (1 - COVERAGE) / 2
-    return [float(np.quantile(r, a)), float(np.quantile(r, 1 - a))] if len(r) >= 2 else [-0.5, 0.5]
+    k = int(np.ceil((n + 1) * (1 - a)))                      # 1-based rank of the upper bound
+    hi = r[k - 1] if k <= n else 1.5 * max(float(r[-1]), 0.0) + 1e-3
+    lo = r[n - k] if k <= n else 1.5 * min(float(r[0]), 0.0) - 1e-3
+    return [float(min(lo, 0.0)), float(max(hi, 0.0))]
 
 
 def _server_agreement(runs: pd.DataFrame, est: pd.DataFrame, obs: dict, cv_log_factor: np.ndarray) -> list[dict]:
@@ -384,7 +418,8 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
     from seal.estimator.artifact import shared_model
 
     mine = runs[runs["source"] == source].reset_index(drop=True)
-    model = shared_model(None) if model is None else model
+    if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        model = shared_model(model)
     est = seal_estimates(mine, model, db_path)
     obs = observations(mine, est)
     if len(obs["groups"]) < MIN_ROWS:
@@ -413,7 +448,7 @@ def fit_calibration(runs: pd.DataFrame, source: str, model: Any = None, db_path=
         "agreement": _clean(agreement), "agreement_by_group": _clean(by_group),
         "parity": parity.astype(object).where(parity.notna(), None).to_dict("list"),
         "files": sorted(set(mine["source_file"].astype(str))),
-        "energy_model": {"trained_at": (getattr(model, "provenance_", {}) or {}).get("trained_at"),
+        "energy_model": {"fingerprint": model_fingerprint(model), "trained_at": getattr(model, "trained_at_", None),
                          "sources": list(getattr(model, "train_sources_", []))},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -484,36 +519,78 @@ def _deployments(frame: pd.DataFrame, deployment: str | None) -> pd.Series | Non
 
 def corrected_energies(payload: dict, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The energies of SEAL's estimated ``rows`` (J) under one calibration, with their 80 % interval, and the
-    rows outside its coverage (their interval widened by the payload's ``unseen_group_widening``)."""
+    rows outside its coverage.
+
+    Inside coverage: SEAL x the fitted correction, the interval of the calibration's cross-validated errors. Outside
+    (an engine x GPU it never measured, a batch size / length / model size beyond the measured range): the
+    deployment's own factor (its group's where measured; no slopes), and an interval at least as wide as SEAL's
+    own and as 1.5 x the calibration's. A calibration fitted on window totals (CodeCarbon) has seen no single
+    request: a request's interval combines the window interval with SEAL's own per-request spread (in quadrature).
+    """
     X, groups = features(rows), group_keys(rows)
     factors, outside = {}, np.zeros(len(rows), dtype=bool)
-    for target in payload["targets"]:
-        m = DeploymentCalibration.from_dict(payload["corrections"][target])
-        factors[target] = np.exp(m.predict_log(X, groups))
+    models = {t: DeploymentCalibration.from_dict(payload["corrections"][t]) for t in payload["targets"]}
+    for m in models.values():
         outside |= m.outside(X, groups)
-    widen = np.where(outside, float(payload.get("unseen_group_widening", UNSEEN_GROUP_WIDENING)), 1.0)
+    for target, m in models.items():
+        factors[target] = np.exp(np.where(outside, m.own_log_factor(groups), m.predict_log(X, groups)))
+    widen = float(payload.get("unseen_group_widening", UNSEEN_GROUP_WIDENING))
+    windows = payload.get("interval_basis") == "window totals"
+
+    def bounds(q: list[float], seal_lo: np.ndarray, seal_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.full(len(rows), min(q[0], 0.0)), np.full(len(rows), max(q[1], 0.0))
+        if windows:
+            lo, hi = -np.hypot(lo, seal_lo), np.hypot(hi, seal_hi)
+        lo = np.where(outside, np.minimum(widen * lo, -seal_lo), lo)
+        hi = np.where(outside, np.maximum(widen * hi, seal_hi), hi)
+        return np.exp(lo), np.exp(hi)
+
+    def seal_spread(col: str) -> tuple[np.ndarray, np.ndarray]:
+        mid = np.maximum(rows[f"{col}_j"].to_numpy(dtype=float), 1e-30)
+        return (np.log(mid / np.maximum(rows[f"{col}_low_j"].to_numpy(dtype=float), 1e-30)),
+                np.log(np.maximum(rows[f"{col}_high_j"].to_numpy(dtype=float), 1e-30) / mid))
+
     request_q = payload["intervals"]["request"]
     out: dict[str, np.ndarray] = {}
     for phase in ("prefill", "decode"):
         e = rows[f"{phase}_energy_j"].to_numpy(dtype=float) * factors.get(phase, factors.get("request"))
-        lo, hi = payload["intervals"].get(phase, request_q)
-        out.update({f"{phase}_energy_j": e, f"{phase}_energy_low_j": e * np.exp(min(lo, 0.0) * widen),
-                    f"{phase}_energy_high_j": e * np.exp(max(hi, 0.0) * widen)})
+        lo, hi = bounds(payload["intervals"].get(phase, request_q), *seal_spread(f"{phase}_energy"))
+        out.update({f"{phase}_energy_j": e, f"{phase}_energy_low_j": e * lo, f"{phase}_energy_high_j": e * hi})
     total = out["prefill_energy_j"] + out["decode_energy_j"]
-    out.update({"gpu_energy_j": total, "gpu_energy_low_j": total * np.exp(min(request_q[0], 0.0) * widen),
-                "gpu_energy_high_j": total * np.exp(max(request_q[1], 0.0) * widen)})
+    lo, hi = bounds(request_q, *seal_spread("gpu_energy"))
+    out.update({"gpu_energy_j": total, "gpu_energy_low_j": total * lo, "gpu_energy_high_j": total * hi})
     return out, outside
 
 
-def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_path=None) -> pd.DataFrame:
+def _check_model(payload: dict, model: Any, name: str) -> None:
+    """A calibration corrects the energy model it was fitted against; applied over another it would correct twice
+    or wrongly (a refit, a new shipped artifact)."""
+    if model is None:
+        from seal.estimator.artifact import shared_model
+
+        model = shared_model(None)
+    fitted = (payload.get("energy_model") or {}).get("fingerprint")
+    if fitted != model_fingerprint(model):
+        when = (payload.get("energy_model") or {}).get("trained_at") or "an earlier energy model"
+        raise SealError(f"The calibration of {name} was fitted on another energy model ({when}) than this estimate "
+                        f"uses; run `seal calibrate {name}` again (with --energy-model PATH to calibrate a refit "
+                        "model).")
+
+
+def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_path=None,
+                      model: Any = None) -> pd.DataFrame:
     """Correct the estimator's energies of the rows of a calibrated deployment (``deployment`` column, else the
     ``deployment`` argument): energies x the correction, the 80 % interval from the calibration's
     cross-validated residuals (widened outside its coverage), ``calibration_factor`` (1 where none; always
     added, so a log's batches share one schema) and the warnings ``calibrated-deployment`` /
     ``calibration-outside-coverage``.
 
+    ``model``: the energy model the frame was estimated with (default the shipped artifact); it must be the one
+    the calibration was fitted against.
+
     Raises:
-        SealError: a deployment with no stored calibration (names the calibrated ones).
+        SealError: a deployment with no stored calibration (names the calibrated ones), or calibrated against
+            another energy model.
     """
     from seal.data.measured import source_name
     from seal.frames import add_codes, with_columns
@@ -533,6 +610,7 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
         if key not in cals:
             have = ", ".join(sorted(cals)) or "none yet (run `seal calibrate user:NAME` after `seal data import`)"
             raise SealError(f"No calibration for the deployment {name!r}; calibrated deployments: {have}.")
+        _check_model(cals[key], model, key)
         rows = (dep.astype(str) == name).to_numpy() & calibrated
         canon[rows] = key
         energies, out_rows = corrected_energies(cals[key], frame[rows])
