@@ -311,3 +311,15 @@ def test_compressed_file_is_refused(tmp_path):
     p.write_bytes(gzip.compress(CHAT.encode()))
     with pytest.raises(SealError, match="compressed"):
         read_requests(p)
+
+
+def test_every_table_alias_reaches_the_frame_engine_and_deployment_included(tmp_path):
+    from seal.logs.formats import NUMBER_COLUMNS, STRING_COLUMNS, TABLE_ALIASES
+    from seal.logs.read import read_requests
+
+    read_by_sql = set(STRING_COLUMNS) | set(NUMBER_COLUMNS) | {"timestamp", "token_source", "source_format"}
+    assert set(TABLE_ALIASES) <= read_by_sql          # an alias the reader then drops would be a silent loss
+    log = tmp_path / "t.csv"
+    log.write_text("params_b,input_tokens,output_tokens,engine,deployment\n8,10,20,vllm-2024,user:x\n")
+    frame, _ = read_requests(log)
+    assert frame[["engine", "deployment"]].iloc[0].tolist() == ["vllm-2024", "user:x"]

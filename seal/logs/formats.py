@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, field
 
 # Columns a reader produces, with their SQL type (order = output order).
-STRING_COLUMNS = ("request_id", "model", "precision", "gpu", "region", "prompt", "response", "app", "user",
-                  "call_type")
+STRING_COLUMNS = ("request_id", "model", "precision", "gpu", "engine", "region", "prompt", "response", "app", "user",
+                  "call_type", "deployment")
 NUMBER_COLUMNS = ("params_b", "active_params_b", "gpus", "batch_size", "input_tokens", "output_tokens",
                   "cached_input_tokens", "reasoning_tokens", "latency_s", "ttft_s")
 
@@ -410,6 +410,7 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "gpus": ("gpus", "gpu_count", "num_gpus", "n_gpus"),
     "batch_size": ("batch_size",),
     "call_type": ("call_type",),                 # chat | embedding (LiteLLM spend logs name it so)
+    "deployment": ("deployment",),               # a calibrated deployment, user:NAME (seal calibrate)
     "input_tokens": ("input_tokens", "prompt_tokens", "tokens_in", "input_token_count", "prompt_token_count",
                      "num_input_tokens", "n_input_tokens", "num_prompt_tokens", "n_prompt_tokens",
                      "prompt_eval_count",                        # Ollama
