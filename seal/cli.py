@@ -70,6 +70,7 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
 
     report = import_measurements(args.file, args.name, db_path=_db_path(args), kind=args.kind,
                                  requests=args.requests, tz=args.tz, apportion=args.apportion,
+                                 requests_tz=args.requests_tz,
                                  skip_bad=args.skip_bad, replace=args.replace)
     print(report)
     print(f"Next: `seal calibrate {report.source}`, then `seal estimate --deployment {report.source} ...`.")
@@ -255,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "seal.data.measured.KINDS)")
     p.add_argument("--requests", metavar="LOG", help="CodeCarbon only: the request log the emissions.csv measured")
     p.add_argument("--tz", default="UTC", help="CodeCarbon only: time zone of its timestamps (IANA name; default UTC)")
+    p.add_argument("--requests-tz", metavar="TZ",
+                   help="CodeCarbon only: time zone of the request log's timestamps when they carry no offset "
+                        "(default: UTC)")
     p.add_argument("--apportion", default="tokens",
                    help="CodeCarbon only: share a window's energy by input+output tokens (default), output tokens, "
                         "or SEAL's own estimate per request")
@@ -271,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with", dest="with_sources", action="append", metavar="user:NAME",
                    help="also fit on your imported measurements (repeatable)")
     p.add_argument("--user-weight", type=_finite(float, what="a weight"), default=1.0,
-                   help="weight of each imported row against a public one (default 1)")
+                   help="how many times each imported row counts against a public one (a whole number, default 1)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("validate", help="cross-validation splits of the energy models")

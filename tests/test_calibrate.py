@@ -526,3 +526,47 @@ def test_codecarbon_requests_keep_a_per_request_interval(store, tmp_path):
     cal = seal.estimate(log, deployment="user:ccw")
     inside = (truth >= cal["gpu_energy_low_j"].to_numpy()) & (truth <= cal["gpu_energy_high_j"].to_numpy())
     assert inside.mean() >= 0.7             # a window interval alone covered ~40 % of single requests
+
+
+def test_codecarbon_errors_name_the_request_logs_line_and_a_gpu_less_tracker(store, tmp_path):
+    from seal.data.codecarbon import CODECARBON_COLUMNS
+
+    emissions, requests, _ = _codecarbon_fleet(tmp_path, windows=3)
+    log = pd.read_csv(requests)
+    log.loc[4, "params_b"] = np.nan
+    log.loc[4, "model"] = "no-such-model-anywhere"
+    bad_log = _write(log, tmp_path / "bad_log.csv")
+    with pytest.raises(SealError, match=r"^bad_log\.csv, line 6: unknown model 'no-such-model-anywhere'"):
+        import_measurements(emissions, "cc", db_path=store, requests=bad_log)
+    no_gpu = pd.read_csv(emissions).assign(gpu_energy=0.0)
+    with pytest.raises(SealError, match=r"CodeCarbon recorded no GPU energy"):
+        import_measurements(_write(no_gpu[list(CODECARBON_COLUMNS)], tmp_path / "nogpu.csv"), "cc", db_path=store,
+                            requests=requests)
+    with pytest.raises(SealError, match=r"--requests is for a CodeCarbon emissions\.csv"):
+        import_measurements(_write(_fleet(5), tmp_path / "t.csv"), "t", db_path=store, requests=requests)
+
+
+def test_request_times_in_another_zone_are_placed_in_their_windows(store, tmp_path):
+    emissions, requests, gpu_j = _codecarbon_fleet(tmp_path, windows=6)
+    log = pd.read_csv(requests)
+    paris = pd.to_datetime(log["timestamp"], utc=True).dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+    local = _write(log.assign(timestamp=paris.astype(str)), tmp_path / "local.csv")   # no offset, Paris time
+    report = import_measurements(emissions, "tz", db_path=store, requests=local, requests_tz="Europe/Paris")
+    assert report.rows == 90 and not report.skipped
+    per_window = user_runs(store, ["tz"]).groupby("measure_group")["request_energy_j"].sum()
+    assert np.sort(per_window.to_numpy()) == pytest.approx(np.sort(gpu_j))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model,params_b,gpu,input_tokens,output_tokens,measured_gpu_energy_j,measured_gpu_energy_j\nx,8,H100,1,1,5,6\n",
+     r"has the column 'measured_gpu_energy_j' twice"),
+    ("model,params_b,gpu,input_tokens,output_tokens,measured_gpu_energy_j\nx,8,H100,1,1,nan\n",
+     r"line 2: measured_gpu_energy_j is not a number"),
+    ("model,params_b,gpu,input_tokens,output_tokens,measured_gpu_energy_j\nx,8,H100,1,1,5,EXTRA\n",
+     r"rows with more fields than its header"),
+])
+def test_malformed_tables_are_one_sentence(store, tmp_path, text, message):
+    path = tmp_path / "m.csv"
+    path.write_text(text)
+    with pytest.raises(SealError, match=message):
+        import_measurements(path, "m", db_path=store)

@@ -99,6 +99,7 @@ class ImportReport:
 def _read_frame(path: Path) -> pd.DataFrame:
     """A measurement table as a frame (CSV, TSV, Parquet, JSON array / object of columns, JSONL)."""
     suffix = path.suffix.lower()
+    header_names = None
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -121,7 +122,17 @@ def _read_frame(path: Path) -> pd.DataFrame:
             with path.open("r", encoding="utf-8", errors="replace") as fh:
                 header = fh.readline()
             sep = max((",", "\t", ";"), key=header.count)       # the delimiter the header uses most
-            frame = pd.read_csv(path, sep=sep, dtype=object, skipinitialspace=True)
+            header_names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(sep)]
+            # every cell as text ("nan" stays a word, reported as not a number); no implicit index column
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)   # a row longer than the header
+                frame = pd.read_csv(path, sep=sep, dtype=object, skipinitialspace=True, keep_default_na=False,
+                                    na_values=[""], index_col=False)
+    except pd.errors.ParserWarning:
+        raise SealError(f"{path.name} has rows with more fields than its header; quote cells that hold the "
+                        "delimiter, or add the missing column names.") from None
     except (ValueError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SealError(f"{path.name} could not be read as a table of measured runs ({first}); give a CSV, "
@@ -129,6 +140,10 @@ def _read_frame(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyarrow / parser errors of many kinds: one sentence, never a traceback
         raise SealError(f"{path.name} could not be read as a table of measured runs ({type(exc).__name__}); give a "
                         "CSV, Parquet, JSON or JSONL file with one row per request or run.") from None
+    names = [str(c) for c in header_names] if header_names is not None else [str(c) for c in frame.columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise SealError(f"{path.name} has the column {twice[0]!r} twice; give each column once.")
     if len(frame) > MAX_IMPORT_ROWS:
         raise SealError(f"{path.name} has {len(frame):,} rows, more than {MAX_IMPORT_ROWS:,}; import a sample or "
                         "aggregate windows first.")
@@ -232,32 +247,54 @@ def read_mlenergy(path: str | Path) -> pd.DataFrame:
     return out
 
 
+def _local_times(timestamps: pd.Series, tz: str) -> pd.Series:
+    """A log's timestamps written without an offset, read as wall-clock times in ``tz`` (the readers took them as
+    UTC), back to UTC."""
+    try:
+        wall = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        return wall.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    except Exception:  # noqa: BLE001 - an unknown zone name, whatever zoneinfo raises
+        raise SealError(f"Unknown time zone {tz!r} for the request log; give an IANA name such as Europe/Paris "
+                        "or UTC.") from None
+
+
 def read_codecarbon(path: str | Path, requests: str | Path, *, tz: str = "UTC", apportion: str = "tokens",
-                    skip_bad: bool = False) -> tuple[pd.DataFrame, dict]:
-    """CodeCarbon ``emissions.csv`` + the request log it measured -> request columns + apportioned energy."""
+                    skip_bad: bool = False, requests_tz: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """CodeCarbon ``emissions.csv`` + the request log it measured -> request columns + apportioned energy.
+
+    ``tz``: the zone of CodeCarbon's timestamps (it writes local time without an offset); ``requests_tz``: the
+    zone of the log's timestamps when they carry no offset either (default: as the log says, else UTC)."""
     from seal.data import codecarbon
     from seal.logs.read import read_requests
 
     if apportion not in APPORTION_METHODS:
         raise SealError(f"Unknown apportionment {apportion!r}; accepted: {', '.join(APPORTION_METHODS)}.")
     windows, w_report = codecarbon.read_emissions(path, tz=tz, skip_bad=skip_bad)
+    if len(windows) and not (windows["gpu_energy_j"].astype(float) > 0).any():
+        raise SealError(f"{Path(str(path)).name}: CodeCarbon recorded no GPU energy (gpu_energy is 0 in every "
+                        "window), so it tracked no GPU; SEAL calibrates GPU energy: run CodeCarbon where it sees "
+                        "the GPUs (NVIDIA's NVML).")
     reqs, _ = read_requests(requests, skip_bad=skip_bad)
+    if requests_tz:
+        reqs = reqs.assign(timestamp=_local_times(reqs["timestamp"], requests_tz))
     weights = None
     if apportion == "estimate":
         from seal.api import estimate
 
         weights = estimate(reqs)["gpu_energy_j"].to_numpy(dtype=float)
-    matched, report = codecarbon.apportion(reqs.reset_index(drop=True), windows, method=apportion, weights=weights)
+    matched, report = codecarbon.apportion(reqs, windows, method=apportion, weights=weights)
     out = matched.copy()
     if "gpu" not in out or out["gpu"].isna().all():   # the log does not say: the GPU CodeCarbon saw
         models = pd.unique(windows["gpu_model"].dropna().astype(str)) if "gpu_model" in windows else []
         if len(models) == 1:
             out["gpu"] = re.sub(r"^\s*\d+\s*x\s*", "", models[0])     # "8 x NVIDIA H100 80GB HBM3"
-    out["file_line"] = np.arange(1, len(out) + 1)
+    out["file_line"] = out.index.to_numpy() if out.index.name == "line" else np.arange(1, len(out) + 1)
+    out.attrs["rows_file"] = Path(str(getattr(requests, "name", requests))).name   # errors name the log's lines
     out["measured_basis"] = "window-apportioned"
     out["server_energy_covers"] = "gpu+cpu+ram (CodeCarbon)"
     out.attrs["method"] = str(matched["apportion_method"].iloc[0]) if len(matched) else apportion
-    return out, {**w_report, **report}
+    gpus_tracked = pd.to_numeric(windows["gpu_count"], errors="coerce").max() if "gpu_count" in windows else np.nan
+    return out, {**w_report, **report, "gpus_tracked": gpus_tracked}
 
 
 def detect_kind(path: str | Path) -> str:
@@ -436,7 +473,8 @@ def measured_rows(frame: pd.DataFrame, source: str, file: str, sha: str = "", *,
         more = int(bad.sum()) - 1
         tail = f" ({more:,} more bad row{'s' if more != 1 else ''}; --skip-bad skips and counts them)" if more else \
             " (--skip-bad skips and counts such rows)"
-        raise SealError(f"{file}, line {int(frame['file_line'].iloc[i])}: {reasons.iloc[i]}{tail}.")
+        where = frame.attrs.get("rows_file", file)
+        raise SealError(f"{where}, line {int(frame['file_line'].iloc[i])}: {reasons.iloc[i]}{tail}.")
     skipped = {str(r): int(n) for r, n in reasons[bad].map(_reason_kind).value_counts().items()}
     if not len(good):
         raise SealError(f"{file} has no usable measured row ({sum(skipped.values()):,} skipped); each row needs "
@@ -494,7 +532,8 @@ def user_runs(db_path=None, sources: list[str] | tuple[str, ...] | None = None) 
 
 def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str | None = None,
                         requests: str | Path | None = None, tz: str = "UTC", apportion: str = "tokens",
-                        skip_bad: bool = False, replace: bool = False, file_name: str | None = None) -> ImportReport:
+                        skip_bad: bool = False, replace: bool = False, file_name: str | None = None,
+                        requests_tz: str | None = None) -> ImportReport:
     """Read a measurement file and add its rows to the store as ``user:NAME`` (see the module docstring).
 
     ``replace``: drop the source's earlier rows first (else a new file adds to them; the same file twice is
@@ -517,7 +556,11 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
     shown = file_name or path.name
     sha, size = _sha256(path)
     _refuse_twice(user_sources(db), source, sha, shown, replace)       # before the work; again under the lock
-    frame, extra = read_kind(path, kind, requests=requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
+    if requests is not None and kind != "codecarbon":
+        raise SealError(f"--requests is for a CodeCarbon emissions.csv; {shown} is a {kind} file, which holds its "
+                        "requests itself.")
+    frame, extra = read_kind(path, kind, requests=requests, tz=tz, apportion=apportion, skip_bad=skip_bad,
+                             requests_tz=requests_tz)
     method = frame.attrs.get("method", "measured GPU energy per request as given")
     rows, skipped = measured_rows(frame, source, shown, sha, skip_bad=skip_bad, db_path=db)
     notes = codecarbon_counts(extra, skipped)
@@ -544,13 +587,14 @@ def import_measurements(path: str | Path, name: str, *, db_path=None, kind: str 
 
 
 def read_kind(path: Path, kind: str, *, requests=None, tz: str = "UTC", apportion: str = "tokens",
-              skip_bad: bool = False) -> tuple[pd.DataFrame, dict]:
+              skip_bad: bool = False, requests_tz: str | None = None) -> tuple[pd.DataFrame, dict]:
     """A measurement file of ``kind`` as rows to resolve (:func:`measured_rows`) and the reader's report."""
     if kind == "codecarbon":
         if requests is None:
             raise SealError("A CodeCarbon emissions.csv needs the request log it measured: give --requests LOG "
                             "(its requests' timestamps place them in CodeCarbon's windows).")
-        return read_codecarbon(path, requests, tz=tz, apportion=apportion, skip_bad=skip_bad)
+        return read_codecarbon(path, requests, tz=tz, apportion=apportion, skip_bad=skip_bad,
+                               requests_tz=requests_tz)
     return (read_mlenergy(path) if kind == "mlenergy" else read_table(path)), {}
 
 
@@ -562,10 +606,17 @@ def codecarbon_counts(extra: dict, skipped: dict[str, int]) -> list[str]:
         count = int(extra.get(key) or 0)
         if count:
             skipped[reason] = skipped.get(reason, 0) + count
-    if not extra.get("windows_without_requests"):
-        return []
-    return [f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
-            f"{extra.get('unassigned_gpu_energy_j', 0.0):,.0f} J of GPU energy (idle) is not given to any request."]
+    notes = []
+    if extra.get("windows_without_requests"):
+        notes.append(f"{extra['windows_without_requests']} CodeCarbon window(s) held no request: their "
+                     f"{extra.get('unassigned_gpu_energy_j', 0.0):,.0f} J of GPU energy (idle) is not given to any "
+                     "request.")
+    tracked = extra.get("gpus_tracked")
+    if tracked is not None and np.isfinite(tracked) and tracked > 1:
+        notes.append(f"CodeCarbon tracked {int(tracked)} GPUs: all their energy, idle GPUs included, is shared "
+                     "among the log's requests; if the model ran on fewer of them, the calibration includes the idle "
+                     "ones (track only the serving GPUs, e.g. CUDA_VISIBLE_DEVICES, to leave them out).")
+    return notes
 
 
 def _refuse_twice(sources: pd.DataFrame, source: str, sha: str, shown: str, replace: bool) -> None:

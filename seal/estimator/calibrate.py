@@ -466,14 +466,24 @@ def calibrate(source: str, db_path=None, model: Any = None) -> dict:
     payload = fit_calibration(runs, source, model=model, db_path=db)
     row = pd.DataFrame([{"deployment": source, "payload": json.dumps(payload),
                          "created_at": datetime.now(timezone.utc)}])
+    files = _files_of(db, source)
     with write_lock(db):
-        if len(user_runs(db, [source])) != len(runs):
+        if _files_of(db, source) != files:
             raise SealError(f"{source} changed while it was being calibrated; run `seal calibrate {source}` again.")
         cal = user_table("calibrations", db)
         keep = cal[cal["deployment"] != source] if len(cal) else cal
         replace_tables(db, {"calibrations": pd.concat([f for f in (keep, row) if len(f)], ignore_index=True)},
                        USER_TABLES)
     return payload
+
+
+def _files_of(db: Path, source: str) -> list[tuple[str, str]]:
+    """The imported files of ``source`` (sha256, import time): what a calibration was fitted on."""
+    from seal.data.measured import user_sources
+
+    files = user_sources(db)
+    files = files[files["source"] == source] if len(files) else files
+    return sorted(zip(files["sha256"].astype(str), files["imported_at"].astype(str)))
 
 
 def load_calibrations(db_path=None) -> dict[str, dict]:

@@ -298,23 +298,18 @@ class EnergyModel:
         m_rt = np.isfinite(t["request_gpu_time_s"]) & (t["request_gpu_time_s"] > 0) & ~split
         m_p = np.isfinite(p_meas) & (p_meas > 0) & ~split
 
-        # per-row weights (``fit_weight``: imported measurements weighted against public rows; 1 by default),
-        # as square roots on the log residuals of a least-squares fit
-        rw = np.sqrt(runs["fit_weight"].astype(float).fillna(1.0).clip(lower=0.0).to_numpy()) \
-            if "fit_weight" in runs else np.ones(len(runs))
-
         def residuals(x: np.ndarray) -> np.ndarray:
             s = simulate(pf, PhysicsParams(**dict(zip(names, np.exp(x)))))
             e_pf, e_dc = s["prefill_energy_j"], s["decode_energy_j"]
             gpu_t = s["prefill_gpu_time_s"] + s["decode_gpu_time_s"]
             return np.concatenate([
-                w_e * rw[split] * np.log(e_pf[split] / e["prefill_energy_j"][split]),
-                w_e * rw[split] * np.log(e_dc[split] / e["decode_energy_j"][split]),
-                w_e * rw[~split] * np.log((e_pf + e_dc)[~split] / e["request_energy_j"][~split]),
-                w_t * rw[m_lat["prefill_latency_s"]] * np.log(s["prefill_s"][m_lat["prefill_latency_s"]] / t["prefill_latency_s"][m_lat["prefill_latency_s"]]),
-                w_t * rw[m_lat["decode_latency_s"]] * np.log((s["decode_step_s"] * t_out)[m_lat["decode_latency_s"]] / t["decode_latency_s"][m_lat["decode_latency_s"]]),
-                w_t * rw[m_rt] * np.log(gpu_t[m_rt] / t["request_gpu_time_s"][m_rt]),
-                w_p * rw[m_p] * np.log(((e_pf + e_dc) / gpu_t)[m_p] / p_meas[m_p]),
+                w_e * np.log(e_pf[split] / e["prefill_energy_j"][split]),
+                w_e * np.log(e_dc[split] / e["decode_energy_j"][split]),
+                w_e * np.log((e_pf + e_dc)[~split] / e["request_energy_j"][~split]),
+                w_t * np.log(s["prefill_s"][m_lat["prefill_latency_s"]] / t["prefill_latency_s"][m_lat["prefill_latency_s"]]),
+                w_t * np.log((s["decode_step_s"] * t_out)[m_lat["decode_latency_s"]] / t["decode_latency_s"][m_lat["decode_latency_s"]]),
+                w_t * np.log(gpu_t[m_rt] / t["request_gpu_time_s"][m_rt]),
+                w_p * np.log(((e_pf + e_dc) / gpu_t)[m_p] / p_meas[m_p]),
                 prior_w * (x - x0),
             ])
 

@@ -116,21 +116,29 @@ def _validation_rows(table: pd.DataFrame) -> dict:
 
 
 def with_user_runs(runs: pd.DataFrame, db_path: Path, sources: list[str], weight: float = 1.0) -> pd.DataFrame:
-    """The public runs plus the imported rows of ``sources`` (``user:NAME``), each imported row weighted
-    ``weight`` against a public one (column ``fit_weight``)."""
+    """The public runs plus the imported rows of ``sources`` (``user:NAME``), each imported row counted ``weight``
+    times (a whole number >= 1: the same as weighting its terms of the robust least-squares fit). Rows shared out
+    of a CodeCarbon window enter as one mean request per window (the window total is what was measured)."""
     from seal.data.ingest import conform
     from seal.data.measured import user_runs
     from seal.data.schema import BENCHMARK_RUNS
     from seal.errors import SealError
     from seal.estimator.model import usable_runs
 
-    if not np.isfinite(weight) or weight <= 0:
-        raise SealError(f"--user-weight must be a positive number (got {weight:g}).")
-    mine = usable_runs(conform(user_runs(db_path, sources), BENCHMARK_RUNS)[list(BENCHMARK_RUNS)])
+    if not np.isfinite(weight) or weight < 1 or weight != round(weight):
+        raise SealError(f"--user-weight must be a whole number >= 1 (got {weight:g}): each imported row then counts "
+                        "that many times against one public row.")
+    mine = user_runs(db_path, sources)
+    windowed = mine["measured_basis"].astype(str).eq("window-apportioned") & mine["measure_group"].notna()
+    if windowed.any():
+        means = {c: "mean" for c in ("batch_size", "input_tokens", "output_tokens", "request_energy_j")}
+        per_window = mine[windowed].groupby(["source", "measure_group"], sort=True).agg(
+            {**{c: "first" for c in mine.columns if c not in means and c not in ("source", "measure_group")}, **means})
+        mine = pd.concat([mine[~windowed], per_window.reset_index()], ignore_index=True)
+    mine = usable_runs(conform(mine, BENCHMARK_RUNS)[list(BENCHMARK_RUNS)])
     if not len(mine):
         raise SealError(f"{', '.join(sources)} hold no row the energy model can fit on.")
-    public = runs.assign(fit_weight=1.0)
-    return pd.concat([public, mine.assign(fit_weight=float(weight))], ignore_index=True)
+    return pd.concat([runs, *([mine] * int(weight))], ignore_index=True)
 
 
 def default_user_artifact(sources: list[str]) -> Path:
@@ -162,9 +170,11 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str |
     if len(runs) < 20:
         raise SealError(f"The store {db_path} has only {len(runs)} usable benchmark runs; run `seal data pull`.")
     user_used: list[dict] = []
+    fit_runs = runs
     if with_sources:
         with_sources = [source_name(s) for s in with_sources]
-        runs = with_user_runs(runs, db_path, with_sources, user_weight)
+        fit_runs = with_user_runs(runs, db_path, with_sources, user_weight)
+        runs = with_user_runs(runs, db_path, with_sources, 1)  # validated once each: copies would leak across folds
         files = user_sources(db_path)
         files = files[files["source"].isin(with_sources)]
         user_used = [{"source": str(r.source), "file": str(r.file), "sha256": str(r.sha256), "rows": int(r.rows),
@@ -172,7 +182,7 @@ def train(db_path: str | Path, out_path: str | Path | None = None, family: str |
         out_path = out_path or default_user_artifact(with_sources)
     table = validate(db_path, runs=runs, sensitivity=False)
     family = family or choose_family(table)
-    model = family_model(family).fit(runs)
+    model = family_model(family).fit(fit_runs)
     payload = {
         "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION, "family": family,
         "model": model.to_dict(), "intervals": interval_table(runs, family),

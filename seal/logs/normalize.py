@@ -82,7 +82,8 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
             flag(v < 0, lambda idx, c=col, v=v: [f"{c} is negative ({v[i]:g})" for i in idx])
             flag(v > MAX_TOKENS_PER_REQUEST,
                  lambda idx, c=col, v=v: [f"{c} is {v[i]:.0f}, more than {MAX_TOKENS_PER_REQUEST:,} tokens per request"
-                                          for i in idx])
+                                          if v[i] < 1e15 else f"{c} is {v[i]:.3g}, more than "
+                                          f"{MAX_TOKENS_PER_REQUEST:,} tokens per request" for i in idx])
     for col in ("latency_s", "ttft_s"):
         if col in frame:
             v = frame[col].to_numpy(dtype=float, na_value=np.nan)
