@@ -57,7 +57,7 @@ def _create_store(db) -> None:
 def _options(kind: str, n: int) -> dict[str, Any]:
     """The CodeCarbon-only inputs: the request log it measured, its time zone and how a window's energy is shared."""
     if kind != "codecarbon":
-        return {"requests": None, "tz": "UTC", "apportion": "tokens"}
+        return {"requests": None, "tz": "UTC", "apportion": "tokens", "requests_tz": None}
     st.caption("CodeCarbon measures the GPU energy of time windows, not of requests: each window's energy is shared "
                "among the requests of your log whose timestamp falls in it.")
     requests = st.file_uploader("The request log CodeCarbon measured (with a timestamp per request)",
@@ -70,7 +70,12 @@ def _options(kind: str, n: int) -> dict[str, Any]:
                             "tracker ran in (an IANA name such as Europe/Paris; most servers run in UTC).")
     apportion = c2.selectbox("Share each window's energy", list(APPORTION_METHODS), key="fleet_apportion",
                              format_func=lambda m: fleet.APPORTION_WORDS.get(m, m))
-    return {"requests": requests, "tz": tz.strip() or "UTC", "apportion": apportion}
+    requests_tz = st.text_input("Time zone of the request log's timestamps, where they have no offset", value="",
+                                key="fleet_requests_tz", placeholder="as the log says (UTC when it says nothing)",
+                                help="Only for a log written in local time without '+01:00' or 'Z': an IANA name "
+                                     "such as Europe/Paris.")
+    return {"requests": requests, "tz": tz.strip() or "UTC", "apportion": apportion,
+            "requests_tz": requests_tz.strip() or None}
 
 
 def _import_section(db) -> None:
@@ -133,7 +138,8 @@ def _preview_and_import(db, source: str | None, file_name: str, path, sha: str, 
     try:
         with st.spinner(f"Reading {plain(file_name)}…"):
             pre = fleet.cached_preview(sha, file_name, kind, req_sha, req_name, options["tz"], options["apportion"],
-                                       skip_bad, loaders.store_key(), path, req_path)
+                                       skip_bad, loaders.store_key(), path, req_path,
+                                       requests_tz=options["requests_tz"])
     except SealError as exc:
         show_error(exc)
         return
@@ -153,7 +159,8 @@ def _preview_and_import(db, source: str | None, file_name: str, path, sha: str, 
             with st.spinner(f"Importing {plain(file_name)}…"):
                 report = fleet.import_upload(path, file_name, source, kind, db_path=db, requests=req_path,
                                              requests_name=req_name, tz=options["tz"],
-                                             apportion=options["apportion"], skip_bad=skip_bad, replace=replace)
+                                             apportion=options["apportion"], skip_bad=skip_bad, replace=replace,
+                                             requests_tz=options["requests_tz"])
         except SealError as exc:
             show_error(exc)
             return

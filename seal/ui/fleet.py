@@ -165,7 +165,7 @@ class Preview:
 
 def preview(path: Path, file_name: str, kind: str, *, requests: Path | None = None, requests_name: str = "",
             tz: str = "UTC", apportion: str = "tokens", skip_bad: bool = False, db_path=None,
-            name: str = "preview") -> Preview:
+            name: str = "preview", requests_tz: str | None = None) -> Preview:
     """The rows an import of ``path`` would store (``seal.data.measured``'s readers and ``measured_rows``), with
     nothing written.
 
@@ -181,7 +181,7 @@ def preview(path: Path, file_name: str, kind: str, *, requests: Path | None = No
         if kind not in measured.KINDS:
             raise SealError(f"Unknown kind of file {kind!r}; accepted: {', '.join(measured.KINDS)}.")
         frame, extra = measured.read_kind(path, kind, requests=requests, tz=tz, apportion=apportion,
-                                          skip_bad=skip_bad)
+                                          skip_bad=skip_bad, requests_tz=requests_tz)
         method = frame.attrs.get("method", "measured GPU energy per request as given")
         rows, skipped = measured.measured_rows(frame, source, file_name, skip_bad=skip_bad, db_path=db_path)
     except Exception as exc:  # noqa: BLE001 - one sentence for the page, whatever failed
@@ -193,16 +193,16 @@ def preview(path: Path, file_name: str, kind: str, *, requests: Path | None = No
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_preview(sha256: str, file_name: str, kind: str, requests_sha256: str | None, requests_name: str,
                    tz: str, apportion: str, skip_bad: bool, store: tuple, _path: Path,
-                   _requests: Path | None) -> Preview:
+                   _requests: Path | None, requests_tz: str | None = None) -> Preview:
     """:func:`preview` cached on the upload's sha256 (and the request log's), the options and the store's
     identity (``loaders.store_key()``): the paths are not hashed."""
     return preview(_path, file_name, kind, requests=_requests, requests_name=requests_name, tz=tz,
-                   apportion=apportion, skip_bad=skip_bad, db_path=Path(store[0]))
+                   apportion=apportion, skip_bad=skip_bad, db_path=Path(store[0]), requests_tz=requests_tz)
 
 
 def import_upload(path: Path, file_name: str, name: str, kind: str, *, db_path, requests: Path | None = None,
                   requests_name: str = "", tz: str = "UTC", apportion: str = "tokens", skip_bad: bool = False,
-                  replace: bool = False):
+                  replace: bool = False, requests_tz: str | None = None):
     """:func:`seal.data.measured.import_measurements` of an upload spooled to ``path`` (recorded as
     ``file_name``): the :class:`~seal.data.measured.ImportReport`, or one :class:`SealError` naming the upload."""
     from seal.data.measured import import_measurements
@@ -210,7 +210,8 @@ def import_upload(path: Path, file_name: str, name: str, kind: str, *, db_path, 
     names = {path: file_name, **({requests: requests_name or "the request log"} if requests is not None else {})}
     try:
         return import_measurements(path, name, db_path=db_path, kind=kind, requests=requests, tz=tz,
-                                   apportion=apportion, skip_bad=skip_bad, replace=replace, file_name=file_name)
+                                   apportion=apportion, skip_bad=skip_bad, replace=replace, file_name=file_name,
+                                   requests_tz=requests_tz)
     except Exception as exc:  # noqa: BLE001
         raise _renamed(exc, names) from None
 
