@@ -130,7 +130,7 @@ st.markdown(
     "absolute percentage error, bias, and how many held-out measurements fall inside the 80 % interval. Beside "
     "them: the SEAL paper's published errors and EcoLogits' formula on the same rows.")
 
-stamp = loaders._store_stamp()
+stamp = loaders.store_stamp()
 table = loaders.shipped_validation()
 has_runs = _has_benchmark_runs(stamp)
 source_note = "stored in the shipped model artifact by `seal train`"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,12 +10,12 @@ import streamlit as st
 from seal.ui import loaders
 from seal.ui.format import plain
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "methodology.md"
+DOC = "methodology.md"     # package data of seal.ui (read with importlib.resources: works from an installed wheel)
 
 
 @st.cache_data(show_spinner=False)
 def _sections(text: str) -> dict[str, str]:
-    """``## Heading`` -> body of docs/methodology.md (HTML comments dropped)."""
+    """``## Heading`` -> body of seal/ui/methodology.md (HTML comments dropped)."""
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     parts = re.split(r"^## +(.+)$", text, flags=re.M)
     return {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
@@ -70,10 +69,12 @@ def _table(title: str, load, columns: list[str] | None = None, key: str = "") ->
 
 st.title("Methodology")
 try:
-    sections = _sections(DOC.read_text(encoding="utf-8"))
+    from importlib import resources
+
+    sections = _sections(resources.files("seal.ui").joinpath(DOC).read_text(encoding="utf-8"))
 except OSError:
     sections = {}
-    st.error(f"{DOC.name} is missing from this installation; the tables below still come from the code.")
+    st.error(f"{DOC} is missing from this installation; the tables below still come from the code.")
 
 for heading in ("Pipeline", "GPU energy: physics first, learned corrections second", "Uncertainty"):
     if heading in sections:

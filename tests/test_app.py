@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+from _paths import REPO  # noqa: E402
 APP = REPO / "app.py"
 TIMEOUT = 120  # s per script run: generous for a shared 2-core CI machine
 NAV = ["Estimate", "Logs", "What-if", "Your fleet", "Benchmarks", "Accuracy", "Methodology"]

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from seal.errors import WARNINGS  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+from _paths import REPO  # noqa: E402
 APP = REPO / "app.py"
 TIMEOUT = 120          # s per script run: generous for a shared 2-core machine
 FACTOR = 2.0           # measured / SEAL in the synthetic fleet

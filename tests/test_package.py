@@ -22,7 +22,7 @@ def test_wheel_install_estimates_and_builds_a_store(tmp_path):
 
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith(("bench/", "tests/")) or n == "seal/bench.py"]   # tooling stays out
-    assert "seal/data/facts/gpus.csv" in names and "seal/estimator/artifacts/energy_model.json" in names
+    assert {"seal/data/facts/gpus.csv", "seal/estimator/artifacts/energy_model.json", "seal/ui/methodology.md"} <= set(names)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
     code = ("import seal, pandas as pd\n"

@@ -278,10 +278,11 @@ def read_codecarbon(path: str | Path, requests: str | Path, *, tz: str = "UTC", 
     if requests_tz:
         reqs = reqs.assign(timestamp=_local_times(reqs["timestamp"], requests_tz))
     weights = None
-    if apportion == "estimate":
-        from seal.api import estimate
+    if apportion == "estimate":      # SEAL's own GPU energy per request (the estimator alone: no carbon needed)
+        from seal.estimator import estimate_energy
+        from seal.logs.normalize import prepare_requests
 
-        weights = estimate(reqs)["gpu_energy_j"].to_numpy(dtype=float)
+        weights = estimate_energy(prepare_requests(reqs))["gpu_energy_j"].to_numpy(dtype=float)
     matched, report = codecarbon.apportion(reqs, windows, method=apportion, weights=weights)
     out = matched.copy()
     if "gpu" not in out or out["gpu"].isna().all():   # the log does not say: the GPU CodeCarbon saw

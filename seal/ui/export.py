@@ -199,7 +199,7 @@ def warning_sentences(counts: dict[str, int], requests: int) -> list[str]:
 
 def equivalences_table(totals: dict[str, float]) -> pd.DataFrame:
     """Everyday equivalents of the total CO2e and facility energy (``seal.carbon.equivalences``), with sources."""
-    from seal.ui.format import _number
+    from seal.ui.format import sig_figures
 
     try:
         from seal.carbon.equivalents import equivalences
@@ -210,8 +210,8 @@ def equivalences_table(totals: dict[str, float]) -> pd.DataFrame:
     rows = []
     for r in eq.itertuples():
         value = float(r.value)
-        text = f"{_number(value, 3)} {r.unit}" if value >= 1 or value == 0 else \
-            f"{_number(value, 2)} {r.unit} (one per {_number(1 / value, 2)} times this total)"
+        text = f"{sig_figures(value, 3)} {r.unit}" if value >= 1 or value == 0 else \
+            f"{sig_figures(value, 2)} {r.unit} (one per {sig_figures(1 / value, 2)} times this total)"
         rows.append((f"{r.name}: {text}", r.per_unit, r.source))
     return pd.DataFrame(rows, columns=["Equivalent", "Per unit", "Source"])
 

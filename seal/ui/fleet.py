@@ -106,12 +106,12 @@ def _renamed(exc: BaseException, names: dict[Path, str]) -> SealError:
 def create_store(db_path) -> Path:
     """``seal data init`` from the page (offline sources only); one :class:`SealError` sentence when it fails."""
     from seal.data.pull import init
-    from seal.ui.loaders import _log_failure
+    from seal.ui.loaders import log_failure
 
     try:
         return init(db_path)
     except Exception as exc:  # noqa: BLE001 - the details go to the server's log, the page says what to do
-        _log_failure("seal data init", exc)
+        log_failure("seal data init", exc)
         raise SealError("The local store could not be created here; run `seal data init` in the SEAL folder "
                         "instead.") from None
 

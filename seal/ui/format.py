@@ -59,7 +59,7 @@ def axis_unit(values: Iterable[float], units: Sequence[tuple[str, float]]) -> tu
     return pick_unit(float(arr.max()) if arr.size else 0.0, units)
 
 
-def _number(x: float, digits: int = 3) -> str:
+def sig_figures(x: float, digits: int = 3) -> str:
     """``digits`` significant figures, no scientific notation for everyday magnitudes."""
     if x is None or not math.isfinite(float(x)):
         return "–"
@@ -78,7 +78,7 @@ def fmt_quantity(value: float, units: Sequence[tuple[str, float]], digits: int =
     if value is None or not math.isfinite(float(value)):
         return "–"
     label, size = unit or pick_unit(value, units)
-    return f"{_number(float(value) / size, digits)} {label}".strip()
+    return f"{sig_figures(float(value) / size, digits)} {label}".strip()
 
 
 def fmt_energy(joules: float, digits: int = 3) -> str:
@@ -120,7 +120,7 @@ def fmt_interval(low: float, high: float, units: Sequence[tuple[str, float]], di
     if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
         return "–"
     unit = pick_unit(max(abs(float(low)), abs(float(high))), units)
-    return f"{_number(float(low) / unit[1], digits)}–{_number(float(high) / unit[1], digits)} {unit[0]}"
+    return f"{sig_figures(float(low) / unit[1], digits)}–{sig_figures(float(high) / unit[1], digits)} {unit[0]}"
 
 
 def fmt_with_interval(value: float, low: float, high: float, units: Sequence[tuple[str, float]],
@@ -133,7 +133,7 @@ def fmt_pct(fraction: float, digits: int = 2, signed: bool = False) -> str:
     """A fraction as a percentage: 0.123 -> "12 %"; ``signed`` adds "+" to positives."""
     if fraction is None or not math.isfinite(float(fraction)):
         return "–"
-    text = _number(100.0 * float(fraction), digits)
+    text = sig_figures(100.0 * float(fraction), digits)
     if signed and fraction > 0:
         text = "+" + text
     return f"{text} %"

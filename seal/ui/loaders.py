@@ -76,17 +76,17 @@ def models() -> pd.DataFrame:
 
 
 def _model_label(r: Any) -> str:
-    from seal.ui.format import _number
+    from seal.ui.format import sig_figures
 
     kind = "open" if r.open else "closed"
     if r.params_estimated and pd.notna(r.params_low_b) and pd.notna(r.params_high_b) and r.params_low_b < r.params_high_b:
-        size = f"{_number(r.params_low_b, 2)}–{_number(r.params_high_b, 2)} B (estimated)"
+        size = f"{sig_figures(r.params_low_b, 2)}–{sig_figures(r.params_high_b, 2)} B (estimated)"
     elif pd.notna(r.params_b):
-        size = f"{_number(r.params_b, 3)} B"
+        size = f"{sig_figures(r.params_b, 3)} B"
         if pd.notna(r.active_params_b) and r.active_params_b < r.params_b * 0.99:
-            size += f" ({_number(r.active_params_b, 3)} B active)"
+            size += f" ({sig_figures(r.active_params_b, 3)} B active)"
     elif pd.notna(r.params_low_b) and pd.notna(r.params_high_b):
-        size = f"{_number(r.params_low_b, 2)}–{_number(r.params_high_b, 2)} B (estimated)"
+        size = f"{sig_figures(r.params_low_b, 2)}–{sig_figures(r.params_high_b, 2)} B (estimated)"
     else:
         size = "size unknown"
     return f"{r.model} · {kind} · {size}"
@@ -178,7 +178,7 @@ def store_status() -> pd.DataFrame:
 
         return pd.DataFrame(status(path))
     except Exception as exc:  # noqa: BLE001
-        _log_failure("store status", exc)
+        log_failure("store status", exc)
         raise Unavailable(STORE_UNREADABLE) from exc
 
 
@@ -187,7 +187,7 @@ STORE_UNREADABLE = ("The local data store could not be read; rebuild it with `se
 PULL_COMMAND = "seal data pull"
 
 
-def _log_failure(what: str, exc: BaseException) -> None:
+def log_failure(what: str, exc: BaseException) -> None:
     """Log a failure's details for whoever runs the server (the page shows one sentence without them)."""
     import logging
 
@@ -220,7 +220,7 @@ def store_table(name: str) -> pd.DataFrame:
 
         return pd.DataFrame(read_table(name, db_path()))
     except Exception as exc:  # noqa: BLE001
-        _log_failure(f"reading table {name}", exc)
+        log_failure(f"reading table {name}", exc)
         raise Unavailable(f"The store's {name.replace('_', ' ')} table could not be read.") from exc
 
 
@@ -244,7 +244,7 @@ def _calibrations(key: tuple[str, int, int]) -> dict[str, dict]:
 
         return load_calibrations(Path(key[0]))
     except Exception as exc:  # noqa: BLE001 - an unreadable table: no deployment offered, the pages work on
-        _log_failure("reading the calibrations", exc)
+        log_failure("reading the calibrations", exc)
         return {}
 
 
@@ -284,7 +284,7 @@ def user_table(name: str) -> pd.DataFrame:
     try:
         return _user_table(store_key(), name).copy()
     except Exception as exc:  # noqa: BLE001
-        _log_failure(f"reading table {name}", exc)
+        log_failure(f"reading table {name}", exc)
         raise Unavailable(f"The store's {name.replace('_', ' ')} table could not be read.") from exc
 
 
@@ -699,7 +699,8 @@ def scale_up(per_request: dict[str, float], requests_per_day: float) -> pd.DataF
         raise Unavailable(f"The scale-up view could not be computed ({exc.__class__.__name__}: {exc}).") from exc
 
 
-def _store_stamp() -> tuple[str, float]:
+def store_stamp() -> tuple[str, float]:
+    """The store's path and modification time: a cache key that changes when the store is rebuilt."""
     path = db_path()
     return str(path), (path.stat().st_mtime if path.exists() else 0.0)
 

@@ -79,9 +79,9 @@ def request_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _range(low: pd.Series, high: pd.Series, unit: Unit) -> list[str]:
-    from seal.ui.format import _number
+    from seal.ui.format import sig_figures
 
-    return [f"{_number(lo / unit[1], 2)}–{_number(hi / unit[1], 2)}" if np.isfinite(lo) and np.isfinite(hi) else "–"
+    return [f"{sig_figures(lo / unit[1], 2)}–{sig_figures(hi / unit[1], 2)}" if np.isfinite(lo) and np.isfinite(hi) else "–"
             for lo, hi in zip(low.to_numpy(dtype=float), high.to_numpy(dtype=float))]
 
 

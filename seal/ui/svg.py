@@ -138,7 +138,7 @@ class _Axis:
                     for v in np.linspace(self.lo, self.hi, 6)[1:-1]]
         step = _nice_step((self.hi - self.lo) / 5)
         first = math.ceil(self.lo / step) * step
-        return [(self.pos(v), _number(v)) for v in np.arange(first, self.hi + step * 1e-9, step)]
+        return [(self.pos(v), _tick_label(v)) for v in np.arange(first, self.hi + step * 1e-9, step)]
 
 
 def _nice_step(raw: float) -> float:
@@ -146,14 +146,14 @@ def _nice_step(raw: float) -> float:
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
 
 
-def _number(v: float) -> str:
+def _tick_label(v: float) -> str:
     if abs(v) < 1e-12:
         return "0"
     return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:.3g}"
 
 
 def _exp_label(e: int) -> str:
-    return _number(10.0 ** e) if -3 <= e <= 5 else f"1e{e}"
+    return _tick_label(10.0 ** e) if -3 <= e <= 5 else f"1e{e}"
 
 
 def _get(obj: Any, *path: str, default: Any = None) -> Any:

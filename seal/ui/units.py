@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from seal.ui.format import ENERGY_UNITS, MASS_UNITS, WATER_UNITS, _number, pick_unit
+from seal.ui.format import ENERGY_UNITS, MASS_UNITS, WATER_UNITS, sig_figures, pick_unit
 
 Unit = tuple[str, float]
 # quantity -> (result column, unit table)
@@ -52,14 +52,14 @@ def fmt_in(value: float | None, unit: Unit, digits: int = 3) -> str:
     """``value`` (base unit) in ``unit``: "0.521 g"."""
     if value is None or not math.isfinite(float(value)):
         return "–"
-    return f"{_number(float(value) / unit[1], digits)} {unit[0]}"
+    return f"{sig_figures(float(value) / unit[1], digits)} {unit[0]}"
 
 
 def fmt_range_in(low: float | None, high: float | None, unit: Unit, digits: int = 2) -> str:
     """An interval in ``unit``: "0.34–0.82 g"."""
     if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
         return "–"
-    return f"{_number(float(low) / unit[1], digits)}–{_number(float(high) / unit[1], digits)} {unit[0]}"
+    return f"{sig_figures(float(low) / unit[1], digits)}–{sig_figures(float(high) / unit[1], digits)} {unit[0]}"
 
 
 def with_water_interval(result: pd.DataFrame) -> pd.DataFrame:
@@ -98,15 +98,15 @@ def _count_text(n: float) -> str:
     if n >= 100:
         rounded = float(f"{n:.2g}")
         return f"{int(round(rounded)):,}".replace(",", "\u2009")
-    return _number(n, 2)
+    return sig_figures(n, 2)
 
 
 def _distance_text(km: float) -> str:
     if km >= 1:
-        return f"{_number(km, 2)} km"
+        return f"{sig_figures(km, 2)} km"
     if km * 1000 >= 1:
-        return f"{_number(km * 1000, 2)} m"
-    return f"{_number(km * 1e5, 2)} cm"
+        return f"{sig_figures(km * 1000, 2)} m"
+    return f"{sig_figures(km * 1e5, 2)} cm"
 
 
 def equivalence_texts(eq: pd.DataFrame, prompts: int) -> list[tuple[str, str]]:

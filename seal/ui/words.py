@@ -80,9 +80,9 @@ def _distinct(values: pd.Series) -> list:
 
 
 def _num(x: float, digits: int = 3) -> str:
-    from seal.ui.format import _number
+    from seal.ui.format import sig_figures
 
-    return _number(float(x), digits)
+    return sig_figures(float(x), digits)
 
 
 def assumptions(result: pd.DataFrame, inputs: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
