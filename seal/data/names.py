@@ -71,7 +71,7 @@ _ACTIVE = r"(?<![a-z0-9.])(?<![0-9]_)a(?P<n>\d+(?:[._]\d+)?)b(?![a-z0-9])"
 MOE_TOP_K_DEFAULT = 2  # experts active per token when only "NxMb" is known (Mixtral-style top-2 routing)
 
 
-def sig_figures(s: pd.Series) -> pd.Series:
+def _name_number(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.str.replace("_", ".", regex=False), errors="coerce")
 
 
@@ -96,14 +96,14 @@ def params_from_name(model_ids: pd.Series) -> pd.DataFrame:
     """
     names = model_ids.astype("str").str.lower().str.rsplit("/", n=1).str[-1]
     size = names.str.extract(_SIZE)
-    total = sig_figures(size["n"]) * np.where(size["unit"] == "m", 1e-3, 1.0)
+    total = _name_number(size["n"]) * np.where(size["unit"] == "m", 1e-3, 1.0)
     experts = names.str.extract(_EXPERTS)
     n_exp = pd.to_numeric(experts["e"], errors="coerce")
-    per_exp = sig_figures(experts["n"])
+    per_exp = _name_number(experts["n"])
     has_exp = n_exp.notna() & per_exp.notna()
     total = total.where(~has_exp, n_exp * per_exp)
     active = total.where(~has_exp, n_exp.clip(upper=MOE_TOP_K_DEFAULT) / n_exp * n_exp * per_exp)
-    active_tag = sig_figures(names.str.extract(_ACTIVE)["n"])
+    active_tag = _name_number(names.str.extract(_ACTIVE)["n"])
     has_active = active_tag.notna()
     active = active.where(~has_active, active_tag)
     # An id with only the active tag ("Qwen1.5-MoE-A2.7B") names no total.
