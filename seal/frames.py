@@ -10,11 +10,23 @@ import pandas as pd
 from seal.errors import join_codes
 
 
-def numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
-    """``frame[col]`` as floats (NaN where missing or not a number; all NaN when the column is absent)."""
+def numeric_column(frame: pd.DataFrame, col: str, default: float = np.nan) -> np.ndarray:
+    """``frame[col]`` as floats (NaN where missing or not a number; all ``default`` when the column is absent)."""
     if col not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+        return np.full(len(frame), default, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def numeric_series(frame: pd.DataFrame, col: str, default: float = np.nan) -> pd.Series:
+    """:func:`numeric_column` as a Series on ``frame.index``."""
+    return pd.Series(numeric_column(frame, col, default), index=frame.index)
+
+
+def blank(s: pd.Series) -> np.ndarray:
+    """True where a text cell is missing or empty (decided once per distinct value: logs repeat a few)."""
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    empty = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)
+    return empty[np.where(codes >= 0, codes, len(uniques))]
 
 
 def labels_column(labels: Any, codes: np.ndarray, index: pd.Index) -> pd.Series:

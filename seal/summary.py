@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from seal.ui.aggregate import SUM_COLUMNS
+from seal.frames import numeric_series
 
 SAMPLE_ROWS = 20_000               # rows kept in the uniform sample (downloads, What-if)
 SAMPLE_MAX_BYTES = 32 << 20        # bytes: the sample shrinks (still uniform) when long prompts make it bigger
@@ -39,11 +40,6 @@ OTHER, NONE = "(other)", "(none)"
 SETUP_COLUMNS: tuple[str, ...] = ("model", "gpu_model", "gpus", "batch_size", "engine", "precision", "pue",
                                   "grid_intensity_g_per_kwh", "grid_intensity_source")
 MAX_SETUPS = 1_000                 # distinct set-ups tracked; rows of later new ones are counted apart
-
-
-def _num(frame: pd.DataFrame, col: str) -> pd.Series:
-    """``frame[col]`` as floats (NaN where missing or not a number)."""
-    return pd.to_numeric(frame[col], errors="coerce").astype(float)
 
 
 def _sum_columns(frame: pd.DataFrame) -> list[str]:
@@ -214,7 +210,7 @@ class LogSummary:
     def _add_histogram(self, batch: pd.DataFrame) -> None:
         if "total_g_co2e" not in batch:
             return
-        v = _num(batch, "total_g_co2e").to_numpy()
+        v = numeric_series(batch, "total_g_co2e").to_numpy()
         v = v[np.isfinite(v) & (v > 0)]
         if not v.size:
             return
@@ -225,13 +221,13 @@ class LogSummary:
     def _add_heaviest(self, batch: pd.DataFrame) -> None:
         if "total_g_co2e" not in batch:
             return
-        v = _num(batch, "total_g_co2e").to_numpy()
+        v = numeric_series(batch, "total_g_co2e").to_numpy()
         pos = np.flatnonzero(~np.isnan(v))
         top = pos[np.argsort(-v[pos], kind="stable")][: self.heaviest_rows]
         candidates = batch.iloc[np.sort(top)]           # in log order, so ties keep the earliest row first
         if self._heavy is not None:
             candidates = pd.concat([self._heavy, candidates])
-        v = _num(candidates, "total_g_co2e").to_numpy()
+        v = numeric_series(candidates, "total_g_co2e").to_numpy()
         self._heavy = candidates.iloc[np.sort(np.argsort(-v, kind="stable")[: self.heaviest_rows])]
 
     def _add_warnings(self, batch: pd.DataFrame) -> None:
@@ -246,7 +242,7 @@ class LogSummary:
         cols = [c for c in SETUP_COLUMNS if c in batch]
         if not cols:
             return
-        co2e = _num(batch, "total_g_co2e") if "total_g_co2e" in batch else pd.Series(0.0, index=batch.index)
+        co2e = numeric_series(batch, "total_g_co2e") if "total_g_co2e" in batch else pd.Series(0.0, index=batch.index)
         keys = batch[cols].astype(object)
         grouped = co2e.groupby([keys[c] for c in cols], dropna=False, sort=False).agg(["size", "sum"])
         for key, (rows, grams) in zip(grouped.index, grouped.to_numpy()):
@@ -340,7 +336,7 @@ class LogSummary:
         if not len(rest) and folded is None:
             return shown.reset_index(drop=True), None
         requests = float(rest["requests"].sum()) + (float(folded.get("requests", 0)) if folded is not None else 0)
-        grams = float(_num(rest, "total_g_co2e").sum()) if "total_g_co2e" in rest else float("nan")
+        grams = float(numeric_series(rest, "total_g_co2e").sum()) if "total_g_co2e" in rest else float("nan")
         if folded is not None and "total_g_co2e" in folded:
             grams += float(folded["total_g_co2e"])
         total = self.totals().get("total_g_co2e", float("nan"))
@@ -413,7 +409,7 @@ class LogSummary:
         heaviest first, every column, original index."""
         if self._heavy is None:
             return pd.DataFrame(columns=self.columns)
-        v = _num(self._heavy, "total_g_co2e").to_numpy()
+        v = numeric_series(self._heavy, "total_g_co2e").to_numpy()
         order = np.argsort(-v, kind="stable")
         return self._heavy.iloc[order[: n or self.heaviest_rows]]
 

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from seal.carbon import defaults as D
 from seal.carbon import impacts as I
 from seal.carbon.regions import region_codes
 from seal.errors import SealError
-from seal.frames import labels_column, with_columns
+from seal.frames import labels_column, numeric_column, with_columns
 from seal.units import J_PER_WH
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
@@ -82,12 +81,6 @@ def _gpu_embodied_kg(frame: pd.DataFrame) -> np.ndarray:
     return mapped
 
 
-def _column(frame: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
-    if name not in frame:
-        return np.full(len(frame), default, dtype=float)
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
 def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kwh: float | None = None,
                live_intensity: bool = False, electricitymaps_token: str | None = None, boundary: str = "full",
                host_power_w: float | None = None, idle_overhead: float | None = None,
@@ -140,10 +133,10 @@ def add_carbon(frame: pd.DataFrame, *, pue: float | None = None, market_g_per_kw
         return region_rows[col].to_numpy()[region_code]
 
     # Accelerator energy and its interval (the model-size range is already inside the estimator's interval).
-    acc = _column(out, "gpu_energy_j")
-    acc_lo = np.where(np.isfinite(_column(out, "gpu_energy_low_j")), _column(out, "gpu_energy_low_j"), acc)
-    acc_hi = np.where(np.isfinite(_column(out, "gpu_energy_high_j")), _column(out, "gpu_energy_high_j"), acc)
-    gpu_time = _column(out, "gpu_time_s")
+    acc = numeric_column(out, "gpu_energy_j")
+    acc_lo = np.where(np.isfinite(numeric_column(out, "gpu_energy_low_j")), numeric_column(out, "gpu_energy_low_j"), acc)
+    acc_hi = np.where(np.isfinite(numeric_column(out, "gpu_energy_high_j")), numeric_column(out, "gpu_energy_high_j"), acc)
+    gpu_time = numeric_column(out, "gpu_time_s")
     time_known = np.isfinite(gpu_time) & (gpu_time >= 0)
 
     # Host: EcoLogits' server power for the request's share of server time; Google's measured share without it.

@@ -26,6 +26,7 @@ from seal.data.names import is_moe_architecture, model_family, params_from_name
 from seal.data.schema import BENCHMARK_RUNS
 from seal.errors import DataSourceError, SealError
 from seal.units import J_PER_KWH
+from seal.frames import numeric_series
 
 LLM_PERF_INPUT_TOKENS = 256       # tokens, input sequence length of every LLM-Perf run
 LLM_PERF_DECODE_TOKENS = 63       # tokens covered by LLM-Perf decode energy (64 generated - 1 from prefill)
@@ -92,10 +93,6 @@ def _col(frame: pd.DataFrame, name: str, default=np.nan) -> pd.Series:
     return frame[name] if name in frame.columns else pd.Series(default, index=frame.index)
 
 
-def _num(frame: pd.DataFrame, name: str) -> pd.Series:
-    return pd.to_numeric(_col(frame, name), errors="coerce").astype("float64")
-
-
 def resolve_gpu_names(raw: pd.Series) -> pd.Series:
     """Canonical GPU names through ``seal.data.gpus.resolve_gpu``; a name it does not know stays as written."""
     try:
@@ -158,7 +155,7 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
     raw = _read_bytes(data)
     frame = _read_csv(raw, source, source_file, LLM_PERF_REQUIRED)
     failed = _col(frame, "report.traceback").notna()
-    energies = {f"{p}_{k}": _num(frame, f"report.{p}.energy.{k}") * J_PER_KWH
+    energies = {f"{p}_{k}": numeric_series(frame, f"report.{p}.energy.{k}") * J_PER_KWH
                 for p in ("prefill", "decode") for k in ("gpu", "cpu", "ram")}
     device = _col(frame, "config.backend.device").astype("object").fillna("cuda").astype(str)
     is_cpu = device.eq("cpu")
@@ -179,16 +176,16 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
     bits = precision.map(_PRECISION_BITS).astype("float64")
     name_bits = pd.to_numeric(config_name.astype("object").fillna("").astype(str)
                               .str.extract(r"(\d+)bit")[0], errors="coerce")
-    gptq_bits = _num(frame, "config.backend.quantization_config.bits")
+    gptq_bits = numeric_series(frame, "config.backend.quantization_config.bits")
     int4 = config_name.astype("object").fillna("").astype(str).str.contains("int4", regex=False)
     bits = bits.where(quant.eq("none"), gptq_bits.fillna(name_bits).where(~int4, 4.0))
     bits = bits.where(~(_col(frame, "config.backend.quantization_config.load_in_4bit") == True), 4.0)  # noqa: E712
     bits = bits.where(~(_col(frame, "config.backend.quantization_config.load_in_8bit") == True), 8.0)  # noqa: E712
 
     gpu_raw = _gpu_from_list(_col(frame, "config.environment.gpu")).where(~is_cpu, None)
-    batch = _num(frame, "config.scenario.input_shapes.batch_size")
-    input_tokens = _num(frame, "config.scenario.input_shapes.sequence_length").fillna(LLM_PERF_INPUT_TOKENS)
-    new_tokens = _num(frame, "config.scenario.generate_kwargs.max_new_tokens")
+    batch = numeric_series(frame, "config.scenario.input_shapes.batch_size")
+    input_tokens = numeric_series(frame, "config.scenario.input_shapes.sequence_length").fillna(LLM_PERF_INPUT_TOKENS)
+    new_tokens = numeric_series(frame, "config.scenario.generate_kwargs.max_new_tokens")
     host_cpu = energies["prefill_cpu"] + energies["decode_cpu"]
     host_ram = energies["prefill_ram"] + energies["decode_ram"]
     version = _col(frame, "config.environment.optimum_benchmark_version").astype("object")
@@ -207,21 +204,21 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
         "engine": _col(frame, "config.backend.name").astype("object").replace({"pytorch": "transformers"}),
         "device": device,
         "gpu_raw": gpu_raw,
-        "gpu_count": _num(frame, "config.environment.gpu_count").where(~is_cpu, np.nan),
+        "gpu_count": numeric_series(frame, "config.environment.gpu_count").where(~is_cpu, np.nan),
         "batch_size": batch,
         "max_batch_size": batch,
         "input_tokens": input_tokens,
         "output_tokens": (new_tokens - 1).fillna(LLM_PERF_DECODE_TOKENS),
-        "prefill_latency_s": _num(frame, "report.prefill.latency.mean"),
-        "decode_latency_s": _num(frame, "report.decode.latency.mean"),
-        "tpot_s": _num(frame, "report.per_token.latency.mean"),
+        "prefill_latency_s": numeric_series(frame, "report.prefill.latency.mean"),
+        "decode_latency_s": numeric_series(frame, "report.decode.latency.mean"),
+        "tpot_s": numeric_series(frame, "report.per_token.latency.mean"),
         "prefill_energy_j": dev_key["prefill"],
         "decode_energy_j": dev_key["decode"],
         "host_cpu_energy_j": np.where(is_cpu, np.nan, host_cpu),
         "host_ram_energy_j": host_ram,
         "host_energy_measured": False,
         "tool_version": version.where(version.notna(), None),
-        "weights_memory_mb": _num(frame, "report.prefill.memory.max_allocated"),
+        "weights_memory_mb": numeric_series(frame, "report.prefill.memory.max_allocated"),
         "config_name": config_name.astype("object"),
     }, index=frame.index)[ok].reset_index(drop=True)
     out["request_energy_j"] = out["prefill_energy_j"] + out["decode_energy_j"]
@@ -390,7 +387,7 @@ def read_open_llm_leaderboard(data: bytes | str | Path, source_file: str = "llm-
         "hub_license": _col(frame, "Hub License").astype("object"),
     })
     for up, ours in OPEN_LLM_SCORES.items():
-        out[ours] = _num(frame, up)
+        out[ours] = numeric_series(frame, up)
     out["is_moe"] = (is_moe_architecture(out["architecture"].fillna(""))
                      | params_from_name(out["model_id"])["is_moe"])
     out = out[out["model_id"].notna()]

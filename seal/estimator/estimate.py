@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from seal.errors import SealError
-from seal.frames import add_codes, labels_column, with_columns
+from seal.frames import add_codes, blank, labels_column, with_columns
 from seal.frames import numeric_column as _num
 
 from seal.estimator import defaults as D
@@ -36,10 +36,6 @@ def _map_unique(s: pd.Series, func, missing=None) -> np.ndarray:
         values[i] = func(u)
     values[-1] = missing
     return values[codes]
-
-
-def _blank(s: pd.Series) -> np.ndarray:
-    return _map_unique(s, lambda u: str(u).strip() == "", missing=True).astype(bool)
 
 
 def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -124,7 +120,7 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     n = len(frame)
     user_p, user_a = _num(frame, "params_b"), _num(frame, "active_params_b")
     models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
-    need = np.isnan(user_p) & ~_blank(models)
+    need = np.isnan(user_p) & ~blank(models)
     cat = None
     if need.any():
         from seal.data.catalogue import NAME_CATALOGUE_SOURCE
@@ -190,7 +186,7 @@ def resolve_engine(engine_in: pd.Series, batch: np.ndarray, batch_given: np.ndar
     named engine is costed as another (SGLang, TensorRT-LLM, TGI as current vLLM). A row naming none gets
     ``DEFAULT_ENGINE`` (current vLLM), or ``DEFAULT_ENGINE_BATCH1`` (eager transformers) when it gives
     ``batch_size <= 1``."""
-    blank = _blank(engine_in)
+    unnamed = blank(engine_in)
 
     def one(u) -> str:
         key = str(u).strip().lower().replace("_", "-").replace(" ", "-")
@@ -201,12 +197,12 @@ def resolve_engine(engine_in: pd.Series, batch: np.ndarray, batch_given: np.ndar
         raise SealError(f"Unknown engine {str(u)!r}; accepted: {', '.join(D.ENGINES)} "
                         f"(or {', '.join(sorted(D.APPROXIMATED_ENGINES))}, costed as vllm).")
 
-    named = _map_unique(engine_in.where(~pd.Series(blank, index=engine_in.index), None), one, missing="")
+    named = _map_unique(engine_in.where(~pd.Series(unnamed, index=engine_in.index), None), one, missing="")
     approximated = np.array([str(v).startswith("~") for v in named], dtype=bool)
     named = np.array([str(v).lstrip("~") for v in named], dtype=object)
     default = np.where(batch_given & (batch <= 1.0), DEFAULT_ENGINE_BATCH1, DEFAULT_ENGINE)
-    engine = np.where(blank, default, named).astype(object)
-    return engine, blank, approximated
+    engine = np.where(unnamed, default, named).astype(object)
+    return engine, unnamed, approximated
 
 
 def resolve_precision(prec_in: pd.Series) -> np.ndarray:
@@ -236,7 +232,7 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
     none = pd.Series([None] * n, index=frame.index, dtype=object)
     facts = gpus_table.set_index("gpu")
     gpu_in = frame["gpu"] if "gpu" in frame else none
-    gpu_default = _blank(gpu_in)
+    gpu_default = blank(gpu_in)
     gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
     gpu[gpu_default] = DEFAULT_GPU
     batch = _num(frame, "batch_size")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
 from seal.errors import SealError, join_codes
+from seal.frames import blank
 
 NORMALIZED_COLUMNS: tuple[str, ...] = INPUT_COLUMNS + LOG_COLUMNS + ("warnings",)
 NUMERIC_COLUMNS: tuple[str, ...] = (
@@ -113,7 +114,7 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
         flag(ttft > lat, lambda idx: [f"ttft_s ({ttft[i]:g} s) is longer than latency_s ({lat[i]:g} s)" for i in idx])
     if "call_type" in frame:
         kinds = frame["call_type"]
-        given = ~_blank(kinds)
+        given = ~blank(kinds)
         if given.any():            # once per distinct spelling: a batch repeats one or two
             codes, uniques = pd.factorize(kinds.astype(object), use_na_sentinel=True)
             canon_u = np.array([_call_type(u) for u in uniques] + [None], dtype=object)
@@ -125,24 +126,16 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
                 flag(given & (canon == "embedding") & (out_v > 0),
                      lambda idx: [f"an embedding call has no output tokens (got {out_v[i]:g})" for i in idx])
     if require_model:
-        no_model = _blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
+        no_model = blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
         if "params_b" in frame:
             no_model = no_model & frame["params_b"].isna().to_numpy()
         flag(no_model, "no model (give a model column or --model, or params_b for an unknown model)")
     if require_tokens:
         no_in = frame["input_tokens"].isna().to_numpy() if "input_tokens" in frame else np.ones(n, dtype=bool)
         if "prompt" in frame:
-            no_in = no_in & _blank(frame["prompt"])
+            no_in = no_in & blank(frame["prompt"])
         flag(no_in, "no input_tokens and no prompt text to count")
     return pd.Series(reason, index=frame.index, dtype=object)
-
-
-def _blank(s: pd.Series) -> np.ndarray:
-    """True where a text cell is missing or empty."""
-    na = s.isna().to_numpy().copy()
-    if na.all():
-        return na
-    return na | (s.astype("str").str.strip() == "").to_numpy()
 
 
 def raise_first_bad(frame: pd.DataFrame, reasons: pd.Series, *, hint: str = "") -> None:
@@ -184,7 +177,7 @@ def _fill(frame: pd.DataFrame, col: str, value: Any) -> np.ndarray:
     s = frame[col]
     missing = s.isna().to_numpy().copy()
     if col in STRING_COLUMNS:
-        missing |= _blank(s)
+        missing |= blank(s)
     if missing.any():
         if missing.all():
             frame[col] = pd.Series(value, index=frame.index, dtype=s.dtype if col in NUMERIC_COLUMNS else None)
@@ -280,7 +273,7 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_ma
 
     warn_tok = np.zeros(n, dtype=bool)
     for tcol, text_col, srcs in (("input_tokens", "prompt", in_src), ("output_tokens", "response", out_src)):
-        need = out[tcol].isna().to_numpy() & ~_blank(out[text_col])
+        need = out[tcol].isna().to_numpy() & ~blank(out[text_col])
         if need.any():
             counts, names = _tokenize(out, need, text_col, tokenizer)
             vals = out[tcol].to_numpy(dtype=float, copy=True)
@@ -302,7 +295,7 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_ma
     for col in ("input_tokens", "output_tokens"):
         out[col] = out[col].to_numpy(dtype=float).round().astype(np.int64)
     src = out["token_source"]
-    given = src.where(~_blank(src), "user") if len(src) else src
+    given = src.where(~blank(src), "user") if len(src) else src
     if len(fidx):
         base = given.to_numpy(dtype=object)[fidx]
         ins = np.where(pd.isna(in_src), base, in_src)
@@ -359,7 +352,7 @@ def apply_model_map(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame
             out["model"] = out["model"].astype(object).where(~take, values).astype("str")
         else:
             cur = out[field] if field in out else empty_column(field, out.index)
-            fill = take & (cur.isna().to_numpy() | (_blank(cur) if field == "precision" else False))
+            fill = take & (cur.isna().to_numpy() | (blank(cur) if field == "precision" else False))
             out[field] = cur.astype(object).where(~fill, values)
             if field in NUMERIC_COLUMNS:
                 out[field] = pd.to_numeric(out[field], errors="coerce")
@@ -385,20 +378,20 @@ def _call_types(frame: pd.DataFrame, out_given: np.ndarray | None = None) -> np.
         SealError: a call type that is neither chat nor embedding (nor one of their aliases).
     """
     s = frame["call_type"]
-    blank = _blank(s)
+    unset = blank(s)
     no_out = ~out_given if out_given is not None else np.ones(len(frame), dtype=bool)
-    if (blank & no_out).any() and "model" in frame:
+    if (unset & no_out).any() and "model" in frame:
         codes, uniques = pd.factorize(frame["model"].astype(object), use_na_sentinel=True)
         hits = np.append(pd.Series(uniques, dtype="str").str.contains(EMBEDDING_MODEL_NAME, regex=True,
                                                                       na=False).to_numpy(dtype=bool), False)
-        named = blank & no_out & hits[np.where(codes >= 0, codes, len(uniques))]
+        named = unset & no_out & hits[np.where(codes >= 0, codes, len(uniques))]
         if named.any():
             s = s.astype(object).where(~named, "embedding")
-            blank = blank & ~named
-    if blank.all():
+            unset = unset & ~named
+    if unset.all():
         frame["call_type"] = pd.Series("chat", index=frame.index, dtype="str")
         return np.zeros(len(frame), dtype=bool)
-    codes, uniques = pd.factorize(s.where(~blank, "chat").astype("str"))
+    codes, uniques = pd.factorize(s.where(~unset, "chat").astype("str"))
     canon = []
     for u in uniques:
         c = _call_type(u)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from seal.frames import numeric_series
 
 SUM_COLUMNS: tuple[str, ...] = (
     "input_tokens", "output_tokens", "prefill_energy_j", "decode_energy_j", "gpu_energy_j",
@@ -20,25 +21,19 @@ SUM_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _num(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[col], errors="coerce").astype(float)
-
-
 def totals(frame: pd.DataFrame) -> dict[str, float]:
     """Sum of every additive result column, plus ``requests`` (row count)."""
     out: dict[str, float] = {"requests": float(len(frame))}
     for col in SUM_COLUMNS:
         if col in frame:
-            out[col] = float(_num(frame, col).sum(min_count=1))
+            out[col] = float(numeric_series(frame, col).sum(min_count=1))
     return out
 
 
 def mean_per_request(frame: pd.DataFrame, columns: tuple[str, ...] = (
         "total_g_co2e", "total_low_g_co2e", "total_high_g_co2e", "facility_energy_j", "water_ml")) -> dict[str, float]:
     """Mean of each column over the rows (one average request), for the scale-up view."""
-    return {c: float(_num(frame, c).mean()) for c in columns if c in frame}
+    return {c: float(numeric_series(frame, c).mean()) for c in columns if c in frame}
 
 
 def grouped(frame: pd.DataFrame, by: str, top: int | None = None) -> pd.DataFrame:
@@ -80,15 +75,15 @@ def phase_split(frame: pd.DataFrame) -> pd.DataFrame:
     Operational CO2e covers the whole server and facility; it is allocated to the two phases in
     proportion to their GPU energy, which is how the layers scale in :mod:`seal.carbon`.
     """
-    prefill = _num(frame, "prefill_energy_j").fillna(0.0)
-    decode = _num(frame, "decode_energy_j").fillna(0.0)
+    prefill = numeric_series(frame, "prefill_energy_j").fillna(0.0)
+    decode = numeric_series(frame, "decode_energy_j").fillna(0.0)
     gpu = (prefill + decode).replace(0.0, np.nan)
-    operational = _num(frame, "operational_g_co2e").fillna(0.0)
+    operational = numeric_series(frame, "operational_g_co2e").fillna(0.0)
     share = (prefill / gpu).fillna(0.5)
     return pd.DataFrame({
         "prefill_g_co2e": operational * share,
         "decode_g_co2e": operational * (1.0 - share),
-        "embodied_g_co2e": _num(frame, "embodied_g_co2e").fillna(0.0),
+        "embodied_g_co2e": numeric_series(frame, "embodied_g_co2e").fillna(0.0),
     }, index=frame.index)
 
 
@@ -96,7 +91,7 @@ def heaviest(frame: pd.DataFrame, n: int = 20, by: str = "total_g_co2e") -> pd.D
     """The ``n`` rows with the largest ``by``, keeping their original index (for drill-down)."""
     if by not in frame or frame.empty:
         return frame.head(0)
-    return frame.loc[_num(frame, by).nlargest(n).index]
+    return frame.loc[numeric_series(frame, by).nlargest(n).index]
 
 
 def split_prompts(text: str, mode: str = "line") -> list[str]:
@@ -123,9 +118,9 @@ def energy_per_token(runs: pd.DataFrame) -> pd.DataFrame:
     splits prefill and decode (LLM-Perf), else the whole request's energy per output token (ML.ENERGY), and
     ``energy_per_token_basis`` saying which."""
     out = runs.copy()
-    decode = _num(out, "decode_energy_j")
-    request = _num(out, "request_energy_j")
-    tokens = _num(out, "output_tokens").where(lambda t: t > 0)
+    decode = numeric_series(out, "decode_energy_j")
+    request = numeric_series(out, "request_energy_j")
+    tokens = numeric_series(out, "output_tokens").where(lambda t: t > 0)
     out["energy_per_output_token_j"] = (decode.where(decode.notna(), request) / tokens).astype(float)
     out["energy_per_token_basis"] = pd.Series(
         np.where(decode.notna(), "decode only", np.where(request.notna(), "whole request", "")), index=out.index)
