@@ -63,3 +63,15 @@ def test_no_test_asserts_a_duration_or_sleeps():
     hits = [f"{p.name}:{i}" for p in (REPO / "tests").glob("test_*.py") if p.name != "test_layout.py"
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert not hits, hits
+
+
+def test_the_layout_the_docs_describe_is_the_tree():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Project layout"):readme.index("## Licences")]
+    text = layout + (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"\b((?:seal|app_pages|bench|tests)/[\w./-]*\w)", text))
+    assert len(paths) > 20
+    missing = sorted(p for p in paths if not (REPO / p).exists())
+    assert not missing, missing
+    top = {p.name for p in (REPO / "seal").iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert top <= {m.rstrip("/").split("/")[1] for m in re.findall(r"seal/\w+/", layout)}, top   # every package named

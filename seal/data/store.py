@@ -132,21 +132,17 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, sche
         con.unregister("_frame")
 
 
-def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
-                schemas: Mapping[str, Mapping[str, str]] | None = None) -> Path:
-    """Write ``tables`` as a new store at ``db_path``, atomically (temp file + ``os.replace``).
-
-    ``schemas`` gives column -> DuckDB type for tables that have a contract; the others take the frame's types.
-    """
-    path = _path(db_path)
+@contextlib.contextmanager
+def _new_version(path: Path):
+    """A connection to a fresh DuckDB file beside ``path``; when the block ends without error the file replaces
+    ``path`` (:func:`os.replace`: a reader sees the old store or the new one, never half of one); a failure
+    leaves ``path`` as it was. The temporary file is always removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    schemas = schemas or {}
     try:
         con = duckdb.connect(str(tmp))
         try:
-            for name, frame in tables.items():
-                _create(con, name, frame, schemas.get(name))
+            yield con
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -155,7 +151,19 @@ def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             if leftover.exists():
                 leftover.unlink()
-    _read_cached.cache_clear()
+        _read_cached.cache_clear()
+
+
+def write_store(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame],
+                schemas: Mapping[str, Mapping[str, str]] | None = None) -> Path:
+    """Write ``tables`` as a new store at ``db_path``, atomically (temp file + ``os.replace``).
+
+    ``schemas`` gives column -> DuckDB type for tables that have a contract; the others take the frame's types.
+    """
+    path = _path(db_path)
+    with _new_version(path) as con:
+        for name, frame in tables.items():
+            _create(con, name, frame, (schemas or {}).get(name))
     return path
 
 
@@ -197,11 +205,8 @@ def replace_tables(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame
     path = _path(db_path)
     if not path.exists():
         raise SealError(f"No store at {path}; run `seal data init` (offline sources) or `seal data pull`.")
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    schemas = schemas or {}
     try:
-        con = duckdb.connect(str(tmp))
-        try:
+        with _new_version(path) as con:
             quoted = str(path).replace("'", "''")
             con.execute(f"ATTACH '{quoted}' AS old (READ_ONLY)")
             kept = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
@@ -211,20 +216,10 @@ def replace_tables(db_path: str | Path | None, tables: Mapping[str, pd.DataFrame
                     con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM old."{name}"')
             con.execute("DETACH old")
             for name, frame in tables.items():
-                if frame is None:
-                    continue
-                _create(con, name, frame, schemas.get(name))
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, path)
+                if frame is not None:
+                    _create(con, name, frame, (schemas or {}).get(name))
     except duckdb.Error as exc:
         raise SealError(f"The store at {path} could not be updated ({exc}); nothing was changed.") from exc
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-    _read_cached.cache_clear()
     return path
 
 

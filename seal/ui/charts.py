@@ -213,7 +213,7 @@ def tornado(sens: pd.DataFrame, base_g: float) -> go.Figure:
             y=texts(s["parameter"]), x=(vals - base_g) / size, base=base_g / size, orientation="h",
             name=f"{side} setting", marker_color=colour, text=labels, textposition=position,
             cliponaxis=False, textfont=dict(size=12), customdata=vals / size,
-            hovertemplate=f"%{{y}}: %{{text}}<extra></extra>",
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     if len(values):
         lo, hi = np.log10(values.min() / size), np.log10(values.max() / size)
@@ -271,15 +271,18 @@ def parity(frame: pd.DataFrame, measured: str, predicted: str, colour: str | Non
                         name=text(name) if name is not None else "runs",
                         marker=dict(color=PALETTE[i % len(PALETTE)], size=6, opacity=0.75),
                         hovertemplate=f"measured %{{x:.3g}} {unit}<br>predicted %{{y:.3g}} {unit}<extra></extra>")
-    if len(f):
-        lo = min(f[measured].min(), f[predicted].min()) / size
-        hi = max(f[measured].max(), f[predicted].max()) / size
-        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x",
-                        line=dict(color="#222", dash="dash", width=1))
-    fig.update_xaxes(type="log", dtick=1)
-    fig.update_yaxes(type="log", dtick=1)
+    _identity(fig, min(f[measured].min(), f[predicted].min()) / size if len(f) else None,
+              max(f[measured].max(), f[predicted].max()) / size if len(f) else None, "y = x")
     return style(fig, x_title=f"Measured GPU energy per request ({unit})",
                  y_title=f"Predicted GPU energy per request ({unit})", height=460)
+
+
+def _identity(fig: go.Figure, lo: float | None, hi: float | None, name: str) -> None:
+    """A parity plot's y = x line from ``lo`` to ``hi`` (none when None) and its log-log axes."""
+    if lo is not None:
+        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name=name, line=dict(color="#222", dash="dash", width=1))
+    fig.update_xaxes(type="log", dtick=1)
+    fig.update_yaxes(type="log", dtick=1)
 
 
 def calibration_parity(frame: pd.DataFrame) -> go.Figure:
@@ -302,12 +305,8 @@ def calibration_parity(frame: pd.DataFrame) -> go.Figure:
         fig.add_scatter(x=g["measured_j"] / size, y=g[col] / size, mode="markers", name=name,
                         marker=dict(color=colour, size=7, opacity=0.8, symbol=symbol),
                         hovertemplate=f"measured %{{x:.3g}} {unit}<br>estimated %{{y:.3g}} {unit}<extra></extra>")
-    if len(values):
-        lo, hi = values.min() / size, values.max() / size
-        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x (estimate = measurement)",
-                        line=dict(color="#222", dash="dash", width=1))
-    fig.update_xaxes(type="log", dtick=1)
-    fig.update_yaxes(type="log", dtick=1)
+    _identity(fig, values.min() / size if len(values) else None, values.max() / size if len(values) else None,
+              "y = x (estimate = measurement)")
     return style(fig, x_title=f"Measured GPU energy per request ({unit}, log scale)",
                  y_title=f"Estimated GPU energy per request ({unit}, log scale)", height=440)
 
