@@ -24,7 +24,9 @@ def numeric_series(frame: pd.DataFrame, col: str, default: float = np.nan) -> pd
 
 def blank(s: pd.Series) -> np.ndarray:
     """True where a text cell is missing or empty (decided once per distinct value: logs repeat a few)."""
-    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    if s.isna().all():
+        return np.ones(len(s), dtype=bool)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
     empty = np.array([str(u).strip() == "" for u in uniques] + [True], dtype=bool)
     return empty[np.where(codes >= 0, codes, len(uniques))]
 

@@ -515,6 +515,8 @@ ENERGY_FIELDS = ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_hig
 
 def _deployments(frame: pd.DataFrame, deployment: str | None) -> pd.Series | None:
     """Each row's deployment (its ``deployment`` cell, else the ``deployment`` argument); None when no row has one."""
+    if not deployment and ("deployment" not in frame or frame["deployment"].isna().all()):
+        return None                              # the usual case, decided without looking at every cell
     if "deployment" in frame:
         dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
         if deployment:
@@ -606,8 +608,8 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
     from seal.frames import add_codes, with_columns
 
     dep = _deployments(frame, deployment)
-    if dep is None:
-        return with_columns(frame, {"calibration_factor": np.ones(len(frame))})
+    if dep is None:      # the estimator's calibration_factor (1) stays: a log's batches share one schema
+        return frame if "calibration_factor" in frame else with_columns(frame, {"calibration_factor": np.ones(len(frame))})
     cals = load_calibrations(db_path)
     columns = {c: frame[c].to_numpy(dtype=float, copy=True) for c in ENERGY_FIELDS}
     calibrated, outside = dep.notna().to_numpy(), np.zeros(len(frame), dtype=bool)

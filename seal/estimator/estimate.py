@@ -626,7 +626,7 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if len(out) == 0:
         for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
-                    "gpu_time_s", *ADDED_COLUMNS):
+                    "gpu_time_s", "calibration_factor", *ADDED_COLUMNS):
             out[col] = pd.Series(dtype=float)
         for col in ("estimate_basis", "sources", "warnings"):
             out[col] = pd.Series(dtype=object)
@@ -764,5 +764,6 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         "estimate_basis": labels_column(basis_labels, basis_code, out.index),
         "sources": labels_column(sources_labels, sources_code, out.index),
         "warnings": warnings,
+        "calibration_factor": np.ones(len(out)),   # set by seal.estimator.calibrate for a calibrated deployment
     })
     return with_columns(out, columns)
