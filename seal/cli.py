@@ -53,13 +53,13 @@ def _cmd_data_status(args: argparse.Namespace) -> int:
                                                    skipped=("skipped", "sum"), imported=("imported_at", "max"))
         per["calibrated"] = [calibrated[s]["created_at"][:16].replace("T", " ") + " UTC" if s in calibrated
                              else "no: run `seal calibrate " + s + "`" for s in per.index]
-        per["imported"] = pd_stamp(per["imported"])
+        per["imported"] = _utc_minutes(per["imported"])
         print("\nYour imported measurements (seal data import):")
         print(per.reset_index().to_string(index=False))
     return 0
 
 
-def pd_stamp(values) -> list[str]:
+def _utc_minutes(values) -> list[str]:
     import pandas as pd
 
     return [pd.Timestamp(v).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC") if pd.notna(v) else "" for v in values]
@@ -121,8 +121,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.source:
         from seal.estimator.calibrate import validate_source
 
+        from seal.estimator.calibrate import percent_table
+
         table = validate_source(args.source, db_path=_db_path(args), model=_energy_model(args))
-        print(table.to_string(index=False))
+        print(percent_table(table).to_string(index=False))
         if args.out:
             table.to_csv(args.out, index=False)
         return 0

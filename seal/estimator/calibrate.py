@@ -661,15 +661,19 @@ def agreement_table(payload: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
+def percent_table(table: pd.DataFrame) -> pd.DataFrame:
+    """An agreement table with its fractions written as percentages (for printing)."""
+    return table.assign(**{c: table[c].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f} %")
+                           for c in ("median_ape", "mape", "bias", "coverage_80") if c in table})
+
+
 def format_agreement(payload: dict) -> str:
     """What ``seal calibrate`` prints: the correction in words and the agreement table."""
     f = payload["factor"]
     parts = ", ".join(f"{t} x{v:.3g}" for t, v in f.items())
     lo, hi = payload["intervals"]["request"]
     groups = ", ".join(f"{g.replace('|', ' on ')} ({n})" for g, n in payload["groups"].items())
-    table = agreement_table(payload)
-    shown = table.assign(**{c: table[c].map(lambda v: "" if pd.isna(v) else f"{100 * v:.1f} %")
-                            for c in ("median_ape", "mape", "bias", "coverage_80")})
+    shown = percent_table(agreement_table(payload))
     slopes = any(payload["corrections"][t]["uses_slopes"] for t in payload["targets"])
     return "\n".join([
         f"Calibrated {payload['deployment']} on {payload['observations']:,} measurement(s) "
