@@ -226,16 +226,8 @@ def _finite(kind: type, *, what: str = "a number"):
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # the choices come from the modules that implement them (light modules: `seal --help` stays fast)
-    from seal.carbon.defaults import BOUNDARIES
-    from seal.outfile import OUTPUT_FORMATS
-
-    parser = argparse.ArgumentParser(prog="seal", description="Energy and CO2e of LLM prompts.")
-    parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB, else seal.duckdb in $SEAL_HOME, "
-                                         "./data in a checkout, or ~/.local/share/seal)")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _data_commands(sub) -> None:
+    """``seal data pull | init | status | import | remove``."""
     data = sub.add_parser("data", help="download sources and manage the store")
     dsub = data.add_subparsers(dest="data_command", required=True)
     p = dsub.add_parser("pull", help="download every source and rebuild the store")
@@ -271,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.set_defaults(func=_cmd_data_remove)
 
+
+def _model_commands(sub) -> None:
+    """``seal train``, ``seal validate``, ``seal calibrate``."""
     p = sub.add_parser("train", help="fit the energy models and write an artifact")
     p.add_argument("--out", help="artifact path (default: the shipped artifact; with --with: "
                                  "energy_model+NAME.json in the data folder)")
@@ -292,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--energy-model", metavar="PATH", help="calibrate this energy model (seal train --out) instead of "
                                                           "the shipped one; estimates must then use it too")
     p.set_defaults(func=_cmd_calibrate)
+
+
+def _estimate_command(sub) -> None:
+    """``seal estimate``: prompts or logs in, energy / CO2e out. The choices come from the modules that implement them
+    (light modules: ``seal --help`` stays fast)."""
+    from seal.carbon.defaults import BOUNDARIES
+    from seal.outfile import OUTPUT_FORMATS
 
     p = sub.add_parser("estimate", help="estimate energy and CO2e of prompts or a request log")
     p.add_argument("prompt", nargs="*", help="prompt text(s)")
@@ -334,6 +336,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hourly live grid intensity (Electricity Maps token from $ELECTRICITYMAPS_TOKEN; "
                         "UK Carbon Intensity API for GB); falls back to annual averages")
     p.set_defaults(func=_cmd_estimate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seal", description="Energy and CO2e of LLM prompts.")
+    parser.add_argument("--db", help="DuckDB store path (default: $SEAL_DB, else seal.duckdb in $SEAL_HOME, "
+                                         "./data in a checkout, or ~/.local/share/seal)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _data_commands(sub)
+    _model_commands(sub)
+    _estimate_command(sub)
     return parser
 
 
