@@ -584,38 +584,9 @@ def _group_labels(comp: np.ndarray, wid: np.ndarray, ws: np.ndarray) -> tuple[np
     return codes, labels
 
 
-def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "tokens",
-              weights: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
-    """Share each CodeCarbon window's energy among the requests whose ``timestamp`` (tz-aware UTC) falls in
-    ``[start_utc, end_utc)``.
-
-    ``method``: "tokens" weighs a request by ``input_tokens + output_tokens``, "output" by ``output_tokens``,
-    "estimate" by the given ``weights`` (one per row of ``requests``, e.g. SEAL's estimated energy, so prefill and
-    decode costs are respected). A window whose requests all weigh 0 is shared equally. Each window's energy is
-    shared out exactly (sum conservation), idle power included. A request inside windows of several runs (several
-    trackers, e.g. one per GPU) takes a share of each: its energies are the sums.
-
-    Returns ``(matched, report)``: the requests inside at least one window (a copy, original columns and index kept,
-    original order) plus ``measured_gpu_energy_j``, ``measured_server_energy_j`` (the share of CodeCarbon's
-    ``energy_consumed``: GPU + CPU + RAM), ``measure_group`` (the window_id; windows linked by shared requests are
-    one group, named ``"a+b"``, or ``"first+...+last (n windows)"`` beyond three) and ``apportion_method`` (text).
-    A request without a timestamp or weight (tokens missing or negative, weight not a number >= 0) is skipped and
-    counted. Report: ``method``, ``requests``, ``requests_skipped``, ``skipped`` (reason -> count),
-    ``requests_in_windows``, ``requests_outside`` (dropped), ``requests_in_several_windows``, ``windows``,
-    ``windows_with_requests``, ``windows_without_requests``, ``windows_equal_split``, ``measure_groups``,
-    ``assigned_gpu_energy_j``, ``unassigned_gpu_energy_j`` / ``unassigned_server_energy_j`` (the energy of windows
-    without requests: idle energy that no request carries).
-    """
-    if method not in _METHODS:
-        raise SealError(f"unknown apportion method {method!r}; use tokens (input+output tokens), output (output "
-                        "tokens) or estimate (given weights, e.g. SEAL's estimated energy)")
-    missing = [c for c in ("window_id", "run_id", "start_utc", "end_utc", "gpu_energy_j") if c not in windows]
-    if missing:
-        raise SealError(f"the windows lack the column(s) {', '.join(missing)}; give the windows read_emissions "
-                        "returns (window_id, run_id, start_utc, end_utc, gpu_energy_j, energy_j)")
-    if "timestamp" not in requests:
-        raise SealError("the request log has no timestamp column; sharing CodeCarbon energy among requests needs "
-                        "each request's time (a timestamp column)")
+def _request_weights(requests: pd.DataFrame, method: str, weights: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Per request: its time (ns), whether it can be used, its weight under ``method``, and the skips by reason."""
     n = len(requests)
     reason = np.empty(n, dtype=object)
     ok = np.ones(n, dtype=bool)
@@ -657,7 +628,12 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
         raise SealError(f"none of the {n:,} requests can be used (most have {top}); each request needs a timestamp "
                         f"and {'a weight' if method == 'estimate' else ' + '.join(need)}")
 
-    # windows
+    return ts, ok, w, skipped
+
+
+def _window_arrays(windows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The windows as arrays: id, start / end (ns), GPU and server energy (J), and the lane of each (overlapping
+    runs in separate lanes)."""
     m = len(windows)
     wid = windows["window_id"].astype(str).to_numpy(dtype=object)
     ws = pd.DatetimeIndex(pd.to_datetime(windows["start_utc"], utc=True)).as_unit("ns").asi8
@@ -672,9 +648,14 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
     run_codes = pd.factorize(windows["run_id"].astype(str))[0].astype(np.int64)
     lane = _lanes(run_codes, ws, we, wid)
 
+    return {"m": m, "wid": wid, "ws": ws, "we": we, "gpu_j": gpu_j, "server_j": server_j, "lane": lane}
+
+
+def _matches(ts: np.ndarray, ok: np.ndarray, win: dict[str, np.ndarray]):
+    """(usable request positions, per lane (request index into them, window), flat request / window pairs)."""
+    ws, we, lane = win["ws"], win["we"], win["lane"]
     pos = np.flatnonzero(ok)
     t = ts[pos]
-    n_ok = len(pos)
     per_lane: list[tuple[np.ndarray, np.ndarray]] = []  # (request index into pos, window) per lane
     for ln in range(int(lane.max()) + 1):
         idx = np.flatnonzero(lane == ln)
@@ -692,6 +673,60 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
                         "the time zone the emissions.csv was read in (--tz) and that the log covers the measured "
                         "period")
 
+    return pos, per_lane, pr, pw
+
+
+def _measure_groups(per_lane, n_ok: int, m: int, wid: np.ndarray, ws: np.ndarray):
+    """Each request's window in its lowest lane, and the measurement group of each window: windows that share a
+    request (overlapping runs) are one group, so a group's total is a measured amount."""
+    first_win = np.full(n_ok, -1, dtype=np.int64)
+    for r_l, w_l in reversed(per_lane):
+        first_win[r_l] = w_l
+    edges = [np.unique(first_win[r_l][link] * m + w_l[link])
+             for r_l, w_l in per_lane[1:] for link in [first_win[r_l] != w_l] if link.any()]
+    comp = _components(m, np.unique(np.concatenate(edges)) if edges else np.empty(0, dtype=np.int64))
+    comp_codes, labels = _group_labels(comp, wid, ws)
+    return first_win, comp_codes, labels
+
+
+def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "tokens",
+              weights: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
+    """Share each CodeCarbon window's energy among the requests whose ``timestamp`` (tz-aware UTC) falls in
+    ``[start_utc, end_utc)``.
+
+    ``method``: "tokens" weighs a request by ``input_tokens + output_tokens``, "output" by ``output_tokens``,
+    "estimate" by the given ``weights`` (one per row of ``requests``, e.g. SEAL's estimated energy, so prefill and
+    decode costs are respected). A window whose requests all weigh 0 is shared equally. Each window's energy is
+    shared out exactly (sum conservation), idle power included. A request inside windows of several runs (several
+    trackers, e.g. one per GPU) takes a share of each: its energies are the sums.
+
+    Returns ``(matched, report)``: the requests inside at least one window (a copy, original columns and index kept,
+    original order) plus ``measured_gpu_energy_j``, ``measured_server_energy_j`` (the share of CodeCarbon's
+    ``energy_consumed``: GPU + CPU + RAM), ``measure_group`` (the window_id; windows linked by shared requests are
+    one group, named ``"a+b"``, or ``"first+...+last (n windows)"`` beyond three) and ``apportion_method`` (text).
+    A request without a timestamp or weight (tokens missing or negative, weight not a number >= 0) is skipped and
+    counted. Report: ``method``, ``requests``, ``requests_skipped``, ``skipped`` (reason -> count),
+    ``requests_in_windows``, ``requests_outside`` (dropped), ``requests_in_several_windows``, ``windows``,
+    ``windows_with_requests``, ``windows_without_requests``, ``windows_equal_split``, ``measure_groups``,
+    ``assigned_gpu_energy_j``, ``unassigned_gpu_energy_j`` / ``unassigned_server_energy_j`` (the energy of windows
+    without requests: idle energy that no request carries).
+    """
+    if method not in _METHODS:
+        raise SealError(f"unknown apportion method {method!r}; use tokens (input+output tokens), output (output "
+                        "tokens) or estimate (given weights, e.g. SEAL's estimated energy)")
+    missing = [c for c in ("window_id", "run_id", "start_utc", "end_utc", "gpu_energy_j") if c not in windows]
+    if missing:
+        raise SealError(f"the windows lack the column(s) {', '.join(missing)}; give the windows read_emissions "
+                        "returns (window_id, run_id, start_utc, end_utc, gpu_energy_j, energy_j)")
+    if "timestamp" not in requests:
+        raise SealError("the request log has no timestamp column; sharing CodeCarbon energy among requests needs "
+                        "each request's time (a timestamp column)")
+    ts, ok, w, skipped = _request_weights(requests, method, weights)
+    n = len(requests)
+    win = _window_arrays(windows)
+    m, wid, ws, gpu_j, server_j = win["m"], win["wid"], win["ws"], win["gpu_j"], win["server_j"]
+    pos, per_lane, pr, pw = _matches(ts, ok, win)
+    n_ok = len(pos)
     wt = w[pos][pr]
     wsum = np.bincount(pw, weights=wt, minlength=m)
     cnt = np.bincount(pw, minlength=m)
@@ -702,13 +737,7 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
     hits = np.bincount(pr, minlength=n_ok)
     equal_req = np.bincount(pr, weights=equal[pw], minlength=n_ok) > 0
 
-    first_win = np.full(n_ok, -1, dtype=np.int64)  # a request's window in its lowest lane
-    for r_l, w_l in reversed(per_lane):
-        first_win[r_l] = w_l
-    edges = [np.unique(first_win[r_l][link] * m + w_l[link])
-             for r_l, w_l in per_lane[1:] for link in [first_win[r_l] != w_l] if link.any()]
-    comp = _components(m, np.unique(np.concatenate(edges)) if edges else np.empty(0, dtype=np.int64))
-    comp_codes, labels = _group_labels(comp, wid, ws)
+    first_win, comp_codes, labels = _measure_groups(per_lane, n_ok, m, wid, ws)
 
     matched = hits > 0
     rows = pos[matched]
