@@ -209,7 +209,8 @@ def _sources_section(db) -> pd.DataFrame:
                      help="Deletes these rows and their calibration from the local store."):
             st.session_state["fleet_remove"] = pending = source
         if pending == source:
-            st.warning(plain(f"Remove {source}: its {rows:,} rows and its calibration? This cannot be undone (import "
+            also = " and its calibration" if source in loaders.calibrations() else ""
+            st.warning(plain(f"Remove {source}: its {rows:,} rows{also}? This cannot be undone (import "
                              "the files again to get them back)."))
             k1, k2, _ = st.columns([1, 1, 3])
             if k1.button("Yes, remove", key=f"fleet_remove_yes_{key}", type="primary"):
@@ -221,8 +222,7 @@ def _sources_section(db) -> pd.DataFrame:
                 except SealError as exc:
                     show_error(exc)
                 else:
-                    _done("success", f"Removed {source}: {removed:,} row{'s' if removed != 1 else ''} and its "
-                                     "calibration.")
+                    _done("success", f"Removed {source}: {removed:,} row{'s' if removed != 1 else ''}{also}.")
             if k2.button("Cancel", key=f"fleet_remove_no_{key}"):
                 st.session_state.pop("fleet_remove", None)
                 st.rerun()
@@ -238,11 +238,9 @@ def _calibrations_section(runs: pd.DataFrame) -> None:
         with st.container(border=True):
             bold(deployment)
             calibration_report(payload, key=f"fleet_cal_{fleet.short(deployment)}")
-            since = fleet.rows_since(payload, runs)
-            if since:
-                st.caption(plain(f"{abs(since):,} row{'s' if abs(since) != 1 else ''} "
-                                 f"{'imported' if since > 0 else 'removed'} since this calibration: press "
-                                 f"“Calibrate” again to use the current rows."))
+            note = fleet.state_words(payload, runs)
+            if note:
+                st.warning(plain(note))
 
 
 st.title("Your fleet")

@@ -73,5 +73,6 @@ def estimate(requests: pd.DataFrame | dict | None = None, *, energy_model: Any =
 
         energy_model = shared_model(energy_model)
     frame = estimate_energy(frame, model=energy_model)
-    frame = apply_calibration(frame, model=energy_model)   # rows of a calibrated deployment (`deployment`)
+    # rows of a calibrated deployment (their `deployment` cell, else the option: it also covers a log's own names)
+    frame = apply_calibration(frame, request_defaults.get("deployment"), model=energy_model)
     return add_carbon(frame, **carbon_options)

@@ -493,4 +493,21 @@ def test_importing_after_a_calibration_says_to_calibrate_again(store, tmp_path):
     assert not _errors(at), _errors(at)
     assert f"press “Calibrate” for {SOURCE} again to use the new rows." in _success(at)[0]
     assert "seal calibrate" not in _success(at)[0]
-    assert any(_text(c).startswith("5 rows imported since this calibration") for c in at.caption)
+    assert any("changed since it was calibrated (5 rows added)" in _text(w) for w in at.warning)
+
+
+def test_a_calibration_of_another_energy_model_is_not_offered_and_the_fleet_page_says_why(store, tmp_path):
+    import json
+
+    import duckdb
+
+    _calibrated(store, tmp_path)
+    con = duckdb.connect(str(store))            # as if SEAL's shipped energy model had been refit since
+    payload = json.loads(con.execute("SELECT payload FROM calibrations").fetchone()[0])
+    payload["energy_model"]["fingerprint"] = "0" * 16
+    con.execute("UPDATE calibrations SET payload = ?", [json.dumps(payload)])
+    con.close()
+    at = _page("app_pages/estimate.py")
+    assert not _selectboxes(at, "Deployment")                # nothing an estimate could apply
+    at = _page("app_pages/fleet.py")
+    assert any("fitted on another version of SEAL's energy model" in _text(w) for w in at.warning)

@@ -570,3 +570,31 @@ def test_malformed_tables_are_one_sentence(store, tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(SealError, match=message):
         import_measurements(path, "m", db_path=store)
+
+
+def test_a_gateways_own_deployment_names_are_left_alone(store, tmp_path):
+    import_measurements(_write(_fleet(60), tmp_path / "fleet.csv"), "gw", db_path=store)
+    calibrate("user:gw", db_path=store)
+    req = pd.DataFrame({"params_b": [8.0] * 3, "gpu": ["H100"] * 3, "input_tokens": [300] * 3,
+                        "output_tokens": [200] * 3, "deployment": ["prod-eu", "gw", "user:gw"]})
+    out = seal.estimate(req)
+    assert out["deployment"].tolist() == ["prod-eu", "user:gw", "user:gw"]
+    assert out["calibration_factor"].iloc[0] == 1.0 and (out["calibration_factor"].iloc[1:] > 1.2).all()
+    # the option fills the rows that name no SEAL deployment
+    assert (seal.estimate(req, deployment="user:gw")["calibration_factor"] > 1.2).all()
+    with pytest.raises(SealError, match=r"No calibration for the deployment 'user:other'"):
+        seal.estimate(req.assign(deployment="user:other"))
+
+
+def test_a_calibration_knows_when_it_is_stale(store, tmp_path):
+    from seal.estimator.calibrate import calibration_state
+
+    a = _write(_fleet(40, seed=1), tmp_path / "a.csv")
+    import_measurements(a, "st", db_path=store)
+    payload = calibrate("user:st", db_path=store)
+    assert calibration_state(payload, store) == "current"
+    import_measurements(_write(_fleet(40, seed=2) .assign(measured_gpu_energy_j=lambda f: f["measured_gpu_energy_j"] * 3),
+                               tmp_path / "b.csv"), "st", db_path=store, replace=True)   # same row count
+    assert calibration_state(load_calibrations(store)["user:st"], store) == "stale"
+    other = dict(payload, energy_model={"fingerprint": "0" * 16})
+    assert calibration_state(other, store) == "other-model"

@@ -464,9 +464,10 @@ def calibrate(source: str, db_path=None, model: Any = None) -> dict:
     source = source_name(source)
     runs = user_runs(db, [source])
     payload = fit_calibration(runs, source, model=model, db_path=db)
+    files = _files_of(db, source)
+    payload["imported_files"] = [list(f) for f in files]      # what it was fitted on: stale when these change
     row = pd.DataFrame([{"deployment": source, "payload": json.dumps(payload),
                          "created_at": datetime.now(timezone.utc)}])
-    files = _files_of(db, source)
     with write_lock(db):
         if _files_of(db, source) != files:
             raise SealError(f"{source} changed while it was being calibrated; run `seal calibrate {source}` again.")
@@ -513,12 +514,18 @@ ENERGY_FIELDS = ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_hig
                  "decode_energy_low_j", "decode_energy_high_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j")
 
 
-def _deployments(frame: pd.DataFrame, deployment: str | None) -> pd.Series | None:
-    """Each row's deployment (its ``deployment`` cell, else the ``deployment`` argument); None when no row has one."""
+def _deployments(frame: pd.DataFrame, deployment: str | None, cals: dict) -> pd.Series | None:
+    """Each row's deployment (its ``deployment`` cell, else the ``deployment`` argument); None when no row has one.
+
+    A cell naming a calibrated deployment (``user:NAME`` or ``NAME``) or written ``user:...`` is SEAL's; any other
+    text (a gateway's own deployment names: ``prod-eu``) is not a SEAL deployment and is left alone."""
     if not deployment and ("deployment" not in frame or frame["deployment"].isna().all()):
         return None                              # the usual case, decided without looking at every cell
     if "deployment" in frame:
         dep = frame["deployment"].astype(object).where(frame["deployment"].notna(), None)
+        codes, uniques = pd.factorize(dep, use_na_sentinel=True)
+        ours = np.array([_ours(str(u), cals) for u in uniques] + [False], dtype=bool)
+        dep = dep.where(ours[np.where(codes >= 0, codes, len(uniques))], None)
         if deployment:
             dep = dep.where(dep.notna() & (dep.astype(str).str.strip() != ""), deployment)
     elif deployment:
@@ -527,6 +534,19 @@ def _deployments(frame: pd.DataFrame, deployment: str | None) -> pd.Series | Non
         return None
     has = dep.notna() & (dep.astype(str).str.strip() != "")
     return dep.where(has, None) if has.any() else None
+
+
+def _ours(name: str, cals: dict) -> bool:
+    """Whether a ``deployment`` cell names one of SEAL's deployments (see :func:`_deployments`)."""
+    from seal.data.measured import USER_PREFIX, source_name
+
+    text = name.strip()
+    if text.startswith(USER_PREFIX):
+        return True
+    try:
+        return source_name(text) in cals
+    except SealError:
+        return False
 
 
 def corrected_energies(payload: dict, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -607,13 +627,15 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
     from seal.data.measured import source_name
     from seal.frames import add_codes, with_columns
 
-    dep = _deployments(frame, deployment)
+    cals = load_calibrations(db_path)
+    dep = _deployments(frame, deployment, cals)
     if dep is None:      # the estimator's calibration_factor (1) stays: a log's batches share one schema
         return frame if "calibration_factor" in frame else with_columns(frame, {"calibration_factor": np.ones(len(frame))})
-    cals = load_calibrations(db_path)
     columns = {c: frame[c].to_numpy(dtype=float, copy=True) for c in ENERGY_FIELDS}
     calibrated, outside = dep.notna().to_numpy(), np.zeros(len(frame), dtype=bool)
-    canon = dep.to_numpy(dtype=object, copy=True)
+    # the column as given (a gateway's own names stay), the canonical user:NAME where a calibration applies
+    canon = frame["deployment"].to_numpy(dtype=object, copy=True) if "deployment" in frame else \
+        np.full(len(frame), None, dtype=object)
     for name in pd.unique(dep.dropna().astype(str)):
         try:
             key = source_name(name)
@@ -639,6 +661,23 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
                            for s, d in zip(src[calibrated], canon[calibrated])]
         out["sources"] = src
     return out
+
+
+def calibration_state(payload: dict, db_path=None, model: Any = None) -> str:
+    """``current``; ``stale`` (files of the source were imported, replaced or removed since it was fitted: run
+    ``seal calibrate`` again); ``other-model`` (fitted on another energy model than ``model``, default the shipped
+    one: it cannot be applied)."""
+    from seal.data.store import default_db_path
+
+    if model is None:
+        from seal.estimator.artifact import shared_model
+
+        model = shared_model(None)
+    if (payload.get("energy_model") or {}).get("fingerprint") != model_fingerprint(model):
+        return "other-model"
+    db = Path(db_path) if db_path is not None else default_db_path()
+    files = [list(f) for f in _files_of(db, str(payload.get("deployment")))]
+    return "current" if files == payload.get("imported_files", files) else "stale"
 
 
 def check_deployment(name: str, db_path=None) -> str:

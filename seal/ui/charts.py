@@ -285,7 +285,7 @@ def _identity(fig: go.Figure, lo: float | None, hi: float | None, name: str) -> 
     fig.update_yaxes(type="log", dtick=1)
 
 
-def calibration_parity(frame: pd.DataFrame) -> go.Figure:
+def calibration_parity(frame: pd.DataFrame, per: str = "request") -> go.Figure:
     """A deployment's calibration on its own measurements (:func:`seal.estimator.calibrate.parity_frame`): measured
     GPU energy per request (``measured_j``) on x, SEAL from public benchmarks (``seal_j``, before) and the
     calibrated estimate (``calibrated_cv_j``, each measurement predicted by a calibration fitted without it) on y,
@@ -307,8 +307,8 @@ def calibration_parity(frame: pd.DataFrame) -> go.Figure:
                         hovertemplate=f"measured %{{x:.3g}} {unit}<br>estimated %{{y:.3g}} {unit}<extra></extra>")
     _identity(fig, values.min() / size if len(values) else None, values.max() / size if len(values) else None,
               "y = x (estimate = measurement)")
-    return style(fig, x_title=f"Measured GPU energy per request ({unit}, log scale)",
-                 y_title=f"Estimated GPU energy per request ({unit}, log scale)", height=440)
+    return style(fig, x_title=f"Measured GPU energy per {per} ({unit}, log scale)",
+                 y_title=f"Estimated GPU energy per {per} ({unit}, log scale)", height=440)
 
 
 def scatter_size(frame: pd.DataFrame, x: str, y: str, colour: str, x_title: str, y_title: str,

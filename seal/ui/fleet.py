@@ -306,6 +306,27 @@ def rows_since(payload: dict, runs: pd.DataFrame) -> int:
     return int((runs["source"] == payload.get("deployment")).sum()) - int(payload.get("rows", 0))
 
 
+def state_words(payload: dict, runs: pd.DataFrame) -> str:
+    """Why a stored calibration should be fitted again ("" when it is current): its files changed since
+    (:func:`seal.estimator.calibrate.calibration_state`), or it corrects another energy model than SEAL's."""
+    from seal.estimator.calibrate import calibration_state
+    from seal.ui import loaders
+
+    try:
+        state = calibration_state(payload, loaders.db_path())
+    except Exception as exc:  # noqa: BLE001 - the page says it cannot tell, the details go to the log
+        loaders.log_failure("checking a calibration", exc)
+        return "Could not check whether this calibration is current; press “Calibrate” to fit it again."
+    if state == "other-model":
+        return ("This calibration was fitted on another version of SEAL's energy model, so estimates cannot use it: "
+                "press “Calibrate” to fit it again.")
+    if state == "stale":
+        since = rows_since(payload, runs)
+        what = f"{abs(since):,} rows {'added' if since > 0 else 'removed'}" if since else "rows replaced"
+        return f"Files of this source changed since it was calibrated ({what}): press “Calibrate” again to use them."
+    return ""
+
+
 def valid_name(name: str) -> str:
     """``user:NAME`` for a name typed on the page (:func:`seal.data.measured.source_name`), or a SealError."""
     from seal.data.measured import source_name

@@ -248,6 +248,21 @@ def _calibrations(key: tuple[str, int, int]) -> dict[str, dict]:
         return {}
 
 
+def usable_calibrations() -> dict[str, dict]:
+    """The calibrations estimates can apply now: fitted on the shipped energy model (a calibration of another
+    cannot be applied; the Your fleet page says to fit it again)."""
+    from seal.estimator.calibrate import calibration_state
+
+    out = {}
+    for name, payload in calibrations().items():
+        try:
+            if calibration_state(payload, db_path()) != "other-model":
+                out[name] = payload
+        except Exception as exc:  # noqa: BLE001
+            log_failure("checking a calibration", exc)
+    return out
+
+
 def calibrations() -> dict[str, dict]:
     """The store's calibrated deployments (``seal.estimator.calibrate.load_calibrations``): {``user:NAME``:
     payload}, empty without a store, without calibrations, or when they cannot be read."""

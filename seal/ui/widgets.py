@@ -186,7 +186,7 @@ def deployment_choice(key: str, default: str | None = None, help_suffix: str = "
     """
     from seal.ui import loaders
 
-    calibrated = sorted(loaders.calibrations())
+    calibrated = sorted(loaders.usable_calibrations())
     if not calibrated:
         return None
     options = [NO_DEPLOYMENT, *calibrated]
@@ -220,6 +220,7 @@ def calibration_report(payload: dict[str, Any], key: str) -> None:
             st.dataframe(groups, hide_index=True, column_config=config, key=f"{key}_by_group")
     parity = parity_frame(payload)
     if len(parity):
-        st.plotly_chart(charts.calibration_parity(parity), key=f"{key}_parity")
+        per = "measurement window" if payload.get("interval_basis") == "window totals" else "request"
+        st.plotly_chart(charts.calibration_parity(parity, per=per), key=f"{key}_parity")
         st.caption("Each point is one measurement (a request, or a measurement window): on the dashed line the "
                    "estimate equals what was measured; a factor of 10 off is one grid step.")
