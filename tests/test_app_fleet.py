@@ -491,7 +491,7 @@ def test_importing_after_a_calibration_says_to_calibrate_again(store, tmp_path):
     _upload(at, "fleet_upload_0", "more.csv", more.to_csv(index=False).encode())
     _button(at, "Import").click().run()
     assert not _errors(at), _errors(at)
-    assert f"press “Calibrate” for {SOURCE} again to use the new rows." in _success(at)[0]
+    assert f"press “Calibrate” for {SOURCE} again (the Your fleet page) to use the new rows." in _success(at)[0]
     assert "seal calibrate" not in _success(at)[0]
     assert any("changed since it was calibrated (5 rows added)" in _text(w) for w in at.warning)
 

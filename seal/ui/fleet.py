@@ -57,9 +57,11 @@ OPTION_WORDS: tuple[tuple[str, str], ...] = (
     ("(e.g. --name my-fleet, stored as user:my-fleet)", "(e.g. my-fleet, stored as user:my-fleet)"),
     (" (add some with `seal data import FILE --name NAME`)", ""),
     (" (--tz)", " (the time zone box)"),
+    (" Import more with `seal data import`.", " Import more on this page."),
 )
 OPTION_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
-    (re.compile(r"run `seal calibrate (user:[A-Za-z0-9._-]+)` again"), r"press “Calibrate” for \1 again"),
+    (re.compile(r"run `seal calibrate (user:[A-Za-z0-9._-]+)` again( \(with --energy-model PATH[^)]*\))?"),
+     r"press “Calibrate” for \1 again (the Your fleet page)"),
 )
 # the template's columns: what a measurement table may hold (seal.data.measured.read_table)
 TEMPLATE_COLUMNS: tuple[str, ...] = (

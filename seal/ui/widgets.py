@@ -25,7 +25,9 @@ def show_error(exc: BaseException) -> None:
     from seal.errors import SealError
 
     if isinstance(exc, SealError):
-        st.error(plain(exc))
+        from seal.ui.fleet import page_words     # the measurement / calibration CLI steps said as page controls
+
+        st.error(plain(page_words(exc)))
     else:
         st.error(f"Unexpected {exc.__class__.__name__}: {plain(exc)}")
 
