@@ -598,3 +598,19 @@ def test_a_calibration_knows_when_it_is_stale(store, tmp_path):
     assert calibration_state(load_calibrations(store)["user:st"], store) == "stale"
     other = dict(payload, energy_model={"fingerprint": "0" * 16})
     assert calibration_state(other, store) == "other-model"
+
+
+def test_the_html_report_of_a_calibrated_result_names_the_deployment_and_its_factor(store, tmp_path):
+    from seal.ui.export import html_report
+
+    import_measurements(_write(_fleet(60), tmp_path / "fleet.csv"), "rep", db_path=store)
+    calibrate("user:rep", db_path=store)
+    req = pd.DataFrame({"params_b": [8.0, 8.0], "gpu": ["H100", "H100"], "input_tokens": [300, 300],
+                        "output_tokens": [200, 200], "deployment": ["user:rep", "prod-eu"]})
+    result = seal.estimate(req)
+    import html
+
+    page = html.unescape(html_report("Estimate", result=result).decode())
+    factor = f"×{result['calibration_factor'].iloc[0]:.3g}"
+    assert "Calibrated to your deployment</b> user:rep: SEAL's GPU energy from public benchmarks " + factor in page
+    assert "(1 of 2 rows)" in page and "prod-eu:" not in page

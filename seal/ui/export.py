@@ -294,6 +294,12 @@ def html_report(title: str, intro: str = "", figures: Sequence[tuple[str, Any]] 
     ]
     if intro:
         parts.append(f"<p>{html.escape(intro)}</p>")
+    if result is not None:           # a calibrated deployment, named with its factor (not only the warning)
+        from seal.ui.words import calibration_words
+
+        calibrated = calibration_words(result)
+        if calibrated:
+            parts.append(f"<p><b>Calibrated to your deployment</b> {html.escape(calibrated)}.</p>")
     if totals:
         parts.append("<h2>Figures</h2><p class='note'>Each estimate with its 80 % interval: where about 80 % of "
                      "measured requests fall for estimates like this one.</p>")

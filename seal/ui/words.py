@@ -146,7 +146,9 @@ def calibration_words(result: pd.DataFrame) -> str:
     if "deployment" not in result or "calibration_factor" not in result:
         return ""
     factor = pd.to_numeric(result["calibration_factor"], errors="coerce")
-    dep = result["deployment"].astype(object).where(result["deployment"].notna(), None)
+    calibrated = result["warnings"].astype(str).str.contains("calibrated-deployment", regex=False) \
+        if "warnings" in result else factor.ne(1.0)
+    dep = result["deployment"].astype(object).where(result["deployment"].notna() & calibrated, None)
     parts = []
     for name in _distinct(dep):
         rows = (dep == name).to_numpy()
