@@ -307,8 +307,10 @@ def compare(requests: pd.DataFrame | GroupedRequests, scenarios: Sequence[dict[s
         raise SealError(f"Compare one to five scenarios (got {len(scenarios)}).")
     names = list(names) if names is not None else [f"Scenario {i + 1}" for i in range(len(scenarios))]
     grouped = group_requests(requests, **{**defaults, **_clean(scenarios[0])})
-    rows = [{"scenario": name, **{k: scenario.get(k) for k in SCENARIO_KEYS}, **_totals(grouped, scenario, defaults)}
-            for name, scenario in zip(names, scenarios)]
+    # a calibrated deployment the comparison ran under is named in every row (its figures are corrected)
+    calibrated = {"deployment": defaults["deployment"]} if defaults.get("deployment") else {}
+    rows = [{"scenario": name, **{k: scenario.get(k) for k in SCENARIO_KEYS}, **calibrated,
+             **_totals(grouped, scenario, defaults)} for name, scenario in zip(names, scenarios)]
     table = pd.DataFrame(rows)
     base = table["total_g_co2e"].iloc[0]
     table["delta_g_co2e"] = table["total_g_co2e"] - base

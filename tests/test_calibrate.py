@@ -614,3 +614,14 @@ def test_the_html_report_of_a_calibrated_result_names_the_deployment_and_its_fac
     factor = f"×{result['calibration_factor'].iloc[0]:.3g}"
     assert "Calibrated to your deployment</b> user:rep: SEAL's GPU energy from public benchmarks " + factor in page
     assert "(1 of 2 rows)" in page and "prod-eu:" not in page
+
+
+def test_a_what_if_comparison_names_the_deployment_it_ran_under(store, tmp_path):
+    from seal.whatif import compare
+
+    import_measurements(_write(_fleet(60), tmp_path / "fleet.csv"), "cmp", db_path=store)
+    calibrate("user:cmp", db_path=store)
+    req = pd.DataFrame({"params_b": [8.0], "gpu": ["H100"], "input_tokens": [300], "output_tokens": [200]})
+    table = compare(req, [{}, {"region": "SWE"}], deployment="user:cmp")
+    assert table["deployment"].tolist() == ["user:cmp", "user:cmp"]
+    assert "deployment" not in compare(req, [{}, {"region": "SWE"}]).columns
