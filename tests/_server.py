@@ -44,7 +44,10 @@ def wait_healthy(proc: subprocess.Popen, port: int, start: float, timeout_s: flo
                     return None
         except OSError:
             pass
-        time.sleep(0.05)
+        try:                                   # until the next poll: returns at once if the server exits
+            proc.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            pass
     return f"no 200 within {timeout_s:g} s"
 
 
