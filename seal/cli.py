@@ -90,8 +90,12 @@ def _energy_model(args: argparse.Namespace) -> str | None:
 def _cmd_data_remove(args: argparse.Namespace) -> int:
     from seal.data.measured import remove_source, source_name
 
-    n = remove_source(args.source, db_path=_db_path(args))
-    print(f"Removed {source_name(args.source)}: {n:,} row{'s' if n != 1 else ''} and its calibration.")
+    from seal.estimator.calibrate import load_calibrations
+
+    source = source_name(args.source)
+    calibrated = source in load_calibrations(_db_path(args))
+    n = remove_source(source, db_path=_db_path(args))
+    print(f"Removed {source}: {n:,} row{'s' if n != 1 else ''}{' and its calibration' if calibrated else ''}.")
     return 0
 
 

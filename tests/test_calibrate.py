@@ -625,3 +625,13 @@ def test_a_what_if_comparison_names_the_deployment_it_ran_under(store, tmp_path)
     table = compare(req, [{}, {"region": "SWE"}], deployment="user:cmp")
     assert table["deployment"].tolist() == ["user:cmp", "user:cmp"]
     assert "deployment" not in compare(req, [{}, {"region": "SWE"}]).columns
+
+
+def test_seal_data_remove_says_what_it_removed(store, tmp_path, capsys):
+    import_measurements(_write(_fleet(20), tmp_path / "fleet.csv"), "rm", db_path=store)
+    assert main(["--db", str(store), "data", "remove", "user:rm"]) == 0
+    assert capsys.readouterr().out.strip() == "Removed user:rm: 20 rows."
+    import_measurements(_write(_fleet(20), tmp_path / "fleet.csv"), "rm", db_path=store)
+    calibrate("user:rm", db_path=store)
+    assert main(["--db", str(store), "data", "remove", "rm"]) == 0
+    assert capsys.readouterr().out.strip() == "Removed user:rm: 20 rows and its calibration."
