@@ -9,7 +9,6 @@ read from the installed package without importing it.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import importlib.util
 import json
 from pathlib import Path
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seal.data import facts
-
 from seal.carbon import defaults as D
+from seal.data import facts
+from seal.data.sources import ecologits_version
 from seal.errors import SealError
 
 CLOUD_REGIONS_CSV = facts.path("cloud_regions.csv")
@@ -47,15 +46,6 @@ ACCEPTED_MESSAGE = (
     "provider:region with provider aws, gcp or azure (e.g. aws:us-east-1, gcp:europe-west1, azure:swedencentral; "
     "full list: seal.carbon.accepted_regions())"
 )
-
-
-@functools.lru_cache(maxsize=1)
-def ecologits_version() -> str:
-    """Version of the installed EcoLogits package whose electricity mixes are used."""
-    try:
-        return importlib.metadata.version("ecologits")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a dependency of the project
-        return "unknown"
 
 
 @functools.lru_cache(maxsize=1)
@@ -193,8 +183,8 @@ def region_codes(regions: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     taking only the columns a caller needs. The table's last row is the world average, for missing values."""
     codes, uniques = pd.factorize(pd.Series(regions), use_na_sentinel=True)
     texts = [str(u).strip() for u in uniques]
-    # the table is cached per set of spellings (sorted: batches of a log list the same regions in another order);
-    # building it cost ~5 ms per batch whatever its size (`make bench` profile)
+    # the table is cached per set of spellings (sorted: batches of a log list the same regions in another order):
+    # building it costs the same whatever the batch's size (`make bench` profile)
     order = sorted(range(len(texts)), key=texts.__getitem__)
     rank = np.empty(len(texts) + 1, dtype=np.int64)
     rank[order] = np.arange(len(texts))

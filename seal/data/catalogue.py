@@ -32,6 +32,7 @@ import pandas as pd
 
 from seal.data import aliases as _aliases
 from seal.data.names import params_from_name
+from seal.data.sources import ecologits_version  # noqa: F401  (also seal.data.catalogue.ecologits_version)
 
 ECOLOGITS_MODELS_RESOURCE = "data/models.json"
 HF_PROVIDER = "huggingface_hub"
@@ -80,12 +81,6 @@ MODELS: dict[str, str] = {  # the store's ``models`` table (column -> DuckDB typ
 
 
 # ------------------------------------------------------------------ EcoLogits
-def ecologits_version() -> str:
-    import ecologits
-
-    return str(getattr(ecologits, "__version__", "unknown"))
-
-
 def ecologits_models_bytes() -> bytes:
     """The installed EcoLogits package's ``models.json`` (never a copy in this repository)."""
     return importlib.resources.files("ecologits").joinpath(ECOLOGITS_MODELS_RESOURCE).read_bytes()
@@ -327,7 +322,7 @@ def resolve_models(names: pd.Series, db_path: str | Path | None = None, loose: b
     map_key = _aliases.model_map_key(model_map)
     codes, uniques = pd.factorize(names.astype("object"), use_na_sentinel=True)
     # one small frame per distinct name, cached: every batch of a streamed log repeats the same few names (in
-    # another order: sorted for the key), and building it costs ~7 ms per batch whatever its size (``make bench``)
+    # another order: sorted for the key), and building it costs the same whatever the batch's size (``make bench``)
     order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
     if len(order):
         rank = np.empty(len(order), dtype=np.int64)

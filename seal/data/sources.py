@@ -10,6 +10,8 @@ repository, never downloaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import functools
+import importlib.metadata
 import importlib.resources
 from pathlib import Path
 from urllib.parse import quote
@@ -97,12 +99,13 @@ def _mlenergy_v3_files() -> tuple[SourceFile, ...]:
         for sha, rel in read_manifest(MANIFEST_DIR / "mlenergy_v3_files.txt"))
 
 
-def _ecologits_version() -> str:
+@functools.lru_cache(maxsize=1)
+def ecologits_version() -> str:
+    """Version of the installed EcoLogits package, whose model catalogue and electricity mixes SEAL reads
+    (``not installed`` without it: ``seal data init`` reports that)."""
     try:
-        from importlib.metadata import version
-
-        return version("ecologits")
-    except Exception:  # not installed: init reports it
+        return importlib.metadata.version("ecologits")
+    except importlib.metadata.PackageNotFoundError:
         return "not installed"
 
 
@@ -136,7 +139,7 @@ SOURCES: dict[str, Source] = {
                         "bf16 and fp8, dense and MoE (Qwen3, Llama-3.1/3.3 subset); prompt lengths not published.",
             files=_mlenergy_v3_files()),
         Source(
-            name="ecologits", version=_ecologits_version(), licence="MPL-2.0",
+            name="ecologits", version=ecologits_version(), licence="MPL-2.0",
             base_url="https://pypi.org/project/ecologits/",
             description="Installed package: model catalogue (open and closed models; closed sizes are EcoLogits "
                         "estimates) and electricity mixes per country.",
