@@ -257,6 +257,16 @@ def _table_html(frame: pd.DataFrame, text: bool = False) -> str:
                          classes="text" if text else None)
 
 
+_REPORT_CSS = (
+    "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1b1f23}"
+    "table{border-collapse:collapse;font-size:13px;margin-bottom:1em}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+    "th{background:#f2f5f7}table.text td,table.text th{text-align:left}"
+    "td:first-child,th:first-child{text-align:left}.note{color:#555}"
+    "svg{display:block;margin:0.5em 0 1.5em}</style>"
+)
+
+
 def html_report(title: str, intro: str = "", figures: Sequence[tuple[str, Any]] = (),
                 tables: Sequence[tuple[str, pd.DataFrame]] = (), notes: Sequence[str] = (),
                 scenario: dict[str, Any] | None = None, *, result: pd.DataFrame | None = None,
@@ -269,37 +279,61 @@ def html_report(title: str, intro: str = "", figures: Sequence[tuple[str, Any]] 
     ``result`` (a frame of :func:`seal.estimate`) fills ``totals``, ``setups`` and ``warnings`` from its rows;
     a log passes them from its summary (:func:`report_sections`).
     """
-    from seal import __version__
-    from seal.ui.svg import figure_svg
-
     if result is not None:
-        from seal.summary import LogSummary
+        totals, setups, warnings = _result_sections(result, totals, setups, warnings)
+    parts = _report_head(title)
+    if intro:
+        parts.append(f"<p>{html.escape(intro)}</p>")
+    if result is not None:
+        parts += _calibration_html(result)
+    parts += _results_html(totals, setups, warnings)
+    parts += _charts_and_tables_html(figures, tables)
+    if notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
+    if scenario is not None:
+        parts.append("<h2>Scenario</h2><pre>" + html.escape(json.dumps(scenario, indent=2, default=str)) + "</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts).encode("utf-8")
 
-        sections = report_sections(LogSummary.of([result]))
-        totals = totals if totals is not None else sections["totals"]
-        setups = setups if setups is not None else sections["setups"]
-        warnings = warnings if warnings is not None else sections["warnings"]
-    parts = [
+
+def _result_sections(result: pd.DataFrame, totals: dict[str, float] | None, setups: pd.DataFrame | None,
+                     warnings: dict[str, int] | None) -> tuple[dict[str, float], pd.DataFrame, dict[str, int]]:
+    """(totals, setups, warnings): those given, the others from ``result``'s rows (:func:`report_sections`)."""
+    from seal.summary import LogSummary
+
+    sections = report_sections(LogSummary.of([result]))
+    return (totals if totals is not None else sections["totals"],
+            setups if setups is not None else sections["setups"],
+            warnings if warnings is not None else sections["warnings"])
+
+
+def _report_head(title: str) -> list[str]:
+    """The report's opening lines: doctype, title, style sheet, heading and the SEAL version / time line."""
+    from seal import __version__
+
+    return [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1b1f23}"
-        "table{border-collapse:collapse;font-size:13px;margin-bottom:1em}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-        "th{background:#f2f5f7}table.text td,table.text th{text-align:left}td:first-child,th:first-child{text-align:left}.note{color:#555}"
-        "svg{display:block;margin:0.5em 0 1.5em}</style>",
+        _REPORT_CSS,
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='note'>SEAL {html.escape(__version__)} · generated "
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC · a static file: no script, no network.</p>",
     ]
-    if intro:
-        parts.append(f"<p>{html.escape(intro)}</p>")
-    if result is not None:           # a calibrated deployment, named with its factor (not only the warning)
-        from seal.ui.words import calibration_words
 
-        calibrated = calibration_words(result)
-        if calibrated:
-            parts.append(f"<p><b>Calibrated to your deployment</b> {html.escape(calibrated)}.</p>")
+
+def _calibration_html(result: pd.DataFrame) -> list[str]:
+    """A line naming the calibrated deployment and its factor (not only the warning); none when not calibrated."""
+    from seal.ui.words import calibration_words
+
+    calibrated = calibration_words(result)
+    return [f"<p><b>Calibrated to your deployment</b> {html.escape(calibrated)}.</p>"] if calibrated else []
+
+
+def _results_html(totals: dict[str, float] | None, setups: pd.DataFrame | None,
+                  warnings: dict[str, int] | None) -> list[str]:
+    """The Figures, Assumptions, Warnings and Equivalences sections, each where it has content."""
+    parts = []
     if totals:
         parts.append("<h2>Figures</h2><p class='note'>Each estimate with its 80 % interval: where about 80 % of "
                      "measured requests fall for estimates like this one.</p>")
@@ -316,15 +350,19 @@ def html_report(title: str, intro: str = "", figures: Sequence[tuple[str, Any]] 
         eq = equivalences_table(totals)
         if len(eq):
             parts.append("<h2>Equivalences</h2>" + _table_html(eq, text=True))
+    return parts
+
+
+def _charts_and_tables_html(figures: Sequence[tuple[str, Any]],
+                            tables: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
+    """Each chart as static SVG (:func:`seal.ui.svg.figure_svg`), then each table, under its caption."""
+    from seal.ui.svg import figure_svg
+
+    parts = []
     for caption, fig in figures:
         parts.append(f"<h2>{html.escape(caption)}</h2>")
         parts.append(figure_svg(fig))
     for caption, frame in tables:
         parts.append(f"<h2>{html.escape(caption)}</h2>")
         parts.append(_table_html(frame))
-    if notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
-    if scenario is not None:
-        parts.append("<h2>Scenario</h2><pre>" + html.escape(json.dumps(scenario, indent=2, default=str)) + "</pre>")
-    parts.append("</body></html>")
-    return "\n".join(parts).encode("utf-8")
+    return parts

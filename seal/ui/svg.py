@@ -171,80 +171,151 @@ def figure_svg(fig: Any, width: int = WIDTH) -> str:
     traces = [t for t in doc.get("data") or [] if t.get("type", "scatter") in ("bar", "scatter", "waterfall")]
     height = int(layout.get("height") or 380)
     colours = list(layout.get("colorway") or DEFAULT_COLOURS)
-    horizontal = any(t.get("orientation") == "h" for t in traces)
-    xa, ya = layout.get("xaxis") or {}, layout.get("yaxis") or {}
-    # which axis holds categories (bars' positions), which values
-    kinds = {}
-    for name, tr_key in (("x", "x"), ("y", "y")):
-        values = [v for t in traces for v in _arr(t.get(tr_key))[:50]]
-        if values and all(_is_date(v) for v in values):
-            kinds[name] = "date"
-        elif any(isinstance(v, str) for v in values):
-            kinds[name] = "category"
-        else:
-            kinds[name] = "linear"
-    x = _Axis(kinds["x"], log=xa.get("type") == "log", reverse=xa.get("autorange") == "reversed")
-    y = _Axis(kinds["y"], log=ya.get("type") == "log", reverse=ya.get("autorange") == "reversed")
     barmode = layout.get("barmode") or "group"
-    bars = [t for t in traces if t.get("type") in ("bar", "waterfall")]
-    # value ranges
+    x, y = _axes(traces, layout)
+    _fit_axes(traces, layout, x, y, barmode)
+    legend = _legend_entries(traces, colours)
+    _place_axes(x, y, width, height, legend=len(legend) > 1)
+    out = [_frame_svg(x, y, width, height)]
+    out += _ticks_svg(x, y)
+    out += _traces_svg(traces, x, y, colours, barmode)
+    out += _reference_lines_svg(layout, x, y)
+    out += _labels_svg(layout, x, y)
+    out += _titles_svg(layout, x, y, height)
+    if len(legend) > 1:
+        out += _legend_svg(legend, x.start)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _axis_kind(traces: list[dict], key: str) -> str:
+    """What the traces' values on axis ``key`` ("x" or "y") are: "date", "category" or "linear" (first 50 each)."""
+    values = [v for t in traces for v in _arr(t.get(key))[:50]]
+    if values and all(_is_date(v) for v in values):
+        return "date"
+    if any(isinstance(v, str) for v in values):
+        return "category"
+    return "linear"
+
+
+def _axes(traces: list[dict], layout: dict) -> tuple[_Axis, _Axis]:
+    """The x and y axes, empty: their kind from the traces, log and reversed from the layout."""
+    xa, ya = layout.get("xaxis") or {}, layout.get("yaxis") or {}
+    x = _Axis(_axis_kind(traces, "x"), log=xa.get("type") == "log", reverse=xa.get("autorange") == "reversed")
+    y = _Axis(_axis_kind(traces, "y"), log=ya.get("type") == "log", reverse=ya.get("autorange") == "reversed")
+    return x, y
+
+
+def _sides(t: dict, x: _Axis, y: _Axis) -> tuple[bool, _Axis, _Axis, list, list]:
+    """A trace as (horizontal, position axis, value axis, positions, values): a horizontal one's positions are y."""
+    xs, ys = _arr(t.get("x")), _arr(t.get("y"))
+    h = t.get("orientation") == "h"
+    return (h, y, x, ys, xs) if h else (h, x, y, xs, ys)
+
+
+def _error_arrays(t: dict, h: bool) -> tuple[list, list]:
+    """A trace's whisker lengths (plus, minus) along its value axis; minus defaults to plus."""
+    err = t.get("error_x" if h else "error_y") or {}
+    return _arr(err.get("array")), _arr(err.get("arrayminus") or err.get("array"))
+
+
+def _bar_start(t: dict, i: int, c: object, v: float, barmode: str, stacks: dict) -> float:
+    """Where value ``v`` (index ``i``, position ``c``) starts: on the earlier bars of its sign at ``c`` for a bar in
+    stack/relative mode (``stacks`` updated), else at the trace's base (0 when none or not finite)."""
+    base = t.get("base")
+    b = _num(base[i] if isinstance(base, (list, tuple, np.ndarray)) else base) if base is not None else 0.0
+    b = 0.0 if not math.isfinite(b) else b
+    if t.get("type") == "bar" and barmode in ("stack", "relative"):
+        key = (str(c), 1.0 if v >= 0 else -1.0)
+        b = stacks.get(key, 0.0)
+        stacks[key] = b + v
+    return b
+
+
+def _fit_positions(t: dict, cat_axis: _Axis, cats: list) -> None:
+    """Widens the position axis to a trace's positions: its category labels, or each position plus/minus half its
+    bar width."""
+    if cat_axis.kind == "category":
+        cat_axis.add_cats(cats)
+        return
+    widths = _widths(t)
+    for i, c in enumerate(cats):
+        w = widths[i] if i < len(widths) else 0.0
+        cat_axis.add(_num(c) - w / 2, _num(c) + w / 2)
+
+
+def _fit_waterfall(t: dict, val_axis: _Axis, vals: list) -> None:
+    """Widens the value axis to a waterfall's running totals."""
+    run = 0.0
+    for m, v in zip(_arr(t.get("measure")) or ["relative"] * len(vals), vals):
+        run = run if m == "total" else run + _num(v)
+        val_axis.add(run)
+
+
+def _fit_values(t: dict, h: bool, cats: list, vals: list, val_axis: _Axis, barmode: str, stacks: dict) -> None:
+    """Widens the value axis to a trace's value ends, its bars' starts (not on a log axis) and whisker ends."""
+    plus, minus = _error_arrays(t, h)
+    for i, (c, v) in enumerate(zip(cats, vals)):
+        v = _num(v)
+        b = _bar_start(t, i, c, v, barmode, stacks)
+        val_axis.add(b + v)
+        if t.get("type") == "bar" and not val_axis.log:
+            val_axis.add(b)
+        if i < len(plus) and plus[i] is not None:
+            val_axis.add(b + v + _num(plus[i]))
+        if i < len(minus) and minus[i] is not None:
+            val_axis.add(b + v - _num(minus[i]))
+
+
+def _fit_axes(traces: list[dict], layout: dict, x: _Axis, y: _Axis, barmode: str) -> None:
+    """Sets both axes' categories and ranges from the traces and reference lines (zero included on a bar chart's
+    value axis)."""
     stacks: dict[tuple[str, float], float] = {}
     for t in traces:
-        xs, ys = _arr(t.get("x")), _arr(t.get("y"))
-        h = t.get("orientation") == "h"
-        cat_axis, val_axis = (y, x) if h else (x, y)
-        cats, vals = (ys, xs) if h else (xs, ys)
-        if cat_axis.kind == "category":
-            cat_axis.add_cats(cats)
-        else:
-            widths = _widths(t)
-            for i, c in enumerate(cats):
-                w = widths[i] if i < len(widths) else 0.0
-                cat_axis.add(_num(c) - w / 2, _num(c) + w / 2)
+        h, cat_axis, val_axis, cats, vals = _sides(t, x, y)
+        _fit_positions(t, cat_axis, cats)
         if t.get("type") == "waterfall":
-            run = 0.0
-            for m, v in zip(_arr(t.get("measure")) or ["relative"] * len(vals), vals):
-                run = run if m == "total" else run + _num(v)
-                val_axis.add(run)
-            continue
-        base = t.get("base")
-        err = t.get("error_x" if h else "error_y") or {}
-        plus, minus = _arr(err.get("array")), _arr(err.get("arrayminus") or err.get("array"))
-        for i, (c, v) in enumerate(zip(cats, vals)):
-            v = _num(v)
-            b = _num(base[i] if isinstance(base, (list, tuple, np.ndarray)) else base) if base is not None else 0.0
-            b = 0.0 if not math.isfinite(b) else b
-            if t.get("type") == "bar" and barmode in ("stack", "relative"):
-                key = (str(c), 1.0 if v >= 0 else -1.0)
-                b = stacks.get(key, 0.0)
-                stacks[key] = b + v
-            val_axis.add(b + v)
-            if t.get("type") == "bar" and not val_axis.log:
-                val_axis.add(b)
-            if i < len(plus) and plus[i] is not None:
-                val_axis.add(b + v + _num(plus[i]))
-            if i < len(minus) and minus[i] is not None:
-                val_axis.add(b + v - _num(minus[i]))
+            _fit_waterfall(t, val_axis, vals)
+        else:
+            _fit_values(t, h, cats, vals, val_axis, barmode, stacks)
     for shape in layout.get("shapes") or []:
         if shape.get("xref", "x") == "x" and shape.get("yref") == "paper":
             x.add(_num(shape.get("x0")))
         if shape.get("yref", "y") == "y" and shape.get("xref") == "paper":
             y.add(_num(shape.get("y0")))
-    x.finish(include_zero=bool(bars) and horizontal)
-    y.finish(include_zero=bool(bars) and not horizontal)
-    # plot area
-    names = [t.get("name") for t in traces if t.get("name") and t.get("showlegend", True) is not False]
-    legend = len(names) > 1
+    bars = any(t.get("type") in ("bar", "waterfall") for t in traces)
+    horizontal = any(t.get("orientation") == "h" for t in traces)
+    x.finish(include_zero=bars and horizontal)
+    y.finish(include_zero=bars and not horizontal)
+
+
+def _legend_entries(traces: list[dict], colours: list[str]) -> list[tuple[str, str]]:
+    """(name, colour) of each trace shown in the legend."""
+    return [(t.get("name"), _colour(t, colours[ti % len(colours)])) for ti, t in enumerate(traces)
+            if t.get("name") and t.get("showlegend", True) is not False]
+
+
+def _place_axes(x: _Axis, y: _Axis, width: int, height: int, legend: bool) -> None:
+    """Sets the axes' pixel ends: the plot area, inside margins for tick labels, titles and the legend."""
     longest = max((len(c) for c in y.cats), default=0) if y.kind == "category" else 8
     left = min(300, 60 + 6.4 * longest) if y.kind == "category" else 70
     top = 34 if legend else 14
     bottom = 64 if x.kind == "category" else 48
     x.start, x.end = left, width - 20
     y.start, y.end = height - bottom, top       # y grows upwards
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' "
-           f"style='max-width:{width}px' role='img' {FONT}>",
-           f"<rect x='{left}' y='{top}' width='{x.end - left:.0f}' height='{y.start - top:.0f}' fill='#fff' "
-           "stroke='#ccc'/>"]
+
+
+def _frame_svg(x: _Axis, y: _Axis, width: int, height: int) -> str:
+    """The ``<svg>`` opening tag and the plot area's white, outlined background."""
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' "
+            f"style='max-width:{width}px' role='img' {FONT}>"
+            f"<rect x='{x.start}' y='{y.end}' width='{x.end - x.start:.0f}' height='{y.start - y.end:.0f}' "
+            "fill='#fff' stroke='#ccc'/>")
+
+
+def _ticks_svg(x: _Axis, y: _Axis) -> list[str]:
+    """Grid lines and tick labels of both axes (category labels on x slanted, cut to 28 characters)."""
+    top, left, out = y.end, x.start, []
     for px, label in x.ticks():
         out.append(f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{top}' y2='{y.start}' stroke='#eee'/>")
         if x.kind == "category":
@@ -256,56 +327,74 @@ def figure_svg(fig: Any, width: int = WIDTH) -> str:
         if y.kind != "category":
             out.append(f"<line x1='{left}' x2='{x.end}' y1='{py:.1f}' y2='{py:.1f}' stroke='#eee'/>")
         out.append(f"<text x='{left - 6}' y='{py + 4:.1f}' text-anchor='end'>{_t(label[:48])}</text>")
-    # traces
-    n_group = max(1, len([t for t in bars if t.get("type") == "bar"])) if barmode == "group" else 1
+    return out
+
+
+def _traces_svg(traces: list[dict], x: _Axis, y: _Axis, colours: list[str], barmode: str) -> list[str]:
+    """Every trace's marks, in order: bars and waterfalls (side by side in group mode), scatter markers and lines."""
+    n_group = max(1, len([t for t in traces if t.get("type") == "bar"])) if barmode == "group" else 1
+    out: list[str] = []
+    stacks: dict[tuple[str, float], float] = {}
     bar_i = 0
-    stacks.clear()
     for ti, t in enumerate(traces):
         colour = _colour(t, colours[ti % len(colours)])
-        h = t.get("orientation") == "h"
-        cat_axis, val_axis = (y, x) if h else (x, y)
-        xs, ys = _arr(t.get("x")), _arr(t.get("y"))
-        cats, vals = (ys, xs) if h else (xs, ys)
         if t.get("type") in ("bar", "waterfall"):
             slot = bar_i if barmode == "group" else 0
             bar_i += 1 if t.get("type") == "bar" else 0
-            out += _bars(t, cats, vals, cat_axis, val_axis, h, colour, slot, n_group, barmode, stacks)
+            out += _bars(t, x, y, colour, slot, n_group, barmode, stacks)
         else:
-            out += _scatter(t, xs, ys, x, y, colour)
+            out += _scatter(t, _arr(t.get("x")), _arr(t.get("y")), x, y, colour)
+    return out
+
+
+def _reference_lines_svg(layout: dict, x: _Axis, y: _Axis) -> list[str]:
+    """The layout's vertical and horizontal reference lines (shapes spanning the plot area)."""
+    out = []
     for shape in layout.get("shapes") or []:
         line = shape.get("line") or {}
         dash = " stroke-dasharray='5,4'" if line.get("dash") else ""
         stroke = line.get("color") or "#222"
         if shape.get("yref") == "paper" and math.isfinite(_num(shape.get("x0"))):
             px = x.pos(_num(shape.get("x0")))
-            out.append(f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{top}' y2='{y.start}' stroke='{stroke}'{dash}/>")
+            out.append(f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{y.end}' y2='{y.start}' stroke='{stroke}'{dash}/>")
         elif shape.get("xref") == "paper" and math.isfinite(_num(shape.get("y0"))):
             py = y.pos(_num(shape.get("y0")))
-            out.append(f"<line x1='{left}' x2='{x.end}' y1='{py:.1f}' y2='{py:.1f}' stroke='{stroke}'{dash}/>")
+            out.append(f"<line x1='{x.start}' x2='{x.end}' y1='{py:.1f}' y2='{py:.1f}' stroke='{stroke}'{dash}/>")
+    return out
+
+
+def _labels_svg(layout: dict, x: _Axis, y: _Axis) -> list[str]:
+    """The layout's annotations placed in data coordinates on x or y (the reference lines' labels)."""
+    out = []
     for note in layout.get("annotations") or []:
         if note.get("text") and (note.get("xref") == "x" or note.get("yref") == "y"):
             px = x.pos(_num(note.get("x"))) if note.get("xref") == "x" else x.end - 4
-            py = y.pos(_num(note.get("y"))) - 4 if note.get("yref") == "y" else top + 12
+            py = y.pos(_num(note.get("y"))) - 4 if note.get("yref") == "y" else y.end + 12
             out.append(f"<text x='{px:.1f}' y='{py:.1f}' text-anchor='end' fill='#444'>{_t(note['text'])}</text>")
-    # titles, legend
-    xt, yt = _get(xa, "title", "text"), _get(ya, "title", "text")
+    return out
+
+
+def _titles_svg(layout: dict, x: _Axis, y: _Axis, height: int) -> list[str]:
+    """The axis titles: x's under the plot, y's rotated on the left (none beside category labels)."""
+    xt = _get(layout.get("xaxis") or {}, "title", "text")
+    yt = _get(layout.get("yaxis") or {}, "title", "text")
+    out = []
     if xt:
-        out.append(f"<text x='{(left + x.end) / 2:.0f}' y='{height - 6}' text-anchor='middle'>{_t(xt)}</text>")
+        out.append(f"<text x='{(x.start + x.end) / 2:.0f}' y='{height - 6}' text-anchor='middle'>{_t(xt)}</text>")
     if yt and y.kind != "category":
-        out.append(f"<text x='14' y='{(top + y.start) / 2:.0f}' text-anchor='middle' "
-                   f"transform='rotate(-90 14 {(top + y.start) / 2:.0f})'>{_t(yt)}</text>")
-    if legend:
-        px = left
-        for ti, t in enumerate(traces):
-            name = t.get("name")
-            if not name or t.get("showlegend", True) is False:
-                continue
-            out.append(f"<rect x='{px}' y='10' width='12' height='12' "
-                       f"fill='{_colour(t, colours[ti % len(colours)])}'/>"
-                       f"<text x='{px + 16}' y='20'>{_t(name)}</text>")
-            px += 30 + 7 * len(html.unescape(str(name)))
-    out.append("</svg>")
-    return "".join(out)
+        mid = f"{(y.end + y.start) / 2:.0f}"
+        out.append(f"<text x='14' y='{mid}' text-anchor='middle' transform='rotate(-90 14 {mid})'>{_t(yt)}</text>")
+    return out
+
+
+def _legend_svg(entries: list[tuple[str, str]], left: float) -> list[str]:
+    """A legend row above the plot from ``left``: a colour swatch and the name of each entry."""
+    out, px = [], left
+    for name, colour in entries:
+        out.append(f"<rect x='{px}' y='10' width='12' height='12' fill='{colour}'/>"
+                   f"<text x='{px + 16}' y='20'>{_t(name)}</text>")
+        px += 30 + 7 * len(html.unescape(str(name)))
+    return out
 
 
 def _widths(trace: dict) -> list[float]:
@@ -326,69 +415,98 @@ def _colour(trace: dict, default: str) -> str:
     return colour if isinstance(colour, str) else default
 
 
-def _bars(t: dict, cats: list, vals: list, cat_axis: _Axis, val_axis: _Axis, h: bool, colour: str, slot: int,
-          n_group: int, barmode: str, stacks: dict) -> list[str]:
+def _bars(t: dict, x: _Axis, y: _Axis, colour: str, slot: int, n_group: int, barmode: str,
+          stacks: dict) -> list[str]:
+    """One bar or waterfall trace: a rect per finite value, with its interval whisker where it has both ends."""
+    h, cat_axis, val_axis, cats, vals = _sides(t, x, y)
+    plus, minus = _error_arrays(t, h)
+    widths = _bar_widths(t, cat_axis, cats)
     out = []
-    is_waterfall = t.get("type") == "waterfall"
+    for i, c, b, v, fill in _bar_spans(t, cats, vals, colour, barmode, stacks):
+        a0, a1 = _across_px(cat_axis, c, widths[i], slot, n_group)
+        v0, v1 = _along_px(val_axis, b, v)
+        out.append(_rect_svg(h, a0, a1, v0, v1, fill))
+        if i < len(plus) and plus[i] is not None and i < len(minus) and minus[i] is not None:
+            hi, lo = val_axis.pos(b + v + _num(plus[i])), val_axis.pos(b + v - _num(minus[i]))
+            out.append(_whisker_svg(h, (a0 + a1) / 2, lo, hi))
+    return out
+
+
+def _waterfall_step(t: dict, measure: str, v: float, run: float, colour: str) -> tuple[float, float, str, float]:
+    """A waterfall bar as (start, value, fill, running total after it): a total spans 0 to the running total, a
+    step starts at it and adds ``v``."""
+    if measure == "total":
+        return 0.0, run, _get(t, "totals", "marker", "color", default=colour), run
+    fill = _get(t, "increasing" if v >= 0 else "decreasing", "marker", "color", default=colour)
+    return run, v, fill, run + v
+
+
+def _bar_spans(t: dict, cats: list, vals: list, colour: str, barmode: str, stacks: dict):
+    """Each finite value of a bar or waterfall trace as (index, position, start, value, fill)."""
     measures = _arr(t.get("measure")) or ["relative"] * len(vals)
-    err = t.get("error_x" if h else "error_y") or {}
-    plus, minus = _arr(err.get("array")), _arr(err.get("arrayminus") or err.get("array"))
-    base = t.get("base")
-    widths = _widths(t)
-    numeric_positions = sorted({_num(c) for c in cats}) if cat_axis.kind != "category" else []
-    gap = min(np.diff(numeric_positions)) if len(numeric_positions) > 1 else None
     run = 0.0
     for i, (c, v) in enumerate(zip(cats, vals)):
         v = _num(v)
         if not math.isfinite(v):
             continue
-        fill = colour
-        if is_waterfall:
+        if t.get("type") == "waterfall":
             m = measures[i] if i < len(measures) else "relative"
-            if m == "total":
-                b, v, fill = 0.0, run, _get(t, "totals", "marker", "color", default=colour)
-            else:
-                b = run
-                fill = _get(t, "increasing" if v >= 0 else "decreasing", "marker", "color", default=colour)
-                run += v
-        elif barmode in ("stack", "relative"):
-            key = (str(c), 1.0 if v >= 0 else -1.0)
-            b = stacks.get(key, 0.0)
-            stacks[key] = b + v
+            b, v, fill, run = _waterfall_step(t, m, v, run, colour)
+            yield i, c, b, v, fill
         else:
-            b = _num(base[i] if isinstance(base, (list, tuple, np.ndarray)) else base) if base is not None else 0.0
-            b = 0.0 if not math.isfinite(b) else b
-        if cat_axis.kind == "category":
-            a0, a1 = cat_axis.band(c)
-            pad = (a1 - a0) * 0.15
-            a0, a1 = a0 + pad, a1 - pad
-            w = (a1 - a0) / n_group
-            a0, a1 = a0 + slot * w, a0 + (slot + 1) * w
-        else:
-            centre = _num(c)
-            w = widths[i] if i < len(widths) else (gap or 1.0) * 0.8
-            p0, p1 = cat_axis.pos(max(centre - w / 2, 1e-300) if cat_axis.log else centre - w / 2), \
-                cat_axis.pos(centre + w / 2)
-            a0, a1 = min(p0, p1), max(p0, p1)
-        lo_v = b if not val_axis.log else (b if b > 0 else 10.0 ** val_axis.lo)
-        v0, v1 = val_axis.pos(lo_v), val_axis.pos(b + v)
-        v0, v1 = min(v0, v1), max(v0, v1)
-        if h:
-            out.append(f"<rect x='{v0:.1f}' y='{a0:.1f}' width='{max(v1 - v0, 0.5):.1f}' "
-                       f"height='{max(a1 - a0, 0.5):.1f}' fill='{fill}'/>")
-        else:
-            out.append(f"<rect x='{a0:.1f}' y='{v0:.1f}' width='{max(a1 - a0, 0.5):.1f}' "
-                       f"height='{max(v1 - v0, 0.5):.1f}' fill='{fill}'/>")
-        if i < len(plus) and plus[i] is not None and i < len(minus) and minus[i] is not None:
-            hi, lo = val_axis.pos(b + v + _num(plus[i])), val_axis.pos(b + v - _num(minus[i]))
-            mid = (a0 + a1) / 2
-            if h:
-                out.append(f"<path d='M{lo:.1f} {mid:.1f}H{hi:.1f}M{lo:.1f} {mid - 3:.1f}v6M{hi:.1f} {mid - 3:.1f}v6' "
-                           "stroke='#444' fill='none'/>")
-            else:
-                out.append(f"<path d='M{mid:.1f} {lo:.1f}V{hi:.1f}M{mid - 3:.1f} {lo:.1f}h6M{mid - 3:.1f} {hi:.1f}h6' "
-                           "stroke='#444' fill='none'/>")
-    return out
+            yield i, c, _bar_start(t, i, c, v, barmode, stacks), v, colour
+
+
+def _bar_widths(t: dict, cat_axis: _Axis, cats: list) -> list[float | None]:
+    """Each bar's width in data units on a numeric position axis: its own, else 0.8 of the closest gap between
+    positions (None on a category axis, where the bands set it)."""
+    widths = _widths(t)
+    if cat_axis.kind == "category":
+        return [None] * len(cats)
+    positions = sorted({_num(c) for c in cats})
+    gap = min(np.diff(positions)) if len(positions) > 1 else None
+    return [widths[i] if i < len(widths) else (gap or 1.0) * 0.8 for i in range(len(cats))]
+
+
+def _across_px(cat_axis: _Axis, c: object, width: float | None, slot: int, n_group: int) -> tuple[float, float]:
+    """Pixels (low, high) a bar spans across its position axis: its slot in the padded category band, or
+    ``width`` (data units) around its numeric position."""
+    if cat_axis.kind == "category":
+        a0, a1 = cat_axis.band(c)
+        pad = (a1 - a0) * 0.15
+        a0, a1 = a0 + pad, a1 - pad
+        w = (a1 - a0) / n_group
+        return a0 + slot * w, a0 + (slot + 1) * w
+    centre = _num(c)
+    p0 = cat_axis.pos(max(centre - width / 2, 1e-300) if cat_axis.log else centre - width / 2)
+    p1 = cat_axis.pos(centre + width / 2)
+    return min(p0, p1), max(p0, p1)
+
+
+def _along_px(val_axis: _Axis, b: float, v: float) -> tuple[float, float]:
+    """Pixels (low, high) a bar spans along its value axis, from ``b`` to ``b + v`` (on a log axis from the
+    axis's bottom when ``b`` <= 0)."""
+    lo_v = b if not val_axis.log else (b if b > 0 else 10.0 ** val_axis.lo)
+    v0, v1 = val_axis.pos(lo_v), val_axis.pos(b + v)
+    return min(v0, v1), max(v0, v1)
+
+
+def _rect_svg(h: bool, a0: float, a1: float, v0: float, v1: float, fill: str) -> str:
+    """A bar's rect from its pixel spans across (a) and along (v) its value axis, at least half a pixel thick."""
+    if h:
+        return (f"<rect x='{v0:.1f}' y='{a0:.1f}' width='{max(v1 - v0, 0.5):.1f}' "
+                f"height='{max(a1 - a0, 0.5):.1f}' fill='{fill}'/>")
+    return (f"<rect x='{a0:.1f}' y='{v0:.1f}' width='{max(a1 - a0, 0.5):.1f}' "
+            f"height='{max(v1 - v0, 0.5):.1f}' fill='{fill}'/>")
+
+
+def _whisker_svg(h: bool, mid: float, lo: float, hi: float) -> str:
+    """An interval whisker at pixel ``mid`` across the bar, from ``lo`` to ``hi`` along it, with end caps."""
+    if h:
+        return (f"<path d='M{lo:.1f} {mid:.1f}H{hi:.1f}M{lo:.1f} {mid - 3:.1f}v6M{hi:.1f} {mid - 3:.1f}v6' "
+                "stroke='#444' fill='none'/>")
+    return (f"<path d='M{mid:.1f} {lo:.1f}V{hi:.1f}M{mid - 3:.1f} {lo:.1f}h6M{mid - 3:.1f} {hi:.1f}h6' "
+            "stroke='#444' fill='none'/>")
 
 
 def _scatter(t: dict, xs: list, ys: list, x: _Axis, y: _Axis, colour: str) -> list[str]:
