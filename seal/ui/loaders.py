@@ -32,8 +32,11 @@ class Unavailable(RuntimeError):
     """A part of the backend the page needs is not available (message for the user)."""
 
 
-def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in frame.columns), None)
+# the catalogue's columns (seal.data.catalogue.list_models) -> the picker's
+CATALOGUE_COLUMNS: dict[str, str] = {"model_key": "model", "params_b": "params_b", "active_params_b": "active_params_b",
+                                     "params_low_b": "params_low_b", "params_high_b": "params_high_b",
+                                     "quality_score": "quality", "open_weights": "open", "provider": "provider",
+                                     "params_estimated": "params_estimated"}
 
 
 @st.cache_data(show_spinner=False, ttl=600)  # the catalogue grows when `seal data pull` adds the leaderboard
@@ -46,30 +49,11 @@ def models() -> pd.DataFrame:
         cat = list_models()
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"The model catalogue could not be loaded ({exc.__class__.__name__}: {exc}).") from exc
-    cat = pd.DataFrame(cat).copy()
-    name = _first(cat, ("model_key", "model", "name", "model_id", "id"))
-    if name is None:
-        raise Unavailable("The model catalogue has no model name column.")
-    out = pd.DataFrame({"model": cat[name].astype(str)})
-    for col, candidates in (("params_b", ("params_b", "total_params_b", "params_total_b")),
-                            ("active_params_b", ("active_params_b", "params_active_b")),
-                            ("params_low_b", ("params_low_b", "params_min_b")),
-                            ("params_high_b", ("params_high_b", "params_max_b")),
-                            ("quality", ("quality_score", "quality", "open_llm_average", "average_score",
-                                         "leaderboard_average", "average"))):
-        src = _first(cat, candidates)
-        out[col] = pd.to_numeric(cat[src], errors="coerce").to_numpy() if src else float("nan")
-    src = _first(cat, ("open_weights", "open", "is_open"))
-    if src:
-        out["open"] = cat[src].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    elif "access" in cat:
-        out["open"] = cat["access"].astype(str).str.lower().str.startswith("open").to_numpy()
-    else:
-        out["open"] = out["params_b"].notna().to_numpy()
-    src = _first(cat, ("provider", "organisation", "organization", "org"))
-    out["provider"] = cat[src].astype(str).to_numpy() if src else ""
-    est = _first(cat, ("params_estimated",))
-    out["params_estimated"] = cat[est].astype("boolean").fillna(False).to_numpy(dtype=bool) if est else False
+    out = cat[list(CATALOGUE_COLUMNS)].rename(columns=CATALOGUE_COLUMNS)
+    out["model"] = out["model"].astype(str)
+    out["provider"] = out["provider"].astype(str)
+    for col in ("open", "params_estimated"):
+        out[col] = out[col].fillna(False).to_numpy(dtype=bool)
     out = out.drop_duplicates("model").reset_index(drop=True)
     out["label"] = [_model_label(r) for r in out.itertuples()]
     return out
@@ -105,59 +89,20 @@ def gpus() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def regions() -> pd.DataFrame:
-    """Regions for the picker: ``region`` (the code passed to ``seal.estimate``), ``label`` and
-    ``grid_intensity_g_per_kwh`` (annual): the world average, every country with an electricity mix, and
-    every cloud region of ``seal/data/facts/cloud_regions.csv``."""
+    """Regions for the picker (``seal.carbon.regions_table``): ``region`` (the code passed to ``seal.estimate``),
+    ``grid_intensity_g_per_kwh`` (annual) and ``label``: the world average, every cloud region of
+    ``seal/data/facts/cloud_regions.csv`` and every country with an electricity mix."""
     try:
-        import seal.carbon as carbon
+        from seal.carbon import regions_table
 
-        listing = next((getattr(carbon, n) for n in ("list_regions", "regions_table")
-                        if callable(getattr(carbon, n, None))), None)
-        if listing is not None:
-            table = pd.DataFrame(listing())
-        else:
-            from seal.carbon.regions import load_cloud_regions, load_electricity_mixes
-
-            mixes = load_electricity_mixes()
-            g = dict(zip(mixes["zone"], mixes["gwp_g_per_kwh"]))
-            names = _country_names(mixes["zone"].tolist())
-            world = pd.DataFrame({"region": ["WOR"], "name": ["World average"], "grid_intensity_g_per_kwh": [g.get("WOR")]})
-            countries = pd.DataFrame({"region": mixes["zone"], "name": mixes["zone"].map(names).fillna(mixes["zone"]),
-                                      "grid_intensity_g_per_kwh": mixes["gwp_g_per_kwh"]})
-            countries = countries[countries["region"] != "WOR"].sort_values("name")
-            cloud = load_cloud_regions()
-            clouds = pd.DataFrame({"region": cloud["provider"] + ":" + cloud["region"],
-                                   "name": cloud["location"].astype(str) + ", PUE " + cloud["pue"].astype(str),
-                                   "grid_intensity_g_per_kwh": cloud["grid_zone"].map(g)})
-            table = pd.concat([world, clouds, countries], ignore_index=True)
+        table = regions_table()
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"The region list could not be loaded ({exc.__class__.__name__}: {exc}).") from exc
-    code = _first(table, ("region", "code", "zone", "id"))
-    if code is None:
-        raise Unavailable("The region list has no region code column.")
-    out = pd.DataFrame({"region": table[code].astype(str)})
-    name = _first(table, ("label", "name", "country_name", "country"))
-    intensity = _first(table, ("grid_intensity_g_per_kwh", "intensity_g_per_kwh", "gwp_g_per_kwh"))
-    labels = out["region"] if name is None else out["region"] + " — " + table[name].astype(str)
-    if intensity:
-        g = pd.to_numeric(table[intensity], errors="coerce")
-        labels = labels + g.map(lambda v: f" · {v:.0f} g/kWh" if pd.notna(v) else "")
-        out["grid_intensity_g_per_kwh"] = g.to_numpy()
-    out["label"] = labels.to_numpy()
+    g = table["grid_intensity_g_per_kwh"]
+    out = pd.DataFrame({"region": table["region"].astype(str), "grid_intensity_g_per_kwh": g.to_numpy()})
+    labels = out["region"] + " — " + table["name"].astype(str)
+    out["label"] = (labels + g.map(lambda v: f" · {v:.0f} g/kWh" if pd.notna(v) else "")).to_numpy()
     return out.drop_duplicates("region").reset_index(drop=True)
-
-
-def _country_names(codes: list[str]) -> dict[str, str]:
-    try:
-        import pycountry
-    except ImportError:
-        return {}
-    out = {}
-    for c in codes:
-        country = pycountry.countries.get(alpha_3=c)
-        if country is not None:
-            out[c] = country.name
-    return out
 
 
 def db_path() -> Path:
@@ -440,10 +385,9 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
     unknown models (the CLI's ``--columns`` / ``--model-map``); both are recorded in the summary
     (``column_mapping``, ``model_map``), with the rows of models still unknown (``unknown_models``: set apart,
     not estimated). Memory stays bounded by the batch size (``batch_rows``, default :data:`UPLOAD_BATCH_ROWS`:
-    half the CLI's, since several sessions may score at once; `make bench`: 5 concurrent 22 MiB uploads peaked at
-    1.65 GiB instead of 2.0 GiB, one 205 MiB upload at +0.9 GiB instead of +1.05 GiB, no slower) plus the
-    summary, whatever the log's size. ``skip_bad`` skips rows that cannot be scored (the CLI's ``--skip-bad``)
-    instead of stopping at the first: the summary counts them (``skipped``, with a few ``skipped_examples``).
+    half the CLI's, since several sessions may score at once; see `make bench`) plus the summary, whatever the
+    log's size. ``skip_bad`` skips rows that cannot be scored (the CLI's ``--skip-bad``) instead of stopping at
+    the first: the summary counts them (``skipped``, with a few ``skipped_examples``).
 
     Raises:
         seal.errors.UnmappedTable: a table without recognisable token or text columns (``columns``: the file's).
@@ -457,40 +401,58 @@ def summarize_log(path: str | Path, name: str, defaults: dict[str, Any], limits:
     from seal.stream import ScoredBatches
 
     t0 = time.perf_counter()
-    columns = dict(columns or {})
-    model_map = dict(model_map or {})
+    columns, model_map = dict(columns or {}), dict(model_map or {})
     summary = LogSummary(sample_rows=limits.sample_rows)
-    batches = scored = None
-
-    def named(text: str) -> str:   # name the upload, never the temporary file
-        return text.replace(str(path), name).replace(Path(path).name, name)
-
+    scored = None
     try:
         scored = ScoredBatches(path, defaults, skip_bad=skip_bad, batch_rows=batch_rows or UPLOAD_BATCH_ROWS,
                                columns=columns or None, model_map=model_map or None)
         scored.name = name
-        batches = iter(scored)
-        for batch in batches:
-            if summary.requests + len(batch) > limits.max_rows:
-                raise SealError(row_limit_message(name, limits.max_rows))
-            summary.add(batch, requests=scored.last_requests)
+        _add_batches(summary, scored, name, limits.max_rows)
     except UnmappedTable as exc:
-        raise UnmappedTable(named(str(exc)), columns=exc.columns) from None
+        raise UnmappedTable(_upload_named(str(exc), path, name), columns=exc.columns) from None
     except SealError as exc:
-        if scored is not None and scored.unknown_models and not scored.rows and "no row could be estimated" in str(exc):
-            raise NothingEstimated(named(str(exc)), scored.unknown_models) from None
-        raise SealError(named(str(exc))) from None
-    finally:
-        if batches is not None:
-            batches.close()   # stop the reader (closes its DuckDB connections) when a limit or an error ends early
-    scored.report.path = name
-    summary.unknown_models = dict(scored.unknown_models)
+        raise _upload_error(exc, scored, path, name) from None
+    _record_report(summary, scored, path, name)
     summary.column_mapping = ordered_columns(columns)
     summary.model_map = model_map
+    return summary, _upload_named(scored.summary(time.perf_counter() - t0), path, name)
+
+
+def _upload_named(text: str, path: str | Path, name: str) -> str:
+    """``text`` naming the upload ``name``, never the temporary file at ``path``."""
+    return text.replace(str(path), name).replace(Path(path).name, name)
+
+
+def _add_batches(summary: LogSummary, scored: Any, name: str, max_rows: int) -> None:
+    """Add every batch of ``scored`` (a :class:`seal.stream.ScoredBatches`) to ``summary``; raises a SealError
+    (:func:`row_limit_message`) past ``max_rows`` requests."""
+    batches = iter(scored)
+    try:
+        for batch in batches:
+            if summary.requests + len(batch) > max_rows:
+                raise SealError(row_limit_message(name, max_rows))
+            summary.add(batch, requests=scored.last_requests)
+    finally:
+        batches.close()   # stop the reader (closes its DuckDB connections) when a limit or an error ends early
+
+
+def _upload_error(exc: SealError, scored: Any, path: str | Path, name: str) -> SealError:
+    """The error to raise for ``exc`` naming the upload: :class:`NothingEstimated` when no row was estimated
+    because every model is unknown, else a SealError."""
+    text = _upload_named(str(exc), path, name)
+    if scored is not None and scored.unknown_models and not scored.rows and "no row could be estimated" in str(exc):
+        return NothingEstimated(text, scored.unknown_models)
+    return SealError(text)
+
+
+def _record_report(summary: LogSummary, scored: Any, path: str | Path, name: str) -> None:
+    """Copy the reader's report of ``scored`` (unknown models, skipped and ignored rows) into ``summary``."""
+    scored.report.path = name
+    summary.unknown_models = dict(scored.unknown_models)
     summary.skipped, summary.ignored = int(scored.report.skipped), int(scored.report.ignored)
-    summary.skipped_examples = [named(e) for e in scored.report.examples]
+    summary.skipped_examples = [_upload_named(e, path, name) for e in scored.report.examples]
     summary.ignored_what = scored.report.ignored_what
-    return summary, named(scored.summary(time.perf_counter() - t0))
 
 
 def mapping_key(mapping: Mapping[str, Any] | None) -> tuple:
@@ -672,25 +634,15 @@ def release_unused_memory(collect: bool = True) -> None:
 
 
 def boundary(result: pd.DataFrame) -> pd.DataFrame:
-    """The boundary waterfall of a result's total (``seal.carbon.boundary_layers``) as ``layer`` /
-    ``g_co2e`` / ``measure`` rows."""
+    """The boundary waterfall of a result's total (``seal.carbon.boundary_layers``): ``layer``, ``g_co2e``,
+    ``measure`` and ``energy_j`` rows."""
     try:
         from seal.carbon import boundary_layers
 
-        layers = pd.DataFrame(boundary_layers(result))
+        layers = boundary_layers(result)
     except Exception as exc:  # noqa: BLE001
         raise Unavailable(f"The boundary layers could not be computed ({exc.__class__.__name__}: {exc}).") from exc
-    label = _first(layers, ("layer", "label", "step", "name"))
-    value = _first(layers, ("g_co2e", "value_g_co2e", "co2e_g", "delta_g_co2e", "total_g_co2e"))
-    if label is None or value is None:
-        raise Unavailable(f"boundary_layers returned unexpected columns {list(layers.columns)}.")
-    out = pd.DataFrame({"layer": layers[label].astype(str), "g_co2e": pd.to_numeric(layers[value], errors="coerce")})
-    if "measure" in layers:
-        out["measure"] = layers["measure"].astype(str).to_numpy()
-    for extra in ("energy_j", "source", "note", "unit"):
-        if extra in layers:
-            out[extra] = layers[extra].to_numpy()
-    return out
+    return layers[["layer", "g_co2e", "measure", "energy_j"]]
 
 
 def equivalences(total_g_co2e: float, facility_energy_j: float | None = None) -> pd.DataFrame:
@@ -774,9 +726,8 @@ class MemoryTrimmer:
     """A daemon thread that calls :func:`release_unused_memory` every ``interval_s`` seconds.
 
     Streamlit frees a session's state and uploaded bytes when the closed session expires, on its own threads, with
-    no hook for the app; the freed memory would stay resident (`make bench`: +320 MiB after a 205 MiB upload,
-    ~+130 MiB with this). The thread holds only a weak reference: it ends once this object is dropped (a cleared
-    ``st.cache_resource``)."""
+    no hook for the app; the freed memory would stay resident (see `make bench`). The thread holds only a weak
+    reference: it ends once this object is dropped (a cleared ``st.cache_resource``)."""
 
     def __init__(self, interval_s: float) -> None:
         import threading
