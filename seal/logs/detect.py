@@ -159,69 +159,111 @@ def _detect(path: Path, *, strict: bool = True, mapping: dict[str, str] | None =
 
 def _json(path: Path, text: str, *, complete: bool, strict: bool = True, mapping: dict[str, str] | None = None,
           sse: bool = False) -> Detected:
+    """The container and record format of a JSON / JSONL / server-sent-events log from its sample ``text``
+    (``complete``: the sample is the whole file); see :func:`_detect`."""
+    container = "sse" if sse else _json_container(path, text)
+    container, records = _unwrap(container, _sample_records(path, text, container, complete))
+    kinds = [(i, classify_record(rec, mapped=bool(mapping)))
+             for i, rec in enumerate(records[:SAMPLE_RECORDS], start=1)
+             if rec is not ValueError]   # a malformed line: reported with its line number by the full scan
+    if not kinds:
+        raise SealError(f"Unknown format: no complete JSON record found at the start of {path}. Accepted: {ACCEPTED}.")
+    first_kind = kinds[0][1]
+    _check_first_kind(path, container, first_kind, records[kinds[0][0] - 1], mapping)
+    if strict:
+        _check_same_kind(path, container, kinds)
+    if first_kind == "table":
+        cols = list(dict.fromkeys(k for rec in records[:SAMPLE_RECORDS] if isinstance(rec, dict) for k in rec))
+        return Detected(container=container, fmt=table_format(cols, mapping=mapping), columns=cols)
+    return Detected(container=container, fmt=FORMATS[first_kind])
+
+
+def _json_container(path: Path, text: str) -> str:
+    """``jsonl`` when the first line is an object of its own, else ``json-array`` / ``json-object``."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    container = "sse" if sse else None
-    if lines and not sse:
+    if lines:
         try:
             first = _loads(lines[0], path)
             # one object per line, except a one-line {"data": [...]} export (Langfuse's API, compact) or trace
             if isinstance(first, dict) and not (len(lines) == 1 and (isinstance(first.get("data"), list)
                                                                     or is_trace_document(first))):
-                container = "jsonl"
+                return "jsonl"
         except ValueError:
             pass
-    if container is None:
-        container = "json-array" if text.lstrip().startswith("[") else "json-object"
-    if container in ("jsonl", "sse"):
-        records = _records_in_sample(text, container, path)
-    elif complete:
-        records = _records_in_sample(text, container, path)
-        if not records and text.strip():
-            try:
-                _loads(text, path)
-            except ValueError as exc:
-                raise SealError(f"{path} is not valid JSON: {exc}.") from None
-    else:
-        records = _records_via_duckdb(path, container)
-    if container == "json-object" and len(records) == 1 and is_trace_document(records[0]):
-        container, records = "json-observations", records[0]["observations"]
-    elif container == "json-object" and len(records) == 1 and isinstance(records[0], dict) \
-            and isinstance(records[0].get("data"), list) and classify_record(records[0]) is None:
-        container, records = "json-data", records[0]["data"]      # a list envelope (not an embeddings response)
-    if container == "json-array" and len(records) == 1 and isinstance(records[0], list):
-        records = records[0]
-    kinds: list[tuple[int, str | None]] = []
-    for i, rec in enumerate(records[:SAMPLE_RECORDS], start=1):
-        if rec is ValueError:
-            continue  # a malformed line: reported with its line number by the full scan
-        kinds.append((i, classify_record(rec, mapped=bool(mapping))))
-    if not kinds:
-        raise SealError(f"Unknown format: no complete JSON record found at the start of {path}. Accepted: {ACCEPTED}.")
-    first_kind = kinds[0][1]
-    first_rec = records[kinds[0][0] - 1]
-    if first_kind is None and not sse and isinstance(first_rec, dict) and first_rec and \
-            sum(not isinstance(v, (dict, list)) for v in first_rec.values()) >= 0.5 * len(first_rec):
-        from seal.errors import UnmappedTable
+    return "json-array" if text.lstrip().startswith("[") else "json-object"
 
-        cols = list(first_rec)
-        table_format(cols)          # raises UnmappedTable naming the record's keys, with --columns
-    if first_kind is None:
+
+def _sample_records(path: Path, text: str, container: str, complete: bool) -> list:
+    """The first records of the file: parsed from the sample, or read by DuckDB when a JSON document is larger
+    than the sample.
+
+    Raises:
+        seal.errors.SealError: a whole-file JSON document that does not parse.
+    """
+    if container in ("jsonl", "sse"):
+        return _records_in_sample(text, container, path)
+    if not complete:
+        return _records_via_duckdb(path, container)
+    records = _records_in_sample(text, container, path)
+    if not records and text.strip():
+        try:
+            _loads(text, path)
+        except ValueError as exc:
+            raise SealError(f"{path} is not valid JSON: {exc}.") from None
+    return records
+
+
+def _unwrap(container: str, records: list) -> tuple[str, list]:
+    """``(container, records)`` with an envelope opened: a Langfuse trace's observations (``json-observations``),
+    a ``{"data": [...]}`` list (``json-data``), an array inside an array."""
+    if container == "json-object" and len(records) == 1 and is_trace_document(records[0]):
+        return "json-observations", records[0]["observations"]
+    if container == "json-object" and len(records) == 1 and isinstance(records[0], dict) \
+            and isinstance(records[0].get("data"), list) and classify_record(records[0]) is None:
+        return "json-data", records[0]["data"]      # a list envelope (not an embeddings response)
+    if container == "json-array" and len(records) == 1 and isinstance(records[0], list):
+        return container, records[0]
+    return container, records
+
+
+def _check_first_kind(path: Path, container: str, kind: str | None, record, mapping: dict[str, str] | None) -> None:
+    """Refuse a first record SEAL cannot read as it is stored (unknown kind, a stream in one document, a mapping
+    for a known format).
+
+    Raises:
+        seal.errors.SealError: as above; :class:`seal.errors.UnmappedTable` for a flat record without token columns.
+    """
+    sse = container == "sse"
+    if kind is None and not sse and isinstance(record, dict) and record and \
+            sum(not isinstance(v, (dict, list)) for v in record.values()) >= 0.5 * len(record):
+        table_format(list(record))          # raises UnmappedTable naming the record's keys, with --columns
+    if kind is None:
         raise SealError(f"Unknown format: the first record of {path} is not one of the accepted kinds. "
                         f"Accepted: {ACCEPTED}.")
-    if sse and first_kind != "openai-stream":
+    if sse and kind != "openai-stream":
         raise SealError(f"{path} is a server-sent-events stream, but its first event is not a chat.completion.chunk; "
                         "SEAL reads streamed Chat Completions (or save the events' JSON one per line).")
-    if first_kind == "openai-stream" and container not in ("jsonl", "sse"):
+    if kind == "openai-stream" and container not in ("jsonl", "sse"):
         raise SealError(f"{path} holds chat.completion.chunk objects in one JSON document; save a streamed log one "
                         "chunk per line (JSONL) or as the server-sent events.")
-    if mapping and first_kind != "table":
+    if mapping and kind != "table":
         raise SealError(f"A column mapping applies to tables of requests, but {path} holds "
-                        f"{FORMATS[first_kind].label} records, whose fields SEAL reads as the format defines them; "
+                        f"{FORMATS[kind].label} records, whose fields SEAL reads as the format defines them; "
                         "drop --columns for this file.")
+
+
+def _check_same_kind(path: Path, container: str, kinds: list[tuple[int, str | None]]) -> None:
+    """Refuse a sample whose records (``(number, kind)``) are not all of the first one's kind (a flat row lacking
+    columns is a bad row of a table, reported by the full scan).
+
+    Raises:
+        seal.errors.SealError: mixed formats, naming the first odd record.
+    """
+    first_kind = kinds[0][1]
     for i, kind in kinds[1:]:
         if kind is None and first_kind == "table":
-            continue  # a flat row lacking columns: a bad row of the table, reported by the full scan
-        if kind != first_kind and strict:
+            continue
+        if kind != first_kind:
             what = "line" if container == "jsonl" else "record"
             other = FORMATS[kind].label if kind in FORMATS else ("a flat table row" if kind else "of unknown kind")
             raise SealError(
@@ -229,12 +271,6 @@ def _json(path: Path, text: str, *, complete: bool, strict: bool = True, mapping
                 f"{FORMATS[first_kind].label if first_kind in FORMATS else 'a flat table row'}; "
                 "split the file by format (or use --skip-bad to skip the odd rows)."
             )
-    if first_kind == "table":
-        cols: list[str] = []
-        for _, rec in ((i, r) for i, r in enumerate(records[:SAMPLE_RECORDS]) if isinstance(r, dict)):
-            cols.extend(k for k in rec if k not in cols)
-        return Detected(container=container, fmt=table_format(cols, mapping=mapping), columns=cols)
-    return Detected(container=container, fmt=FORMATS[first_kind])
 
 
 def _table(path: Path, container: str, columns: list[str], mapping: dict[str, str] | None = None) -> Detected:

@@ -496,22 +496,19 @@ def parse_column_mapping(text: str | dict | None) -> dict[str, str]:
     return out
 
 
-def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, str] | None = None) -> Format:
-    """A :class:`Format` for a flat table with ``columns``: ``mapping`` ({SEAL column: file column}) first, then
-    the aliases of :data:`TABLE_ALIASES` (matched loosely, :func:`column_key`).
+def _mapped_fields(columns: list[str], by_key: dict[str, str],
+                   mapping: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """The fields ``mapping`` ({SEAL column: file column}) names, each file column matched exactly, else loosely;
+    and the file columns it uses.
 
     Raises:
-        seal.errors.UnmappedTable: the table has neither a token column nor prompt text (lists its columns).
-        seal.errors.SealError: ``mapping`` names a column the file does not have.
+        seal.errors.SealError: a file column the table does not have, or one mapped to two SEAL columns.
     """
-    from seal.errors import SealError, UnmappedTable
+    from seal.errors import SealError
 
-    by_key: dict[str, str] = {}
-    for c in columns:
-        by_key.setdefault(column_key(c), c)
     fields: dict[str, str] = {}
     used: set[str] = set()
-    for col, target in (mapping or {}).items():
+    for col, target in mapping.items():
         hit = target if target in columns else by_key.get(column_key(target))
         if hit is None:
             raise SealError(f"The column mapping names {target!r} for {col}, but the file has no such column; its "
@@ -522,24 +519,28 @@ def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, 
                             "file column to one SEAL column.")
         fields[col] = "{r}" + _quote(hit)
         used.add(hit)
+    return fields, used
 
-    def find(aliases) -> str | None:
-        return next((by_key[column_key(a)] for a in aliases if column_key(a) in by_key
-                     and by_key[column_key(a)] not in used), None)
 
-    ollama = all(column_key(a) in by_key for a in OLLAMA_COLUMNS)
-    for col, aliases in TABLE_ALIASES.items():
-        hit = None if col in fields else find(aliases)
-        if hit is not None:
-            fields[col] = "{r}" + _quote(hit)
-    if ollama or (column_key("embeddings") in by_key and column_key("prompt_eval_count") in by_key):
-        name = "ollama" if name == "table" else name
-        if column_key("embeddings") in by_key and "call_type" not in fields:     # /api/embed
-            fields["call_type"] = "'embedding'"
-        for col, parts in OLLAMA_NS_FIELDS.items():
-            hits = [by_key.get(column_key(p)) for p in parts]
-            if col not in fields and all(hits):
-                fields[col] = "(" + " + ".join(f"TRY_CAST({{r}}{_quote(h)} AS DOUBLE)" for h in hits) + ") / 1e9"
+def _is_ollama(by_key: dict[str, str]) -> bool:
+    """Whether the columns (by :func:`column_key`) are those of Ollama's responses (generate / chat, or embed)."""
+    return all(column_key(a) in by_key for a in OLLAMA_COLUMNS) or (
+        column_key("embeddings") in by_key and column_key("prompt_eval_count") in by_key)
+
+
+def _add_ollama_fields(fields: dict[str, str], by_key: dict[str, str]) -> None:
+    """Add an Ollama table's call type (``embeddings``: /api/embed) and its durations (ns -> s), where not mapped."""
+    if column_key("embeddings") in by_key and "call_type" not in fields:     # /api/embed
+        fields["call_type"] = "'embedding'"
+    for col, parts in OLLAMA_NS_FIELDS.items():
+        hits = [by_key.get(column_key(p)) for p in parts]
+        if col not in fields and all(hits):
+            fields[col] = "(" + " + ".join(f"TRY_CAST({{r}}{_quote(h)} AS DOUBLE)" for h in hits) + ") / 1e9"
+
+
+def _add_duration_fields(fields: dict[str, str], find) -> None:
+    """Add latency / TTFT from millisecond columns (:data:`TABLE_MS_ALIASES`), else the latency as an end time
+    (:data:`TABLE_END_ALIASES`) minus the timestamp; ``find`` gives the unused file column of the first alias."""
     for col, aliases in TABLE_MS_ALIASES.items():
         hit = None if col in fields else find(aliases)
         if hit is not None:
@@ -547,6 +548,42 @@ def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, 
     end = find(TABLE_END_ALIASES)
     if end is not None and "latency_s" not in fields and "timestamp" in fields:
         fields["latency_s"] = f"seal_seconds({fields['timestamp']}, {{r}}{_quote(end)})"
+
+
+def _table_schema(columns: list[str], mapped: set[str]) -> dict[str, str]:
+    """The columns a table's reader keeps (as text): those an alias names, Ollama's durations and the ``mapped``."""
+    wanted = {column_key(a) for al in (*TABLE_ALIASES.values(), *TABLE_MS_ALIASES.values()) for a in al} | \
+        {column_key(a) for a in (*TABLE_END_ALIASES, *(p for ps in OLLAMA_NS_FIELDS.values() for p in ps))}
+    return {c: "VARCHAR" for c in columns if column_key(c) in wanted or c in mapped}
+
+
+def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, str] | None = None) -> Format:
+    """A :class:`Format` for a flat table with ``columns``: ``mapping`` ({SEAL column: file column}) first, then
+    the aliases of :data:`TABLE_ALIASES` (matched loosely, :func:`column_key`).
+
+    Raises:
+        seal.errors.UnmappedTable: the table has neither a token column nor prompt text (lists its columns).
+        seal.errors.SealError: ``mapping`` names a column the file does not have.
+    """
+    from seal.errors import UnmappedTable
+
+    by_key: dict[str, str] = {}
+    for c in columns:
+        by_key.setdefault(column_key(c), c)
+    fields, used = _mapped_fields(columns, by_key, mapping or {})
+
+    def find(aliases) -> str | None:
+        return next((by_key[column_key(a)] for a in aliases if column_key(a) in by_key
+                     and by_key[column_key(a)] not in used), None)
+
+    for col, aliases in TABLE_ALIASES.items():
+        hit = None if col in fields else find(aliases)
+        if hit is not None:
+            fields[col] = "{r}" + _quote(hit)
+    if _is_ollama(by_key):
+        name = "ollama" if name == "table" else name
+        _add_ollama_fields(fields, by_key)
+    _add_duration_fields(fields, find)
     if not ({"input_tokens", "output_tokens", "prompt"} & set(fields)):
         raise UnmappedTable(
             "Unknown format: the table has none of the accepted token or text columns "
@@ -554,10 +591,7 @@ def table_format(columns: list[str], *, name: str = "table", mapping: dict[str, 
             "--columns input_tokens=COLUMN,output_tokens=COLUMN (in the app: the column mapping under the upload), "
             "or name them input_tokens/output_tokens (aliases: prompt_tokens/completion_tokens, tokens_in/tokens_out "
             "...) or give a prompt column.", columns=list(columns))
-    wanted = {column_key(a) for al in (*TABLE_ALIASES.values(), *TABLE_MS_ALIASES.values()) for a in al} | \
-        {column_key(a) for a in (*TABLE_END_ALIASES, *(p for ps in OLLAMA_NS_FIELDS.values() for p in ps))}
-    schema = {c: "VARCHAR" for c in columns if column_key(c) in wanted or c in used}
-    return Format(name=name, label="a table of requests", fields=fields, schema=schema,
+    return Format(name=name, label="a table of requests", fields=fields, schema=_table_schema(columns, used),
                   token_source="log")
 
 

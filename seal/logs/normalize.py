@@ -5,7 +5,7 @@ rows that come without token counts.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -56,75 +56,108 @@ def empty_column(col: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index)
 
 
-def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_tokens: bool = False) -> pd.Series:
-    """Why each row is unusable (a short reason), or NA when it is fine. Numeric columns must already be numeric.
+class _Reasons:
+    """The first reason each row is unusable: a row keeps the first flag that hits it."""
 
-    Checks: negative or absurd token counts (> :data:`MAX_TOKENS_PER_REQUEST`), negative or absurd latency, and
-    optionally a missing model (without ``params_b``) or missing input tokens (without prompt text).
-    """
-    n = len(frame)
-    reason = np.full(n, None, dtype=object)
-    pending = np.ones(n, dtype=bool)
+    def __init__(self, n: int) -> None:
+        self.reason = np.full(n, None, dtype=object)
+        self.pending = np.ones(n, dtype=bool)
 
-    def flag(mask: np.ndarray, text: Any) -> None:
-        nonlocal pending
-        hit = mask & pending
+    def flag(self, mask: np.ndarray, text: Any) -> None:
+        """Give the rows of ``mask`` without a reason yet ``text``: a string, or a function of their positions
+        returning one string per row (called only when some row is hit)."""
+        hit = mask & self.pending
         if hit.any():
             if callable(text):
                 idx = np.flatnonzero(hit)
-                reason[idx] = text(idx)
+                self.reason[idx] = text(idx)
             else:
-                reason[hit] = text
-            pending &= ~hit
+                self.reason[hit] = text
+            self.pending &= ~hit
 
+
+_Flag = Callable[[np.ndarray, Any], None]
+
+
+def _floats(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """``frame[col]`` (already numeric) as floats, NaN where missing."""
+    return frame[col].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _too_many_tokens(col: str, value: float) -> str:
+    """The reason for a count above :data:`MAX_TOKENS_PER_REQUEST` (huge counts in ``:.3g``)."""
+    shown = f"{value:.0f}" if value < 1e15 else f"{value:.3g}"
+    return f"{col} is {shown}, more than {MAX_TOKENS_PER_REQUEST:,} tokens per request"
+
+
+def _flag_token_counts(frame: pd.DataFrame, flag: _Flag) -> None:
+    """Flag negative token counts and counts above :data:`MAX_TOKENS_PER_REQUEST`."""
     for col in TOKEN_COLUMNS:
         if col in frame:
-            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            v = _floats(frame, col)
             flag(v < 0, lambda idx, c=col, v=v: [f"{c} is negative ({v[i]:g})" for i in idx])
-            flag(v > MAX_TOKENS_PER_REQUEST,
-                 lambda idx, c=col, v=v: [f"{c} is {v[i]:.0f}, more than {MAX_TOKENS_PER_REQUEST:,} tokens per request"
-                                          if v[i] < 1e15 else f"{c} is {v[i]:.3g}, more than "
-                                          f"{MAX_TOKENS_PER_REQUEST:,} tokens per request" for i in idx])
+            flag(v > MAX_TOKENS_PER_REQUEST, lambda idx, c=col, v=v: [_too_many_tokens(c, v[i]) for i in idx])
+
+
+def _flag_latencies(frame: pd.DataFrame, flag: _Flag) -> None:
+    """Flag negative latency / TTFT seconds and ones above :data:`MAX_LATENCY_S`."""
     for col in ("latency_s", "ttft_s"):
         if col in frame:
-            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            v = _floats(frame, col)
             flag(v < 0, lambda idx, c=col, v=v: [f"{c} is negative ({v[i]:g} s)" for i in idx])
             flag(v > MAX_LATENCY_S, lambda idx, c=col, v=v: [f"{c} is {v[i]:g} s, more than a day" for i in idx])
+
+
+def _flag_sizes(frame: pd.DataFrame, flag: _Flag) -> None:
+    """Flag model sizes, GPU counts and batch sizes that are not positive or far above any real value, a batch
+    size below 1 and a fractional GPU count."""
     for col in ("params_b", "active_params_b", "gpus", "batch_size"):
         if col in frame:
-            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
+            v = _floats(frame, col)
             flag(v <= 0, lambda idx, c=col, v=v: [f"{c} must be positive (got {v[i]:g})" for i in idx])
             if col == "batch_size":
                 flag((v > 0) & (v < 1), lambda idx, v=v: [f"batch_size must be at least 1 (got {v[i]:g})" for i in idx])
             flag(v > (MAX_PARAMS_B if col.endswith("params_b") else MAX_GPUS_OR_BATCH),
                  lambda idx, c=col, v=v: [f"{c} is {v[i]:g}, far above any real value" for i in idx])
-    for col in ("gpus",):   # batch_size is a mean concurrency: fractions are real (vLLM's metrics)
-        if col in frame:
-            v = frame[col].to_numpy(dtype=float, na_value=np.nan)
-            flag(np.isfinite(v) & (v != np.round(v)),
-                 lambda idx, c=col, v=v: [f"{c} must be a whole number (got {v[i]:g})" for i in idx])
+    if "gpus" in frame:     # batch_size is a mean concurrency: fractions are real (vLLM's metrics)
+        v = _floats(frame, "gpus")
+        flag(np.isfinite(v) & (v != np.round(v)),
+             lambda idx: [f"gpus must be a whole number (got {v[i]:g})" for i in idx])
+
+
+def _flag_inconsistent(frame: pd.DataFrame, flag: _Flag) -> None:
+    """Flag an active size larger than the total size and a TTFT longer than the whole latency."""
     if "params_b" in frame and "active_params_b" in frame:
-        total = frame["params_b"].to_numpy(dtype=float, na_value=np.nan)
-        active = frame["active_params_b"].to_numpy(dtype=float, na_value=np.nan)
+        total, active = _floats(frame, "params_b"), _floats(frame, "active_params_b")
         flag(active > total * (1 + 1e-9), lambda idx: [f"active_params_b ({active[i]:g}) is larger than params_b "
                                                        f"({total[i]:g})" for i in idx])
     if "latency_s" in frame and "ttft_s" in frame:
-        lat = frame["latency_s"].to_numpy(dtype=float, na_value=np.nan)
-        ttft = frame["ttft_s"].to_numpy(dtype=float, na_value=np.nan)
+        lat, ttft = _floats(frame, "latency_s"), _floats(frame, "ttft_s")
         flag(ttft > lat, lambda idx: [f"ttft_s ({ttft[i]:g} s) is longer than latency_s ({lat[i]:g} s)" for i in idx])
-    if "call_type" in frame:
-        kinds = frame["call_type"]
-        given = ~blank(kinds)
-        if given.any():            # once per distinct spelling: a batch repeats one or two
-            codes, uniques = pd.factorize(kinds.astype(object), use_na_sentinel=True)
-            canon_u = np.array([_call_type(u) for u in uniques] + [None], dtype=object)
-            canon = canon_u[np.where(codes >= 0, codes, len(uniques))]
-            flag(given & pd.isna(canon),
-                 lambda idx: [f"unknown call_type {kinds.iloc[i]!r} (accepted: {', '.join(CALL_TYPES)})" for i in idx])
-            if "output_tokens" in frame:
-                out_v = frame["output_tokens"].to_numpy(dtype=float, na_value=np.nan)
-                flag(given & (canon == "embedding") & (out_v > 0),
-                     lambda idx: [f"an embedding call has no output tokens (got {out_v[i]:g})" for i in idx])
+
+
+def _flag_call_types(frame: pd.DataFrame, flag: _Flag) -> None:
+    """Flag an unknown ``call_type`` and an embedding call with output tokens."""
+    if "call_type" not in frame:
+        return
+    kinds = frame["call_type"]
+    given = ~blank(kinds)
+    if not given.any():
+        return
+    codes, uniques = pd.factorize(kinds.astype(object), use_na_sentinel=True)   # once per distinct spelling
+    canon_u = np.array([_call_type(u) for u in uniques] + [None], dtype=object)
+    canon = canon_u[np.where(codes >= 0, codes, len(uniques))]
+    flag(given & pd.isna(canon),
+         lambda idx: [f"unknown call_type {kinds.iloc[i]!r} (accepted: {', '.join(CALL_TYPES)})" for i in idx])
+    if "output_tokens" in frame:
+        out_v = _floats(frame, "output_tokens")
+        flag(given & (canon == "embedding") & (out_v > 0),
+             lambda idx: [f"an embedding call has no output tokens (got {out_v[i]:g})" for i in idx])
+
+
+def _flag_missing(frame: pd.DataFrame, flag: _Flag, *, require_model: bool, require_tokens: bool) -> None:
+    """Flag rows without a model (nor ``params_b``) and rows without input tokens (nor prompt text), as asked."""
+    n = len(frame)
     if require_model:
         no_model = blank(frame["model"]) if "model" in frame else np.ones(n, dtype=bool)
         if "params_b" in frame:
@@ -135,7 +168,19 @@ def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_toke
         if "prompt" in frame:
             no_in = no_in & blank(frame["prompt"])
         flag(no_in, "no input_tokens and no prompt text to count")
-    return pd.Series(reason, index=frame.index, dtype=object)
+
+
+def check_rows(frame: pd.DataFrame, *, require_model: bool = False, require_tokens: bool = False) -> pd.Series:
+    """Why each row is unusable (a short reason), or NA when it is fine. Numeric columns must already be numeric.
+
+    Checks: negative or absurd token counts (> :data:`MAX_TOKENS_PER_REQUEST`), negative or absurd latency, and
+    optionally a missing model (without ``params_b``) or missing input tokens (without prompt text).
+    """
+    reasons = _Reasons(len(frame))
+    for check in (_flag_token_counts, _flag_latencies, _flag_sizes, _flag_inconsistent, _flag_call_types):
+        check(frame, reasons.flag)
+    _flag_missing(frame, reasons.flag, require_model=require_model, require_tokens=require_tokens)
+    return pd.Series(reasons.reason, index=frame.index, dtype=object)
 
 
 def raise_first_bad(frame: pd.DataFrame, reasons: pd.Series, *, hint: str = "") -> None:
@@ -205,6 +250,130 @@ def _tokenize(frame: pd.DataFrame, rows: np.ndarray, text_col: str, tokenizer: s
     return counts, names
 
 
+class _TokenSources:
+    """Where the token counts of the rows missing either count come from, input and output apart (``None``: the
+    frame's own ``token_source``)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        given = frame["input_tokens"].notna().to_numpy() & frame["output_tokens"].notna().to_numpy()
+        self.rows = np.flatnonzero(~given)
+        self.of = {col: np.full(len(self.rows), None, dtype=object) for col in ("input_tokens", "output_tokens")}
+
+    def mark(self, col: str, mask: np.ndarray, value: Any) -> None:
+        """Record ``value`` (one, or one per row of ``mask``) as the source of ``col`` at the rows of ``mask``
+        (a subset of :attr:`rows`)."""
+        self.of[col][mask[self.rows]] = value
+
+    def column(self, token_source: pd.Series) -> pd.Series:
+        """The ``token_source`` column: ``log`` / ``user`` / ``tokenizer:<name>`` / ``default``, ``a+b`` when the
+        input's and the output's differ (a blank given source is ``user``)."""
+        given = token_source.where(~blank(token_source), "user") if len(token_source) else token_source
+        if len(self.rows):
+            base = given.to_numpy(dtype=object)[self.rows]
+            ins = np.where(pd.isna(self.of["input_tokens"]), base, self.of["input_tokens"])
+            outs = np.where(pd.isna(self.of["output_tokens"]), base, self.of["output_tokens"])
+            combined = [a if a == b else f"{a}+{b}" for a, b in zip(ins, outs)]
+            given = given.copy()
+            given.iloc[self.rows] = combined
+        return given.astype("str")
+
+
+def _with_all_columns(frame: pd.DataFrame, model_map: dict | None) -> pd.DataFrame:
+    """A new frame: ``frame`` with every column of :data:`NORMALIZED_COLUMNS`, ``model_map`` applied and the
+    numeric columns as float64."""
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed, and nothing is copied twice
+    for col in NORMALIZED_COLUMNS:
+        if col not in out:
+            out[col] = empty_column(col, out.index)
+    out = apply_model_map(out, model_map)
+    for col in NUMERIC_COLUMNS:
+        _to_numeric(out, col)
+    return out
+
+
+def _default_values(defaults: dict[str, Any]) -> dict[str, Any]:
+    """The defaults to fill (``None`` left out), numeric ones as floats.
+
+    Raises:
+        SealError: an unknown column, or a numeric default that is not a finite number.
+    """
+    unknown = set(defaults) - set(NORMALIZED_COLUMNS)
+    if unknown:
+        raise SealError(f"Unknown default(s) {sorted(unknown)}; accepted: {sorted(NUMERIC_COLUMNS + STRING_COLUMNS)}.")
+    values = {}
+    for key, value in defaults.items():
+        if value is None:
+            continue
+        if key in NUMERIC_COLUMNS:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise SealError(f"{key} must be a number (got {value!r}).") from None
+            if not np.isfinite(value):
+                raise SealError(f"{key} must be a finite number (got {value!r}).")
+        values[key] = value
+    return values
+
+
+def _embedding_calls(frame: pd.DataFrame) -> np.ndarray:
+    """The mask of embedding calls (``call_type`` canonicalised in place); their output tokens are set to 0.
+
+    Raises:
+        SealError: an embedding call with output tokens.
+    """
+    embedding = _call_types(frame, out_given=frame["output_tokens"].notna().to_numpy())
+    if embedding.any():                      # no output: an embedding is one forward pass over its input
+        given = frame["output_tokens"].to_numpy(dtype=float, copy=True)
+        wrong = embedding & (given > 0)
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise SealError(f"{_where(frame, frame.index[i])}: an embedding call has no output tokens (got "
+                            f"{given[i]:g}); give output_tokens 0 or leave it empty, or set call_type to chat.")
+        given[embedding] = 0.0
+        frame["output_tokens"] = given
+    return embedding
+
+
+def _count_missing_tokens(frame: pd.DataFrame, tokenizer: str | None, sources: _TokenSources) -> np.ndarray:
+    """Count the tokens of prompts / responses whose counts are missing (in place); return the mask of rows counted."""
+    counted = np.zeros(len(frame), dtype=bool)
+    for tcol, text_col in (("input_tokens", "prompt"), ("output_tokens", "response")):
+        need = frame[tcol].isna().to_numpy() & ~blank(frame[text_col])
+        if need.any():
+            counts, names = _tokenize(frame, need, text_col, tokenizer)
+            vals = frame[tcol].to_numpy(dtype=float, copy=True)
+            vals[need] = counts
+            frame[tcol] = vals
+            sources.mark(tcol, need, ["tokenizer:" + str(nm) for nm in names])
+            counted |= need
+    return counted
+
+
+def _default_output_tokens(frame: pd.DataFrame, sources: _TokenSources) -> np.ndarray:
+    """Give the rows still without output tokens :data:`DEFAULT_OUTPUT_TOKENS` (in place); return their mask."""
+    no_out = frame["output_tokens"].isna().to_numpy()
+    if no_out.any():
+        vals = frame["output_tokens"].to_numpy(dtype=float, copy=True)
+        vals[no_out] = DEFAULT_OUTPUT_TOKENS
+        frame["output_tokens"] = vals
+        sources.mark("output_tokens", no_out, "default")
+    return no_out
+
+
+def _with_token_codes(warnings: pd.Series, estimated: np.ndarray, default_output: np.ndarray,
+                      embedding: np.ndarray) -> pd.Series:
+    """``warnings`` with ``estimated-tokens`` / ``default-output-tokens`` / ``embedding-call`` appended where the
+    masks are set (other rows unchanged), as ``str``."""
+    flagged = np.flatnonzero(estimated | default_output | embedding)
+    prev = warnings.to_numpy(dtype=object)[flagged]
+    codes = [join_codes("" if pd.isna(p) else str(p), "estimated-tokens" if w else "",
+                        "default-output-tokens" if d else "", "embedding-call" if e else "")
+             for p, w, d, e in zip(prev, estimated[flagged], default_output[flagged], embedding[flagged])]
+    out = warnings.astype(object).copy()
+    out.iloc[flagged] = codes
+    return out.astype("str")
+
+
 def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_map: dict | None = None,
                      **defaults: Any) -> pd.DataFrame:
     """Normalise a request frame: defaults, token counts, default output length, validation, UTC timestamps.
@@ -224,98 +393,22 @@ def prepare_requests(frame: pd.DataFrame, tokenizer: str | None = None, model_ma
         SealError: a non-numeric or impossible value, a row without model or input tokens, a bad timestamp;
             the message names the column and the row (``line N`` for frames read from logs).
     """
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed, and nothing is copied twice
-    n = len(out)
-    for col in NORMALIZED_COLUMNS:
-        if col not in out:
-            out[col] = empty_column(col, out.index)
-    out = apply_model_map(out, model_map)
-    for col in NUMERIC_COLUMNS:
-        _to_numeric(out, col)
-
-    in_given = out["input_tokens"].notna().to_numpy()
-    out_given = out["output_tokens"].notna().to_numpy()
-    filled = ~(in_given & out_given)          # rows whose token counts come from somewhere else than the input
-    fidx = np.flatnonzero(filled)
-    # per filled row: where its input / output count comes from (None = from the input itself)
-    in_src = np.full(len(fidx), None, dtype=object)
-    out_src = np.full(len(fidx), None, dtype=object)
-
-    unknown = set(defaults) - set(NORMALIZED_COLUMNS)
-    if unknown:
-        raise SealError(f"Unknown default(s) {sorted(unknown)}; accepted: {sorted(NUMERIC_COLUMNS + STRING_COLUMNS)}.")
-    for key, value in defaults.items():
-        if value is None:
-            continue
-        if key in NUMERIC_COLUMNS:
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise SealError(f"{key} must be a number (got {value!r}).") from None
-            if not np.isfinite(value):
-                raise SealError(f"{key} must be a finite number (got {value!r}).")
+    out = _with_all_columns(frame, model_map)
+    sources = _TokenSources(out)          # rows whose token counts come from somewhere else than the input
+    for key, value in _default_values(defaults).items():
         hit = _fill(out, key, value)
-        if key == "input_tokens":
-            in_src[hit[fidx]] = "user"
-        elif key == "output_tokens":
-            out_src[hit[fidx]] = "user"
-
-    embedding = _call_types(out, out_given=out["output_tokens"].notna().to_numpy())
-    if embedding.any():                      # no output: an embedding is one forward pass over its input
-        given = out["output_tokens"].to_numpy(dtype=float, copy=True)
-        wrong = embedding & (given > 0)
-        if wrong.any():
-            i = int(np.flatnonzero(wrong)[0])
-            raise SealError(f"{_where(out, out.index[i])}: an embedding call has no output tokens (got "
-                            f"{given[i]:g}); give output_tokens 0 or leave it empty, or set call_type to chat.")
-        given[embedding] = 0.0
-        out["output_tokens"] = given
-
-    warn_tok = np.zeros(n, dtype=bool)
-    for tcol, text_col, srcs in (("input_tokens", "prompt", in_src), ("output_tokens", "response", out_src)):
-        need = out[tcol].isna().to_numpy() & ~blank(out[text_col])
-        if need.any():
-            counts, names = _tokenize(out, need, text_col, tokenizer)
-            vals = out[tcol].to_numpy(dtype=float, copy=True)
-            vals[need] = counts
-            out[tcol] = vals
-            pos = np.searchsorted(fidx, np.flatnonzero(need))
-            srcs[pos] = ["tokenizer:" + str(nm) for nm in names]
-            warn_tok |= need
-
-    no_out = out["output_tokens"].isna().to_numpy()
-    if no_out.any():
-        vals = out["output_tokens"].to_numpy(dtype=float, copy=True)
-        vals[no_out] = DEFAULT_OUTPUT_TOKENS
-        out["output_tokens"] = vals
-        out_src[no_out[fidx]] = "default"
-
+        if key in sources.of:
+            sources.mark(key, hit, "user")
+    embedding = _embedding_calls(out)
+    estimated = _count_missing_tokens(out, tokenizer, sources)
+    no_out = _default_output_tokens(out, sources)
     raise_first_bad(out, check_rows(out, require_model=True, require_tokens=True))
-
     for col in ("input_tokens", "output_tokens"):
         out[col] = out[col].to_numpy(dtype=float).round().astype(np.int64)
-    src = out["token_source"]
-    given = src.where(~blank(src), "user") if len(src) else src
-    if len(fidx):
-        base = given.to_numpy(dtype=object)[fidx]
-        ins = np.where(pd.isna(in_src), base, in_src)
-        outs = np.where(pd.isna(out_src), base, out_src)
-        combined = [a if a == b else f"{a}+{b}" for a, b in zip(ins, outs)]
-        given = given.copy()
-        given.iloc[fidx] = combined
-    out["token_source"] = given.astype("str")
-
+    out["token_source"] = sources.column(out["token_source"])
     out["timestamp"] = _utc(out, out["timestamp"])
-
-    flagged = np.flatnonzero(warn_tok | no_out | embedding)
-    if len(flagged):
-        prev = out["warnings"].to_numpy(dtype=object)[flagged]
-        codes = [join_codes("" if pd.isna(p) else str(p), "estimated-tokens" if w else "",
-                            "default-output-tokens" if d else "", "embedding-call" if e else "")
-                 for p, w, d, e in zip(prev, warn_tok[flagged], no_out[flagged], embedding[flagged])]
-        warnings = out["warnings"].astype(object).copy()
-        warnings.iloc[flagged] = codes
-        out["warnings"] = warnings.astype("str")
+    if (estimated | no_out | embedding).any():
+        out["warnings"] = _with_token_codes(out["warnings"], estimated, no_out, embedding)
     return out
 
 

@@ -118,64 +118,71 @@ def _q(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _json_document_sql(container: str, p: str) -> str:
+    """The query giving one ``line`` per record of the JSON document ``p`` (a quoted path): the array's or
+    the document's objects, a ``{"data": [...]}`` list's items, or a Langfuse trace's observations."""
+    fmt = "array" if container == "json-array" else "unstructured"
+    rd = f"read_json_objects({p}, format='{fmt}', compression='none', maximum_object_size={MAX_LINE_BYTES})"
+    if container == "json-data":
+        return f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
+    if container == "json-observations":
+        # a trace's observations (never the copy inside "trace" of a UI download), each given the trace's
+        # user and session where it has none
+        trace = ("json_object('userId', coalesce(json->>'$.trace.userId', json->>'$.userId'), "
+                 "'sessionId', coalesce(json->>'$.trace.sessionId', json->>'$.sessionId'))")
+        return (f"SELECT json_merge_patch({trace}, obs)::VARCHAR AS line FROM (SELECT json, "
+                f"unnest(json_extract(json, '$.observations[*]')) AS obs FROM {rd})")
+    return f"SELECT json::VARCHAR AS line FROM {rd}"
+
+
 class _Plan:
     """The source query (streamed) and the per-batch mapping SQL for one detected file."""
 
     def __init__(self, path: Path, det: Detected, skip_bad: bool) -> None:
         self.path, self.det, self.fmt = path, det, det.fmt
-        c, p = det.container, _q(path)
-        rejects = ", ignore_errors=true, store_rejects=true" if skip_bad else ""
+        c = det.container
         self.label = {"jsonl": "line", "sse": "line", "csv": "line", "parquet": "row"}.get(c, "record")
         self.first_line = 2 if c == "csv" else 1
         self.total_rows: int | None = None
         self.read_columns: list[str] = ["line"]
-        if c in ("jsonl", "sse"):
-            self.source = (f"SELECT line FROM read_csv({p}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', "
-                           f"escape='', header=false, auto_detect=false, compression='none', max_line_size={MAX_LINE_BYTES}, "
-                           f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
-        elif c in ("json-array", "json-object", "json-data", "json-observations"):
-            fmt = "array" if c == "json-array" else "unstructured"
-            rd = (f"read_json_objects({p}, format='{fmt}', compression='none', "
-                  f"maximum_object_size={MAX_LINE_BYTES})")
-            if c == "json-data":
-                self.source = f"SELECT unnest(json_extract(json, '$.data[*]'))::VARCHAR AS line FROM {rd}"
-            elif c == "json-observations":
-                # a trace's observations (never the copy inside "trace" of a UI download), each given the trace's
-                # user and session where it has none
-                trace = ("json_object('userId', coalesce(json->>'$.trace.userId', json->>'$.userId'), "
-                         "'sessionId', coalesce(json->>'$.trace.sessionId', json->>'$.sessionId'))")
-                self.source = (f"SELECT json_merge_patch({trace}, obs)::VARCHAR AS line FROM (SELECT json, "
-                               f"unnest(json_extract(json, '$.observations[*]')) AS obs FROM {rd})")
-            else:
-                self.source = f"SELECT json::VARCHAR AS line FROM {rd}"
-        elif c == "csv":
-            # the header parsed in detect() gives the columns: no sniffing, so a ragged row is an error with its line
-            delim = (det.delimiter or ",").replace("'", "''")
-            cols = det.columns
-            spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols) + "}"
-            rd = (f"read_csv({p}, header=false, skip=1, auto_detect=false, columns={spec}, delim='{delim}', "
-                  f"quote='\"', escape='\"', compression='none', max_line_size={MAX_LINE_BYTES}, "
-                  f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
-            self.source = f"SELECT {self._projection(cols)} FROM {rd}"
-        elif c == "parquet":
-            import pyarrow.parquet as pq
-
-            self.total_rows = pq.ParquetFile(path).metadata.num_rows
-            self.source = f"SELECT {self._projection(det.columns)} FROM read_parquet({p})"
-        else:  # pragma: no cover - detect() only returns the containers above
-            raise SealError(f"Unsupported container {c!r}.")
+        self.source = self._source_sql(skip_bad)
         # a streamed log: every batch's parsed chunks go to the table seal_stream, grouped into completions at the end
         self.grouped = self.fmt.name == "openai-stream"
         self.rollup = self.fmt.name == "langfuse"
         self.chunks = self._chunks_sql() if self.grouped else ""
         self.mapping = self._mapping_sql()
         # a Parquet file is mapped while DuckDB reads it: one query, no per-batch round trip through Arrow and a
-        # second connection (~0.1 s per million rows, `make bench`); its row numbers come from the reader
+        # second connection (see `make bench`); its row numbers come from the reader
         self.one_pass = None
         if c == "parquet" and "file_row_number" not in det.columns:
             self.one_pass = (f"WITH batch AS (SELECT {self._projection(det.columns)}, file_row_number + "
-                             f"{self.first_line} AS _line FROM read_parquet({p}, file_row_number=true)) "
+                             f"{self.first_line} AS _line FROM read_parquet({_q(path)}, file_row_number=true)) "
                              + self.mapping)
+
+    def _source_sql(self, skip_bad: bool) -> str:
+        """The streamed query reading the file: one ``line`` per JSON record / JSONL line, or the table's columns."""
+        c, p, det = self.det.container, _q(self.path), self.det
+        rejects = ", ignore_errors=true, store_rejects=true" if skip_bad else ""
+        if c in ("jsonl", "sse"):
+            return (f"SELECT line FROM read_csv({p}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', "
+                    f"escape='', header=false, auto_detect=false, compression='none', max_line_size={MAX_LINE_BYTES}, "
+                    f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
+        if c in ("json-array", "json-object", "json-data", "json-observations"):
+            return _json_document_sql(c, p)
+        if c == "csv":
+            # the header parsed in detect() gives the columns: no sniffing, so a ragged row is an error with its line
+            delim = (det.delimiter or ",").replace("'", "''")
+            spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in det.columns) + "}"
+            rd = (f"read_csv({p}, header=false, skip=1, auto_detect=false, columns={spec}, delim='{delim}', "
+                  f"quote='\"', escape='\"', compression='none', max_line_size={MAX_LINE_BYTES}, "
+                  f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
+            return f"SELECT {self._projection(det.columns)} FROM {rd}"
+        if c == "parquet":
+            import pyarrow.parquet as pq
+
+            self.total_rows = pq.ParquetFile(self.path).metadata.num_rows
+            return f"SELECT {self._projection(det.columns)} FROM read_parquet({p})"
+        raise SealError(f"Unsupported container {c!r}.")  # pragma: no cover - detect() returns only the above
 
     def _projection(self, cols: list[str]) -> str:
         wanted = set(self.fmt.schema or {}) if self.fmt.schema else None
@@ -249,7 +256,7 @@ class _Plan:
                  f"({sub(fmt.bad) if fmt.bad else 'NULL'})::VARCHAR AS _fbad, " + ", ".join(raw) +
                  f" FROM ({records}) WHERE _state IS DISTINCT FROM 'blank'")
         # columns the format does not have are left out here and added as empty columns in _split: DuckDB
-        # materialising ~13 all-NULL columns per batch was ~40 % of the mapping's time for a table log (make bench)
+        # materialising a dozen all-NULL columns per batch was a large share of a table log's mapping (see `make bench`)
         cols, reasons = [], []
         for c in STRING_COLUMNS:
             if c in fmt.fields:
@@ -314,54 +321,17 @@ class RequestBatches:
         plan = _Plan(self._scan_path, self.detected, self.skip_bad)
         src_con = _connect()
         map_con = _connect() if plan.one_pass is None else None   # a one-pass read maps in the source query
-        bar = None
-        if self.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=plan.total_rows, unit=" rows", file=sys.stderr, desc=f"reading {self.path.name}",
-                       mininterval=0.5, leave=False, dynamic_ncols=True)
-        offset = plan.first_line
-        rejected = np.zeros(0, dtype=np.int64)
+        bar = self._progress_bar(plan)
         try:
+            rejected = np.zeros(0, dtype=np.int64)
             if self.skip_bad and self.detected.container in ("jsonl", "sse", "csv"):
                 rejected = self._rejected_lines(src_con, plan)
             if plan.rollup:
                 self._langfuse_rollups(src_con, map_con, plan)
             if plan.one_pass is not None:
-                yield from self._one_pass(src_con, plan, bar)
-            reader = () if plan.one_pass is not None else src_con.sql(plan.source).to_arrow_reader(self.batch_rows)
-            for arrow_batch in reader:
-                n = arrow_batch.num_rows
-                if n == 0:
-                    continue
-                import pyarrow as pa
-
-                lines = np.arange(offset, offset + n, dtype=np.int64)
-                if len(rejected):
-                    lines = _skip_lines(lines, rejected)
-                batch = pa.Table.from_batches([arrow_batch]).append_column("_line", pa.array(lines))
-                offset += n
-                map_con.register("batch", batch)
-                if plan.grouped:        # chunks wait in seal_stream until the whole file is read
-                    map_con.execute(("INSERT INTO seal_stream " if offset - n > plan.first_line else
-                                     "CREATE TEMP TABLE seal_stream AS ") + plan.chunks)
-                    map_con.unregister("batch")
-                    if bar is not None:
-                        bar.update(n)
-                    continue
-                mapped = map_con.sql(plan.mapping).to_arrow_table()
-                map_con.unregister("batch")
-                frame = self._split(mapped, plan)
-                if bar is not None:
-                    bar.update(n)
-                if len(frame):
-                    yield frame
-            if plan.grouped and offset > plan.first_line:
-                for mapped_batch in map_con.sql(f"SELECT * FROM ({plan.mapping}) ORDER BY _line").to_arrow_reader(
-                        self.batch_rows):
-                    frame = self._split(pa.Table.from_batches([mapped_batch]), plan)
-                    if len(frame):
-                        yield frame
+                yield from self._mapped_frames(src_con, plan.one_pass, plan, bar)
+            else:
+                yield from self._batches(src_con, map_con, plan, bar, rejected)
         except duckdb.Error as exc:
             raise _explain(exc, self.path) from None
         finally:
@@ -377,6 +347,51 @@ class RequestBatches:
             what = f" ({self.report.skipped:,} bad rows skipped)" if self.report.skipped else ""
             what += f" ({self.report.ignored:,} {self.report.ignored_what} ignored)" if self.report.ignored else ""
             raise SealError(f"{self.path} holds no model requests{what}.")
+
+    def _progress_bar(self, plan: _Plan):
+        """A tqdm bar on stderr counting the rows read (``None`` unless ``progress``)."""
+        if not self.progress:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=plan.total_rows, unit=" rows", file=sys.stderr, desc=f"reading {self.path.name}",
+                    mininterval=0.5, leave=False, dynamic_ncols=True)
+
+    def _batches(self, src_con, map_con, plan: _Plan, bar, rejected: np.ndarray) -> Iterator[pd.DataFrame]:
+        """Frames of ``plan.source`` read in batches, numbered by file line (past the ``rejected`` lines) and mapped
+        on ``map_con``; a stream's completions come at the end, once all its chunks are read."""
+        import pyarrow as pa
+
+        offset = plan.first_line
+        for arrow_batch in src_con.sql(plan.source).to_arrow_reader(self.batch_rows):
+            n = arrow_batch.num_rows
+            if n == 0:
+                continue
+            lines = np.arange(offset, offset + n, dtype=np.int64)
+            if len(rejected):
+                lines = _skip_lines(lines, rejected)
+            batch = pa.Table.from_batches([arrow_batch]).append_column("_line", pa.array(lines))
+            frame = self._map_batch(map_con, plan, batch, first=offset == plan.first_line)
+            offset += n
+            if bar is not None:
+                bar.update(n)
+            if frame is not None and len(frame):
+                yield frame
+        if plan.grouped and offset > plan.first_line:
+            yield from self._mapped_frames(map_con, f"SELECT * FROM ({plan.mapping}) ORDER BY _line", plan)
+
+    def _map_batch(self, map_con, plan: _Plan, batch, *, first: bool) -> pd.DataFrame | None:
+        """The Arrow ``batch`` mapped to a frame; ``None`` for a streamed log, whose parsed chunks wait in the table
+        ``seal_stream`` (created by the ``first`` batch) until the whole file is read."""
+        map_con.register("batch", batch)
+        if plan.grouped:
+            map_con.execute(("CREATE TEMP TABLE seal_stream AS " if first else "INSERT INTO seal_stream ")
+                            + plan.chunks)
+            map_con.unregister("batch")
+            return None
+        mapped = map_con.sql(plan.mapping).to_arrow_table()
+        map_con.unregister("batch")
+        return self._split(mapped, plan)
 
     def _langfuse_rollups(self, src_con, map_con, plan: _Plan) -> None:
         """Table ``seal_rollup`` (in ``map_con``) of the GENERATIONs that roll up their descendants' usage
@@ -398,11 +413,12 @@ class RequestBatches:
         if ids:
             map_con.executemany("INSERT INTO seal_rollup VALUES (?)", [[i] for i in ids])
 
-    def _one_pass(self, con, plan: _Plan, bar) -> Iterator[pd.DataFrame]:
-        """Frames of ``plan.one_pass`` (source and mapping in one streamed query)."""
+    def _mapped_frames(self, con, sql: str, plan: _Plan, bar=None) -> Iterator[pd.DataFrame]:
+        """Frames of the mapped rows ``sql`` streams (source and mapping in one query, or a stream's grouped
+        completions)."""
         import pyarrow as pa
 
-        for mapped_batch in con.sql(plan.one_pass).to_arrow_reader(self.batch_rows):
+        for mapped_batch in con.sql(sql).to_arrow_reader(self.batch_rows):
             if mapped_batch.num_rows == 0:
                 continue
             frame = self._split(pa.Table.from_batches([mapped_batch]), plan)
@@ -464,7 +480,7 @@ class RequestBatches:
         df.index = pd.Index(lines, name=plan.label)
         reasons = df.pop("_bad")
         value_reasons = check_rows(df)
-        # the format's reasons first (for typed Parquet input they are all missing: skip the ~4 ms merge)
+        # the format's reasons first (for typed Parquet input they are all missing: skip the merge)
         reasons = value_reasons if not reasons.notna().any() else reasons.where(reasons.notna(), value_reasons)
         bad = reasons.notna().to_numpy()
         if bad.any():
