@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any, BinaryIO, Iterator, Sequence, TextIO
 
 import numpy as np
@@ -21,9 +21,9 @@ from seal.frames import neutralise_csv_table
 from seal.logs.read import BATCH_ROWS
 from seal.outfile import OUTPUT_FORMATS, SUFFIX_FORMATS
 
-# zstd's fast level -1 rather than the default 1: the writer thread encodes a 131 k-row batch in ~82 ms instead of
-# ~96 ms (most of it compressing ~30 high-entropy float columns), for a file ~8 % larger; with two cores the writer
-# competes with scoring, so this is end-to-end time (`make bench`). Same values, any Parquet reader.
+# zstd's fast level -1 rather than the default 1: the writer thread encodes a batch faster (most of its time goes to
+# compressing ~30 high-entropy float columns), for a slightly larger file; with two cores the writer competes with
+# scoring, so this is end-to-end time (see `make bench`). Same values, any Parquet reader.
 PARQUET_ZSTD_LEVEL = -1
 # Decimal places of floats in JSON output (pandas' maximum; its default, 10, wrote an ADPe of 5.6e-11 kg Sb eq per
 # request as 0.0). Values below 1e-15 are written in exponent form. CSV and Parquet keep every digit.
@@ -50,7 +50,7 @@ def output_format(out: str | Path | None, fmt: str | None) -> str:
 class FrameWriter:
     """Appends frames to one output (file or stdout) in csv / json (one array) / jsonl / parquet.
 
-    CSV and Parquet go through Arrow's C++ writers (pandas' ``to_csv`` is ~10x slower on wide float frames); every
+    CSV and Parquet go through Arrow's C++ writers (pandas' ``to_csv`` is much slower on wide float frames); every
     batch is cast to the first batch's schema, so a column that is empty in the first batch cannot break the file.
     """
 
@@ -118,9 +118,9 @@ class FrameWriter:
                 import pyarrow.parquet as pq
 
                 # dictionary-encode repetitive text columns only: trying it on the ~30 high-cardinality float
-                # columns doubled the write time (bench: 0.32 s -> 0.16 s per 200 k scored rows, and a smaller file).
+                # columns slowed the write and made a larger file (see `make bench`).
                 # No min/max statistics for those columns: every row group holds a mix of models, GPUs and
-                # regions, so they would prune nothing, and comparing their strings was ~15 % of the writer's time
+                # regions, so they would prune nothing, and comparing their strings cost writer time
                 repetitive = _repetitive_text(table)
                 self._pq = pq.ParquetWriter(self._fh, self._schema, compression="zstd",
                                             compression_level=PARQUET_ZSTD_LEVEL, use_dictionary=repetitive,
@@ -183,7 +183,7 @@ class FrameWriter:
 def _repetitive_text(table, max_distinct_share: float = 0.5) -> list[str]:
     """Text columns of ``table`` (the first batch) worth dictionary-encoding: at most ``max_distinct_share`` of
     their values distinct. A per-row id (``request_id``) overflows the dictionary and falls back to plain after
-    hashing every value: ~8 ms per 131 k-row batch of writer time for nothing (``make bench``)."""
+    hashing every value: writer time for nothing (see ``make bench``)."""
     import pyarrow.compute as pc
 
     limit = max(1, int(max_distinct_share * table.num_rows))
@@ -449,48 +449,65 @@ def estimate_file(path: str | Path | Sequence[str | Path], *, out: str | Path | 
     t0 = time.perf_counter()
     target = check_output(out, [*paths, *protect]) if out else None
     fmt = output_format(out, fmt)
-    several = len(paths) > 1
-    summaries = []
-    unknown: dict[str, int] = {}
-    scored_rows = 0
+    options = {"skip_bad": skip_bad, "progress": progress, "batch_rows": batch_rows, "columns": columns,
+               "model_map": model_map}
     with (AtomicOutput(target) if target else nullcontext()) as tmp:
         writer = FrameWriter(tmp.path if tmp else None, fmt, background=True)
-        finished = False
-        try:
-            for one in paths:
-                t1 = time.perf_counter()
-                scored = ScoredBatches(one, defaults, skip_bad=skip_bad, progress=progress, batch_rows=batch_rows,
-                                       columns=columns, model_map=model_map, strict_empty=not several)
-                for result in scored:
-                    if several:
-                        result = result.assign(file=str(one))
-                    writer.write(result)
-                summaries.append(scored.summary(time.perf_counter() - t1))
-                scored_rows += scored.rows
-                for name, n in scored.unknown_models.items():
-                    unknown[name] = unknown.get(name, 0) + n
-            if several and unknown and not scored_rows:
-                raise SealError(f"No row of the {len(paths)} files could be estimated: "
-                                f"{unknown_models_line(unknown)}")
-            finished = True
-        except SealError as exc:
-            if tmp is not None:
-                raise SealError(f"{str(exc).rstrip('.')}; {tmp.kept_note()}.") from None
-            raise
-        except OSError as exc:
-            where = f"; {tmp.kept_note()}" if tmp is not None else ""
-            raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}{where}.") from None
-        finally:
-            try:
-                writer.close()
-            except OSError as exc:
-                if finished:
-                    raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}"
-                                    + (f"; {tmp.kept_note()}." if tmp is not None else ".")) from None
+        with _closing(writer, tmp, out):
+            summaries, unknown = _score_files(writer, paths, defaults, options)
         if tmp is not None:
             tmp.commit()
-    if not several:
-        return RunSummary(summaries[0] + (f"; wrote {out}" if out else ""), unknown)
+    wrote = f"; wrote {out}" if out else ""
+    if len(paths) == 1:
+        return RunSummary(summaries[0] + wrote, unknown)
     total = f"{writer.rows:,} requests scored from {len(paths)} files in {time.perf_counter() - t0:.1f} s"
-    return RunSummary("\n".join([total + (f"; wrote {out}" if out else "") + ":",
-                                 *("  " + line for line in summaries)]), unknown)
+    return RunSummary("\n".join([total + wrote + ":", *("  " + line for line in summaries)]), unknown)
+
+
+def _score_files(writer: FrameWriter, paths: list[str | Path], defaults: dict[str, Any] | None,
+                 options: dict[str, Any]) -> tuple[list[str], dict[str, int]]:
+    """Score each log into ``writer`` (with a ``file`` column when there are several): (a summary line per file,
+    rows not estimated per unknown model over all files)."""
+    several = len(paths) > 1
+    summaries: list[str] = []
+    unknown: dict[str, int] = {}
+    scored_rows = 0
+    for one in paths:
+        t1 = time.perf_counter()
+        scored = ScoredBatches(one, defaults, strict_empty=not several, **options)
+        for result in scored:
+            if several:
+                result = result.assign(file=str(one))
+            writer.write(result)
+        summaries.append(scored.summary(time.perf_counter() - t1))
+        scored_rows += scored.rows
+        for name, n in scored.unknown_models.items():
+            unknown[name] = unknown.get(name, 0) + n
+    if several and unknown and not scored_rows:
+        raise SealError(f"No row of the {len(paths)} files could be estimated: "
+                        f"{unknown_models_line(unknown)}")
+    return summaries, unknown
+
+
+@contextmanager
+def _closing(writer: FrameWriter, tmp: Any, out: str | Path | None) -> Iterator[None]:
+    """Close ``writer`` after the block; errors of the block or of a successful block's close become SealErrors
+    naming the output and the kept temporary file ``tmp`` (None when writing to stdout)."""
+    finished = False
+    try:
+        yield
+        finished = True
+    except SealError as exc:
+        if tmp is not None:
+            raise SealError(f"{str(exc).rstrip('.')}; {tmp.kept_note()}.") from None
+        raise
+    except OSError as exc:
+        where = f"; {tmp.kept_note()}" if tmp is not None else ""
+        raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}{where}.") from None
+    finally:
+        try:
+            writer.close()
+        except OSError as exc:
+            if finished:
+                raise SealError(f"Could not write {out or 'the output'}: {exc.strerror or exc}"
+                                + (f"; {tmp.kept_note()}." if tmp is not None else ".")) from None

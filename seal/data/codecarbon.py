@@ -319,92 +319,124 @@ def read_emissions(path: Any, *, tz: str = "UTC", skip_bad: bool = False) -> tup
     ``duration_resets``, ``runs``, ``windows``, ``codecarbon_versions``.
     """
     zone = _zone(tz)
-    name = Path(path).name if isinstance(path, (str, Path)) else str(getattr(path, "name", "") or "emissions.csv")
-    name = Path(name).name
+    name = _file_name(path)
     header, rows, lines, ragged = _rows(_text(path, name), name)
+    grid, first = _grid(header, rows, name)
+    line_no = np.asarray(lines, dtype=np.int64)
+    bad = _Bad(len(rows))
+    frame = _parsed_frame(grid, first, line_no, zone, bad)
+    bad_rows = ragged + [(int(line_no[i]), bad.key[i], bad.what[i]) for i in np.flatnonzero(bad.mask)]
+    if bad_rows and not skip_bad:
+        _fail(bad_rows, name)
+    rows_read = len(rows) + len(ragged)
+    frame, duplicate_rows = _drop_duplicates(frame[~bad.mask], grid[~bad.mask])
+    task = "task_name" in frame
+    frame, decreasing = _ordered_rows(frame, task, name, skip_bad)
+    bad_rows += decreasing
+    if frame.empty:
+        _fail_empty(name, rows_read, bad_rows)
+
+    windows, resets = (_task_windows(frame) if task else _cumulative_windows(frame))
+    windows = windows.sort_values(["start_utc", "run_id", "end_utc"], kind="stable").reset_index(drop=True)
+    return windows, {
+        "file": name,
+        "kind": "task" if task else "cumulative",
+        "tz": zone,
+        "rows_read": rows_read,
+        **_skip_report(bad_rows),
+        "duplicate_rows": duplicate_rows,
+        "duration_resets": resets,
+        "runs": int(windows["run_id"].nunique()),
+        "windows": len(windows),
+        "codecarbon_versions": sorted({v for v in frame.get("codecarbon_version", pd.Series(dtype=object)) if v}),
+    }
+
+
+def _file_name(path: Any) -> str:
+    """The file's name (no folder) for messages: a path's name, a file object's ``name``, else "emissions.csv"."""
+    name = Path(path).name if isinstance(path, (str, Path)) else str(getattr(path, "name", "") or "emissions.csv")
+    return Path(name).name
+
+
+def _grid(header: list[str], rows: list[list[str]], name: str) -> tuple[np.ndarray, dict[str, int]]:
+    """(the rows' fields as a 2-D object array, each column name's first position); the header checked."""
     cols = _check_header(header, name)
     first = {c: cols.index(c) for c in dict.fromkeys(cols)}
-    n = len(rows)
-    grid = np.array(rows, dtype=object).reshape(n, len(cols))
-    line_no = np.asarray(lines, dtype=np.int64)
+    return np.array(rows, dtype=object).reshape(len(rows), len(cols)), first
 
+
+def _stripped(raw: np.ndarray) -> np.ndarray:
+    """Raw CSV fields -> stripped text (object array)."""
+    return pd.Series(raw, dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _parsed_frame(grid: np.ndarray, first: dict[str, int], line_no: np.ndarray, zone: str, bad: _Bad
+                  ) -> pd.DataFrame:
+    """One row per parsed CSV row: line, run_id, ts (ns UTC), duration (s), pue, energies (kWh, divided by pue),
+    gpu_model / task_name / passthrough text when present, gpu_count. Bad rows are marked in ``bad``, not dropped."""
     def raw(col: str) -> np.ndarray:
         return grid[:, first[col]]
 
-    bad = _Bad(n)
-    run_id = pd.Series(raw("run_id"), dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+    run_id = _stripped(raw("run_id"))
     bad.mark(run_id == "", "no run_id", "has no run_id")
     ts = _parse_times(raw("timestamp"), zone, bad)
     duration = _parse_number(raw("duration"), "duration", bad, required=True)
     energy = {c: _parse_number(raw(c), c, bad, required=True) for c in ENERGY_COLUMNS if c in first}
     if "pue" in first:
-        pue_raw = pd.Series(raw("pue"), dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+        pue_raw = _stripped(raw("pue"))
         pue = _parse_number(pue_raw, "pue", bad, required=False, strict_min=True, key_word="non-positive")
         pue = np.where(pue_raw == "", 1.0, pue)
     else:
-        pue = np.ones(n)
-
-    bad_rows = ragged + [(int(line_no[i]), bad.key[i], bad.what[i]) for i in np.flatnonzero(bad.mask)]
-    if bad_rows and not skip_bad:
-        _fail(bad_rows, name)
-    keep = ~bad.mask
-    rows_read = n + len(ragged)
+        pue = np.ones(len(grid))
 
     frame = pd.DataFrame({"line": line_no, "run_id": run_id, "ts": ts, "duration": duration, "pue": pue})
     for c, v in energy.items():
         frame[c] = v / pue  # CodeCarbon's energies are IT energy x pue
-    extras = {c: pd.Series(raw(c), dtype=object).astype(str).str.strip().to_numpy(dtype=object)
-              for c in ("gpu_model", "task_name", *_PASSTHROUGH) if c in first}
-    for c, v in extras.items():
-        frame[c] = v
-    frame["gpu_count"] = (pd.to_numeric(pd.Series(raw("gpu_count"), dtype=object).astype(str).str.strip(),
-                                        errors="coerce").astype(float).to_numpy()
-                          if "gpu_count" in first else np.nan)
-    frame = frame[keep]
-    # exact duplicate rows (a file concatenated twice, a row re-sent): one kept
-    fields = pd.DataFrame(grid[keep]).astype(str)
-    dup = fields.duplicated().to_numpy()
-    duplicate_rows = int(dup.sum())
-    frame = frame[~dup]
+    for c in ("gpu_model", "task_name", *_PASSTHROUGH):
+        if c in first:
+            frame[c] = _stripped(raw(c))
+    frame["gpu_count"] = (pd.to_numeric(pd.Series(_stripped(raw("gpu_count"))), errors="coerce").astype(float)
+                          .to_numpy() if "gpu_count" in first else np.nan)
+    return frame
 
-    task = "task_name" in frame
+
+def _drop_duplicates(frame: pd.DataFrame, grid: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """(frame without exact duplicate rows of ``grid``, the number dropped): a file concatenated twice, a row
+    re-sent; one of each kept."""
+    dup = pd.DataFrame(grid).astype(str).duplicated().to_numpy()
+    return frame[~dup], int(dup.sum())
+
+
+def _ordered_rows(frame: pd.DataFrame, task: bool, name: str, skip_bad: bool
+                  ) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
+    """(rows sorted by run then time, the bad rows left out): cumulative rows whose running total dips are left out
+    with ``skip_bad``, else raise."""
     frame = frame.sort_values(["run_id", "ts", "duration", "line"], kind="stable").reset_index(drop=True)
-    if not task:
-        frame, decreasing = _drop_decreasing(frame)
-        if decreasing and not skip_bad:
-            _fail(decreasing, name)
-        bad_rows += decreasing
+    if task:
+        return frame, []
+    frame, decreasing = _drop_decreasing(frame)
+    if decreasing and not skip_bad:
+        _fail(decreasing, name)
+    return frame, decreasing
+
+
+def _skip_report(bad_rows: list[tuple[int, str, str]]) -> dict[str, Any]:
+    """The report's ``rows_skipped``, ``skipped`` (reason key -> count) and ``examples`` ("line N: ...")."""
     skipped: dict[str, int] = {}
     for _, key, _ in bad_rows:
         skipped[key] = skipped.get(key, 0) + 1
     examples = [f"line {ln}: {what}" for ln, _, what in sorted(bad_rows)[:_EXAMPLES_KEPT]]
+    return {"rows_skipped": len(bad_rows), "skipped": skipped, "examples": examples}
 
-    if frame.empty:
-        if rows_read == 0:
-            raise SealError(f"{name} has a header but no measurement rows; CodeCarbon writes a row at each flush() "
-                            "and at stop()")
-        ln, _, what = min(bad_rows)
-        raise SealError(f"every row of {name} is bad (e.g. line {ln} {what}); a CodeCarbon emissions.csv has "
-                        f"{_HAS}")
 
-    windows, resets = (_task_windows(frame) if task else _cumulative_windows(frame))
-    windows = windows.sort_values(["start_utc", "run_id", "end_utc"], kind="stable").reset_index(drop=True)
-    versions = sorted({v for v in frame.get("codecarbon_version", pd.Series(dtype=object)) if v})
-    report = {
-        "file": name,
-        "kind": "task" if task else "cumulative",
-        "tz": zone,
-        "rows_read": rows_read,
-        "rows_skipped": len(bad_rows),
-        "skipped": skipped,
-        "examples": examples,
-        "duplicate_rows": duplicate_rows,
-        "duration_resets": resets,
-        "runs": int(windows["run_id"].nunique()),
-        "windows": len(windows),
-        "codecarbon_versions": versions,
-    }
-    return windows, report
+def _fail_empty(name: str, rows_read: int, bad_rows: list[tuple[int, str, str]]) -> None:
+    """Raise for a file with no usable row: no rows at all, or every row bad."""
+    if rows_read == 0:
+        raise SealError(f"{name} has a header but no measurement rows; CodeCarbon writes a row at each flush() "
+                        "and at stop()")
+    ln, _, what = min(bad_rows)
+    raise SealError(f"every row of {name} is bad (e.g. line {ln} {what}); a CodeCarbon emissions.csv has "
+                    f"{_HAS}")
 
 
 def _drop_decreasing(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
@@ -711,6 +743,37 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
     ``assigned_gpu_energy_j``, ``unassigned_gpu_energy_j`` / ``unassigned_server_energy_j`` (the energy of windows
     without requests: idle energy that no request carries).
     """
+    _check_apportion_inputs(requests, windows, method)
+    ts, ok, w, skipped = _request_weights(requests, method, weights)
+    win = _window_arrays(windows)
+    pos, per_lane, pr, pw = _matches(ts, ok, win)
+    share = _shares(w[pos][pr], pr, pw, win, len(pos))
+    first_win, comp_codes, labels = _measure_groups(per_lane, len(pos), win["m"], win["wid"], win["ws"])
+
+    matched = share["hits"] > 0
+    out = requests.iloc[pos[matched]]
+    base = _METHODS[method]
+    method_codes = share["equal_req"][matched].astype(np.int64)
+    out = with_columns(out, {
+        "measured_gpu_energy_j": share["gpu_j"][matched],
+        "measured_server_energy_j": share["server_j"][matched],
+        "measure_group": labels_column(labels, comp_codes[first_win[matched]], out.index),
+        "apportion_method": labels_column([base, base + _EQUAL_NOTE], method_codes, out.index),
+    })
+    return out, {
+        "method": base,
+        "requests": len(requests),
+        "requests_skipped": int((~ok).sum()),
+        "skipped": skipped,
+        "requests_in_windows": int(matched.sum()),
+        "requests_outside": int((~matched).sum()),
+        "requests_in_several_windows": int((share["hits"] > 1).sum()),
+        **_window_report(share, comp_codes, win),
+    }
+
+
+def _check_apportion_inputs(requests: pd.DataFrame, windows: pd.DataFrame, method: str) -> None:
+    """Raise unless ``method`` is known, the windows have read_emissions' columns and the requests a timestamp."""
     if method not in _METHODS:
         raise SealError(f"unknown apportion method {method!r}; use tokens (input+output tokens), output (output "
                         "tokens) or estimate (given weights, e.g. SEAL's estimated energy)")
@@ -721,51 +784,36 @@ def apportion(requests: pd.DataFrame, windows: pd.DataFrame, *, method: str = "t
     if "timestamp" not in requests:
         raise SealError("the request log has no timestamp column; sharing CodeCarbon energy among requests needs "
                         "each request's time (a timestamp column)")
-    ts, ok, w, skipped = _request_weights(requests, method, weights)
-    n = len(requests)
-    win = _window_arrays(windows)
-    m, wid, ws, gpu_j, server_j = win["m"], win["wid"], win["ws"], win["gpu_j"], win["server_j"]
-    pos, per_lane, pr, pw = _matches(ts, ok, win)
-    n_ok = len(pos)
-    wt = w[pos][pr]
+
+
+def _shares(wt: np.ndarray, pr: np.ndarray, pw: np.ndarray, win: dict[str, np.ndarray], n_ok: int
+            ) -> dict[str, np.ndarray]:
+    """Each window's energy shared among its request / window pairs (``pr``, ``pw``) by weight ``wt`` (equal shares
+    where no request of the window weighs): per request ``gpu_j`` / ``server_j`` (J, summed over its windows),
+    ``hits`` (windows it is in), ``equal_req`` (in an equal-split window); per window ``cnt`` (requests), ``equal``."""
+    m = win["m"]
     wsum = np.bincount(pw, weights=wt, minlength=m)
     cnt = np.bincount(pw, minlength=m)
     equal = (cnt > 0) & ~(wsum > 0)
     frac = np.where(equal[pw], 1.0 / np.maximum(cnt[pw], 1), wt / np.where(wsum > 0, wsum, 1.0)[pw])
-    gpu_req = np.bincount(pr, weights=gpu_j[pw] * frac, minlength=n_ok)
-    server_req = np.bincount(pr, weights=server_j[pw] * frac, minlength=n_ok)
-    hits = np.bincount(pr, minlength=n_ok)
-    equal_req = np.bincount(pr, weights=equal[pw], minlength=n_ok) > 0
+    return {"gpu_j": np.bincount(pr, weights=win["gpu_j"][pw] * frac, minlength=n_ok),
+            "server_j": np.bincount(pr, weights=win["server_j"][pw] * frac, minlength=n_ok),
+            "hits": np.bincount(pr, minlength=n_ok),
+            "equal_req": np.bincount(pr, weights=equal[pw], minlength=n_ok) > 0, "cnt": cnt, "equal": equal}
 
-    first_win, comp_codes, labels = _measure_groups(per_lane, n_ok, m, wid, ws)
 
-    matched = hits > 0
-    rows = pos[matched]
-    out = requests.iloc[rows]
-    base = _METHODS[method]
-    method_codes = equal_req[matched].astype(np.int64)
-    out = with_columns(out, {
-        "measured_gpu_energy_j": gpu_req[matched],
-        "measured_server_energy_j": server_req[matched],
-        "measure_group": labels_column(labels, comp_codes[first_win[matched]], out.index),
-        "apportion_method": labels_column([base, base + _EQUAL_NOTE], method_codes, out.index),
-    })
-    used = cnt > 0
-    report = {
-        "method": base,
-        "requests": n,
-        "requests_skipped": int((~ok).sum()),
-        "skipped": skipped,
-        "requests_in_windows": int(matched.sum()),
-        "requests_outside": int((~matched).sum()),
-        "requests_in_several_windows": int((hits > 1).sum()),
-        "windows": m,
+def _window_report(share: dict[str, np.ndarray], comp_codes: np.ndarray, win: dict[str, np.ndarray]
+                   ) -> dict[str, Any]:
+    """The apportion report's window counts, measure groups and assigned / unassigned energies (J)."""
+    used = share["cnt"] > 0
+    gpu_j, server_j = win["gpu_j"], win["server_j"]
+    return {
+        "windows": win["m"],
         "windows_with_requests": int(used.sum()),
         "windows_without_requests": int((~used).sum()),
-        "windows_equal_split": int(equal.sum()),
+        "windows_equal_split": int(share["equal"].sum()),
         "measure_groups": int(len(np.unique(comp_codes[used]))),
         "assigned_gpu_energy_j": float(gpu_j[used].sum()),
         "unassigned_gpu_energy_j": float(gpu_j[~used].sum()),
         "unassigned_server_energy_j": float(np.nansum(server_j[~used])),
     }
-    return out, report

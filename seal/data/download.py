@@ -117,61 +117,18 @@ def _fetch_local(source: Source, f: SourceFile, where: str) -> Fetched:
 def _fetch_http(source: Source, f: SourceFile, url: str, cache_dir: Path, timeout: tuple[float, float],
                 retries: int, backoff_s: float) -> Fetched:
     dest = cache_dir / source.name / f.mirror_path
-    meta_path = dest.with_name(dest.name + ".meta.json")
     if dest.is_file() and f.sha256 and sha256_file(dest) == f.sha256:
         return Fetched(f, dest, url, f.sha256, dest.stat().st_size, from_cache=True)
-    headers = {}
-    meta = {}
-    if dest.is_file() and meta_path.is_file() and not f.sha256:
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            meta = {}
-        if meta.get("url") == url and meta.get("sha256") == sha256_file(dest):
-            if meta.get("etag"):
-                headers["If-None-Match"] = meta["etag"]
-            if meta.get("last_modified"):
-                headers["If-Modified-Since"] = meta["last_modified"]
+    headers, meta = _conditional_headers(f, url, dest)
     problem = "could not be downloaded"
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(backoff_s * 2 ** (attempt - 1))
         try:
             with _session().get(url, headers=headers, timeout=timeout, stream=True) as resp:
-                if resp.status_code == 304 and dest.is_file():
-                    return Fetched(f, dest, url, meta["sha256"], dest.stat().st_size, from_cache=True)
-                if resp.status_code == 404 and f.optional:
-                    raise _Skip(url)
-                if resp.status_code >= 400:
-                    problem = f"failed with HTTP {resp.status_code} {resp.reason or ''}".rstrip()
-                    if resp.status_code in _RETRY_STATUS:
-                        continue
-                    raise _fail(source, f, url, problem)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                part = dest.with_name(dest.name + ".part")
-                h = hashlib.sha256()
-                size = 0
-                with open(part, "wb") as out:
-                    for chunk in resp.iter_content(CHUNK_BYTES):
-                        out.write(chunk)
-                        h.update(chunk)
-                        size += len(chunk)
-                expected = resp.headers.get("Content-Length")
-                encoded = resp.headers.get("Content-Encoding", "identity") not in ("", "identity")
-                if expected is not None and not encoded and int(expected) != size:
-                    part.unlink(missing_ok=True)
-                    problem = f"is truncated (received {size} of {expected} bytes)"
-                    continue
-                sha = h.hexdigest()
-                if f.sha256 and sha != f.sha256:
-                    part.unlink(missing_ok=True)
-                    raise _fail(source, f, url, f"is truncated or corrupt (sha256 {sha[:12]}, "
-                                                f"expected {f.sha256[:12]})")
-                os.replace(part, dest)
-                meta_path.write_text(json.dumps({
-                    "url": url, "sha256": sha, "bytes": size,
-                    "etag": resp.headers.get("ETag"), "last_modified": resp.headers.get("Last-Modified")}))
-                return Fetched(f, dest, url, sha, size, from_cache=False)
+                return _take_response(source, f, url, resp, dest, meta)
+        except _Retry as exc:
+            problem = str(exc)
         except requests.Timeout:
             problem = f"timed out (no answer within {timeout[1]:g} s)"
         except requests.exceptions.ChunkedEncodingError as exc:
@@ -182,6 +139,78 @@ def _fetch_http(source: Source, f: SourceFile, url: str, cache_dir: Path, timeou
             problem = f"could not be downloaded ({_short(exc)})"
     tries = f" after {retries + 1} attempts" if retries else ""
     raise _fail(source, f, url, f"{problem}{tries}")
+
+
+class _Retry(Exception):
+    """An attempt that failed in a way worth retrying; the message is the problem."""
+
+
+def _meta_path(dest: Path) -> Path:
+    """The JSON file next to a cached file that records its url, sha256, bytes, ETag and Last-Modified."""
+    return dest.with_name(dest.name + ".meta.json")
+
+
+def _conditional_headers(f: SourceFile, url: str, dest: Path) -> tuple[dict[str, str], dict]:
+    """(request headers, cached meta): If-None-Match / If-Modified-Since from the meta of a cached copy of ``url``
+    that is still intact, for a file without a pinned hash; none otherwise."""
+    headers: dict[str, str] = {}
+    meta: dict = {}
+    meta_path = _meta_path(dest)
+    if dest.is_file() and meta_path.is_file() and not f.sha256:
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            meta = {}
+        if meta.get("url") == url and meta.get("sha256") == sha256_file(dest):
+            if meta.get("etag"):
+                headers["If-None-Match"] = meta["etag"]
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = meta["last_modified"]
+    return headers, meta
+
+
+def _take_response(source: Source, f: SourceFile, url: str, resp: requests.Response, dest: Path, meta: dict
+                   ) -> Fetched:
+    """One answer -> the file in the cache (re-used on 304, else written with its meta); raises _Retry for an
+    answer worth retrying, _Skip for an optional file not found, DataSourceError otherwise."""
+    if resp.status_code == 304 and dest.is_file():
+        return Fetched(f, dest, url, meta["sha256"], dest.stat().st_size, from_cache=True)
+    if resp.status_code == 404 and f.optional:
+        raise _Skip(url)
+    if resp.status_code >= 400:
+        problem = f"failed with HTTP {resp.status_code} {resp.reason or ''}".rstrip()
+        if resp.status_code in _RETRY_STATUS:
+            raise _Retry(problem)
+        raise _fail(source, f, url, problem)
+    part, sha, size = _stream_to_part(resp, dest)
+    if f.sha256 and sha != f.sha256:
+        part.unlink(missing_ok=True)
+        raise _fail(source, f, url, f"is truncated or corrupt (sha256 {sha[:12]}, expected {f.sha256[:12]})")
+    os.replace(part, dest)
+    _meta_path(dest).write_text(json.dumps({
+        "url": url, "sha256": sha, "bytes": size,
+        "etag": resp.headers.get("ETag"), "last_modified": resp.headers.get("Last-Modified")}))
+    return Fetched(f, dest, url, sha, size, from_cache=False)
+
+
+def _stream_to_part(resp: requests.Response, dest: Path) -> tuple[Path, str, int]:
+    """The body written to ``dest``'s ``.part`` file: (that path, its sha256, its bytes); a body shorter than its
+    Content-Length (when not content-encoded) is removed and raises _Retry."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    h = hashlib.sha256()
+    size = 0
+    with open(part, "wb") as out:
+        for chunk in resp.iter_content(CHUNK_BYTES):
+            out.write(chunk)
+            h.update(chunk)
+            size += len(chunk)
+    expected = resp.headers.get("Content-Length")
+    encoded = resp.headers.get("Content-Encoding", "identity") not in ("", "identity")
+    if expected is not None and not encoded and int(expected) != size:
+        part.unlink(missing_ok=True)
+        raise _Retry(f"is truncated (received {size} of {expected} bytes)")
+    return part, h.hexdigest(), size
 
 
 def _short(exc: Exception) -> str:

@@ -152,44 +152,17 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
     ``decode_energy_j`` hold ``report.*.energy.cpu`` instead. Host CPU and RAM energy are CodeCarbon
     estimates (``host_energy_measured`` False).
     """
-    raw = _read_bytes(data)
-    frame = _read_csv(raw, source, source_file, LLM_PERF_REQUIRED)
-    failed = _col(frame, "report.traceback").notna()
-    energies = {f"{p}_{k}": numeric_series(frame, f"report.{p}.energy.{k}") * J_PER_KWH
-                for p in ("prefill", "decode") for k in ("gpu", "cpu", "ram")}
+    frame = _read_csv(_read_bytes(data), source, source_file, LLM_PERF_REQUIRED)
     device = _col(frame, "config.backend.device").astype("object").fillna("cuda").astype(str)
     is_cpu = device.eq("cpu")
-    dev_key = {"prefill": np.where(is_cpu, energies["prefill_cpu"], energies["prefill_gpu"]),
-               "decode": np.where(is_cpu, energies["decode_cpu"], energies["decode_gpu"])}
-    ok = ~failed & pd.notna(dev_key["prefill"]) & pd.notna(dev_key["decode"])
+    energy = _llm_perf_energies_j(frame, is_cpu)
+    ok = ~_col(frame, "report.traceback").notna() & pd.notna(energy["prefill"]) & pd.notna(energy["decode"])
     if not ok.any():
         return conform(pd.DataFrame(columns=list(BENCHMARK_RUNS)))
 
     config_name = _col(frame, "config.name")
-    precision = _col(frame, "config.backend.torch_dtype").astype("object")
-    precision = precision.where(precision.notna(), _name_part(config_name, ("bfloat16", "float16", "float32")))
-    attn = _col(frame, "config.backend.attn_implementation").astype("object")
-    attn = attn.where(attn.notna(), _name_part(config_name, ("flash_attention_2", "sdpa", "eager")))
-    quant = _col(frame, "config.backend.quantization_scheme").astype("object")
-    quant = quant.where(quant.notna(), "none")
-
-    bits = precision.map(_PRECISION_BITS).astype("float64")
-    name_bits = pd.to_numeric(config_name.astype("object").fillna("").astype(str)
-                              .str.extract(r"(\d+)bit")[0], errors="coerce")
-    gptq_bits = numeric_series(frame, "config.backend.quantization_config.bits")
-    int4 = config_name.astype("object").fillna("").astype(str).str.contains("int4", regex=False)
-    bits = bits.where(quant.eq("none"), gptq_bits.fillna(name_bits).where(~int4, 4.0))
-    bits = bits.where(~(_col(frame, "config.backend.quantization_config.load_in_4bit") == True), 4.0)  # noqa: E712
-    bits = bits.where(~(_col(frame, "config.backend.quantization_config.load_in_8bit") == True), 8.0)  # noqa: E712
-
-    gpu_raw = _gpu_from_list(_col(frame, "config.environment.gpu")).where(~is_cpu, None)
-    batch = numeric_series(frame, "config.scenario.input_shapes.batch_size")
-    input_tokens = numeric_series(frame, "config.scenario.input_shapes.sequence_length").fillna(LLM_PERF_INPUT_TOKENS)
-    new_tokens = numeric_series(frame, "config.scenario.generate_kwargs.max_new_tokens")
-    host_cpu = energies["prefill_cpu"] + energies["decode_cpu"]
-    host_ram = energies["prefill_ram"] + energies["decode_ram"]
+    precision, attn, quant = _llm_perf_backend(frame, config_name)
     version = _col(frame, "config.environment.optimum_benchmark_version").astype("object")
-
     out = pd.DataFrame({
         "source": source,
         "source_version": source_version,
@@ -198,24 +171,18 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
         "model_id": _col(frame, "config.backend.model").astype("object"),
         "precision": precision,
         "quantization": quant,
-        "weight_bits": bits,
+        "weight_bits": _llm_perf_weight_bits(frame, config_name, precision, quant),
         "attn_implementation": attn,
         "backend": _col(frame, "config.backend.name").astype("object"),
         "engine": _col(frame, "config.backend.name").astype("object").replace({"pytorch": "transformers"}),
         "device": device,
-        "gpu_raw": gpu_raw,
+        "gpu_raw": _gpu_from_list(_col(frame, "config.environment.gpu")).where(~is_cpu, None),
         "gpu_count": numeric_series(frame, "config.environment.gpu_count").where(~is_cpu, np.nan),
-        "batch_size": batch,
-        "max_batch_size": batch,
-        "input_tokens": input_tokens,
-        "output_tokens": (new_tokens - 1).fillna(LLM_PERF_DECODE_TOKENS),
-        "prefill_latency_s": numeric_series(frame, "report.prefill.latency.mean"),
-        "decode_latency_s": numeric_series(frame, "report.decode.latency.mean"),
-        "tpot_s": numeric_series(frame, "report.per_token.latency.mean"),
-        "prefill_energy_j": dev_key["prefill"],
-        "decode_energy_j": dev_key["decode"],
-        "host_cpu_energy_j": np.where(is_cpu, np.nan, host_cpu),
-        "host_ram_energy_j": host_ram,
+        **_llm_perf_workload(frame),
+        "prefill_energy_j": energy["prefill"],
+        "decode_energy_j": energy["decode"],
+        "host_cpu_energy_j": energy["host_cpu"],
+        "host_ram_energy_j": energy["host_ram"],
         "host_energy_measured": False,
         "tool_version": version.where(version.notna(), None),
         "weights_memory_mb": numeric_series(frame, "report.prefill.memory.max_allocated"),
@@ -224,6 +191,58 @@ def read_llm_perf(data: bytes | str | Path, source_file: str, source_version: st
     out["request_energy_j"] = out["prefill_energy_j"] + out["decode_energy_j"]
     out["gpu"] = resolve_gpu_names(out["gpu_raw"])
     return conform(out)
+
+
+def _llm_perf_workload(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Batch size, input / output tokens per request and the latencies (s) of prefill, decode and a token."""
+    batch = numeric_series(frame, "config.scenario.input_shapes.batch_size")
+    input_tokens = numeric_series(frame, "config.scenario.input_shapes.sequence_length").fillna(LLM_PERF_INPUT_TOKENS)
+    new_tokens = numeric_series(frame, "config.scenario.generate_kwargs.max_new_tokens")
+    return {
+        "batch_size": batch,
+        "max_batch_size": batch,
+        "input_tokens": input_tokens,
+        "output_tokens": (new_tokens - 1).fillna(LLM_PERF_DECODE_TOKENS),
+        "prefill_latency_s": numeric_series(frame, "report.prefill.latency.mean"),
+        "decode_latency_s": numeric_series(frame, "report.decode.latency.mean"),
+        "tpot_s": numeric_series(frame, "report.per_token.latency.mean"),
+    }
+
+
+def _llm_perf_energies_j(frame: pd.DataFrame, is_cpu: pd.Series) -> dict[str, np.ndarray | pd.Series]:
+    """Per call (J, from kWh): ``prefill`` / ``decode`` of the device doing the work (the CPU on CPU runs, else the
+    GPU), ``host_cpu`` (NaN on CPU runs, where the CPU is the device) and ``host_ram``."""
+    energies = {f"{p}_{k}": numeric_series(frame, f"report.{p}.energy.{k}") * J_PER_KWH
+                for p in ("prefill", "decode") for k in ("gpu", "cpu", "ram")}
+    return {"prefill": np.where(is_cpu, energies["prefill_cpu"], energies["prefill_gpu"]),
+            "decode": np.where(is_cpu, energies["decode_cpu"], energies["decode_gpu"]),
+            "host_cpu": np.where(is_cpu, np.nan, energies["prefill_cpu"] + energies["decode_cpu"]),
+            "host_ram": energies["prefill_ram"] + energies["decode_ram"]}
+
+
+def _llm_perf_backend(frame: pd.DataFrame, config_name: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(precision, attention implementation, quantization scheme): the config columns, else read from
+    ``config.name``; quantization "none" when not given."""
+    precision = _col(frame, "config.backend.torch_dtype").astype("object")
+    precision = precision.where(precision.notna(), _name_part(config_name, ("bfloat16", "float16", "float32")))
+    attn = _col(frame, "config.backend.attn_implementation").astype("object")
+    attn = attn.where(attn.notna(), _name_part(config_name, ("flash_attention_2", "sdpa", "eager")))
+    quant = _col(frame, "config.backend.quantization_scheme").astype("object")
+    return precision, attn, quant.where(quant.notna(), "none")
+
+
+def _llm_perf_weight_bits(frame: pd.DataFrame, config_name: pd.Series, precision: pd.Series, quant: pd.Series
+                          ) -> pd.Series:
+    """Bits per weight: the precision's when not quantized, else the GPTQ bits, the name's ``<n>bit``, 4 for int4,
+    or bitsandbytes' 4 / 8 bit loading."""
+    bits = precision.map(_PRECISION_BITS).astype("float64")
+    name = config_name.astype("object").fillna("").astype(str)
+    name_bits = pd.to_numeric(name.str.extract(r"(\d+)bit")[0], errors="coerce")
+    gptq_bits = numeric_series(frame, "config.backend.quantization_config.bits")
+    int4 = name.str.contains("int4", regex=False)
+    bits = bits.where(quant.eq("none"), gptq_bits.fillna(name_bits).where(~int4, 4.0))
+    bits = bits.where(~(_col(frame, "config.backend.quantization_config.load_in_4bit") == True), 4.0)  # noqa: E712
+    return bits.where(~(_col(frame, "config.backend.quantization_config.load_in_8bit") == True), 8.0)  # noqa: E712
 
 
 # ------------------------------------------------------------------ ML.ENERGY v2
@@ -236,6 +255,17 @@ def _load_json(raw: bytes, source: str, name: str):
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataSourceError(f"Source {source}: file {name} is truncated or corrupt JSON ({exc}).") from exc
+
+
+def _json_object(data: bytes | str | Path, source: str, name: str, required: tuple[str, ...]) -> dict:
+    """The file's JSON object, checked to be an object holding every ``required`` field."""
+    rec = _load_json(_read_bytes(data), source, name)
+    if not isinstance(rec, dict):
+        raise DataSourceError(f"Source {source}: file {name} is not a JSON object.")
+    missing = [k for k in required if k not in rec]
+    if missing:
+        raise DataSourceError(f"Source {source}: file {name} lacks the field(s) {', '.join(missing)}.")
+    return rec
 
 
 def mlenergy_task(rel_path: str) -> str:
@@ -255,12 +285,7 @@ def read_mlenergy_run(data: bytes | str | Path, source_file: str, source_version
     ``Energy/req (J)`` is the GPU energy of the whole request (prefill and decode, all ``TP`` GPUs), so it goes
     to ``request_energy_j``; ``input_tokens`` is unknown (ShareGPT prompts, not reported per file) and stays NULL.
     """
-    rec = _load_json(_read_bytes(data), source, source_file)
-    if not isinstance(rec, dict):
-        raise DataSourceError(f"Source {source}: file {source_file} is not a JSON object.")
-    missing = [k for k in MLENERGY_REQUIRED if k not in rec]
-    if missing:
-        raise DataSourceError(f"Source {source}: file {source_file} lacks the field(s) {', '.join(missing)}.")
+    rec = _json_object(data, source, source_file, MLENERGY_REQUIRED)
     tp = rec.get("TP") or 1
     pp = rec.get("PP") or 1
     return {
@@ -318,12 +343,7 @@ def read_mlenergy_v3_model(data: bytes | str | Path, source_file: str, source_ve
     requests (fractional), ``max_num_seqs`` vLLM's cap. Prompt lengths are not published: ``input_tokens`` stays
     NULL (an assumption per task is made at training time).
     """
-    rec = _load_json(_read_bytes(data), source, source_file)
-    if not isinstance(rec, dict):
-        raise DataSourceError(f"Source {source}: file {source_file} is not a JSON object.")
-    missing = [k for k in MLENERGY_V3_REQUIRED if k not in rec]
-    if missing:
-        raise DataSourceError(f"Source {source}: file {source_file} lacks the field(s) {', '.join(missing)}.")
+    rec = _json_object(data, source, source_file, MLENERGY_V3_REQUIRED)
     configs = rec["configurations"]
     if not isinstance(configs, list):
         raise DataSourceError(f"Source {source}: file {source_file} has no list of configurations.")
@@ -397,6 +417,27 @@ def read_open_llm_leaderboard(data: bytes | str | Path, source_file: str = "llm-
 
 
 # ------------------------------------------------------------------ parameters of benchmark models
+class _FirstFound:
+    """Per run the sizes of the first source that has them: ``total`` / ``active`` params (B), ``moe``, and
+    ``src`` (the source's label)."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.total = pd.Series(np.nan, index=index)
+        self.active = pd.Series(np.nan, index=index)
+        self.moe = pd.Series(False, index=index)
+        self.src = pd.Series(None, index=index, dtype="object")
+
+    def take(self, values: pd.Series, act: pd.Series | None, label: str, moe_flag: pd.Series | None = None) -> None:
+        """Fill the runs that have no total yet and a value in ``values`` from this source."""
+        hit = self.total.isna() & values.notna()
+        self.total = self.total.where(~hit, values)
+        if act is not None:
+            self.active = self.active.where(~hit, act)
+        if moe_flag is not None:
+            self.moe = self.moe.where(~hit, moe_flag.fillna(False).astype(bool))
+        self.src[hit] = label
+
+
 def fill_params(runs: pd.DataFrame, catalogue: pd.DataFrame | None = None,
                 open_llm: pd.DataFrame | None = None,
                 mlenergy_params: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -409,50 +450,36 @@ def fill_params(runs: pd.DataFrame, catalogue: pd.DataFrame | None = None,
     """
     runs = runs.copy()
     ids = runs["model_id"].astype("object")
-    total = pd.Series(np.nan, index=runs.index)
-    active = pd.Series(np.nan, index=runs.index)
-    moe = pd.Series(False, index=runs.index)
-    src = pd.Series(None, index=runs.index, dtype="object")
-
-    def take(values: pd.Series, act: pd.Series | None, label: str, moe_flag: pd.Series | None = None) -> None:
-        nonlocal total, active, moe
-        hit = total.isna() & values.notna()
-        total = total.where(~hit, values)
-        if act is not None:
-            active = active.where(~hit, act)
-        if moe_flag is not None:
-            moe = moe.where(~hit, moe_flag.fillna(False).astype(bool))
-        src[hit] = label
-
+    sizes = _FirstFound(runs.index)
     named = params_from_name(ids)
     if "params_b" in runs.columns:  # the source states the sizes itself (ML.ENERGY v3): trust it first
         stated = pd.to_numeric(runs["params_b"], errors="coerce")
         stated_act = pd.to_numeric(runs.get("active_params_b", stated), errors="coerce")
         stated_moe = stated_act < stated
-        take(stated, stated_act.fillna(stated), "source", stated_moe)
+        sizes.take(stated, stated_act.fillna(stated), "source", stated_moe)
     if catalogue is not None and len(catalogue):
         cat = catalogue.reindex(runs.index)
         found = cat["found"].fillna(False).astype(bool)
-        take(cat["params_b"].where(found), cat["active_params_b"].where(found), "catalogue",
-             cat["is_moe"].where(found))
-    take(named["params_b"], named["active_params_b"], "name", named["is_moe"])
+        sizes.take(cat["params_b"].where(found), cat["active_params_b"].where(found), "catalogue",
+                   cat["is_moe"].where(found))
+    sizes.take(named["params_b"], named["active_params_b"], "name", named["is_moe"])
     if open_llm is not None and len(open_llm):
         oll = open_llm.assign(key=open_llm["model_id"].str.lower()).drop_duplicates("key").set_index("key")
         key = ids.astype(str).str.lower()
-        take(key.map(oll["params_b"]), None, "open-llm-leaderboard", key.map(oll["is_moe"]))
+        sizes.take(key.map(oll["params_b"]), None, "open-llm-leaderboard", key.map(oll["is_moe"]))
     if mlenergy_params:
-        take(ids.map(dict(mlenergy_params)).astype("float64"), None, "mlenergy-models")
+        sizes.take(ids.map(dict(mlenergy_params)).astype("float64"), None, "mlenergy-models")
     if "weights_memory_mb" in runs.columns:
         bytes_per = (runs["weight_bits"].fillna(16.0) / 8.0) if "weight_bits" in runs else BYTES_PER_WEIGHT_16BIT
-        take(pd.to_numeric(runs["weights_memory_mb"], errors="coerce") * 1e6 / bytes_per / 1e9, None, "memory")
+        sizes.take(pd.to_numeric(runs["weights_memory_mb"], errors="coerce") * 1e6 / bytes_per / 1e9, None, "memory")
 
-    moe = moe | named["is_moe"]
+    moe = sizes.moe | named["is_moe"]
     # Dense models (or MoE with no active count): active = total; a MoE named "NxMb" gets top-2 share.
-    active = active.where(active.notna(), named["active_params_b"].where(moe))
-    active = active.where(active.notna(), total)
-    runs["params_b"] = total
+    active = sizes.active.where(sizes.active.notna(), named["active_params_b"].where(moe))
+    active = active.where(active.notna(), sizes.total)
+    runs["params_b"] = sizes.total
     runs["active_params_b"] = active
     runs["is_moe"] = moe.astype(bool)
-    runs["params_source"] = src
+    runs["params_source"] = sizes.src
     runs["model_family"] = model_family(ids)
     return runs
