@@ -35,8 +35,8 @@ def labels_column(labels: Any, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``labels[codes]`` as a ``str`` column (missing labels stay missing), built in Arrow.
 
     For text that is a property of a configuration or region (``gpu_model``, ``estimate_basis``, ``region_zone`` ...):
-    a C++ take from the few distinct labels. A per-row object array of Python strings cost ~4 ms per column per
-    131 k-row batch again when the writer converted it to Arrow (``make bench`` profile); this column is Arrow already.
+    a C++ take from the few distinct labels. A per-row object array of Python strings would be converted to Arrow again
+    by the writer for every batch (``make bench`` profile); this column is Arrow already.
     """
     import pyarrow as pa
 
@@ -48,7 +48,7 @@ def labels_column(labels: Any, codes: np.ndarray, index: pd.Index) -> pd.Series:
 def with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
     """A copy of ``frame`` with ``columns`` (arrays or Series on ``frame.index``) set: columns it has already are
     replaced in place, new ones are appended in order — like ``frame[name] = values`` for each, but new columns join
-    in one concat (a ``__setitem__`` per column cost ~1 ms each per 131 k-row batch; ``make bench`` profile)."""
+    in one concat (a ``__setitem__`` per column costs more per batch; see ``make bench``)."""
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     columns = {name: (values.array if isinstance(values, pd.Series) else values) for name, values in columns.items()}
     for name, values in columns.items():
@@ -103,7 +103,7 @@ def neutralise_csv_table(table: "Any") -> "Any":
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             original = col.type
             text = col.cast(kind) if pa.types.is_dictionary(original) else col
-            # first byte in the set: ~2x faster than a regex match (all six prefixes are one ASCII byte)
+            # first byte in the set: cheaper than a regex match (all six prefixes are one ASCII byte)
             hit = pc.is_in(pc.binary_slice(text.cast(pa.large_binary() if pa.types.is_large_string(kind)
                                                      else pa.binary()), 0, 1),
                            value_set=pa.array([c.encode() for c in FORMULA_PREFIXES], type=pa.binary()))

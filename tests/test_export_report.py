@@ -32,7 +32,7 @@ def _app(page: str):
 @pytest.fixture()
 def sample_log_summary(tmp_path, clean_app):
     path = tmp_path / "sample.csv"
-    path.write_bytes(loaders._sample_bytes())
+    path.write_bytes(loaders.sample_upload().getvalue())
     log, _line = loaders.summarize_log(path, SAMPLE_LOG_NAME, {})
     return log
 

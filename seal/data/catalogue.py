@@ -32,7 +32,7 @@ import pandas as pd
 
 from seal.data import aliases as _aliases
 from seal.data.names import params_from_name
-from seal.data.sources import ecologits_version  # noqa: F401  (also seal.data.catalogue.ecologits_version)
+from seal.data.sources import ecologits_version
 
 ECOLOGITS_MODELS_RESOURCE = "data/models.json"
 HF_PROVIDER = "huggingface_hub"

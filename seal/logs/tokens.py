@@ -171,7 +171,7 @@ def _load_tekken(name: str):
 
     Built exactly as ``mistral_common``'s ``Tekkenizer`` builds its inner model (the first
     ``default_vocab_size - default_num_special_tokens`` ranks, the file's split pattern), without the rest of
-    the Tekkenizer set-up, so it loads in ~0.2 s instead of ~1 s; tests pin equal counts against ``Tekkenizer``.
+    the Tekkenizer set-up, so it loads several times faster (`make bench`); tests pin equal counts against ``Tekkenizer``.
     """
     import base64
     import json
