@@ -123,6 +123,17 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
         st.error(plain(exc))
         return None
 
+    rows = _prompts_input()
+    _setup_inputs(models, gpus, regions)
+    deployment = deployment_choice("est_deployment")
+    _advanced_inputs()
+    if not st.button("Estimate", type="primary", key="est_go"):
+        return None
+    return _chosen_defaults(deployment), rows
+
+
+def _prompts_input() -> pd.DataFrame:
+    """Draw the example picker, the separation choice and the prompts box; returns the per-prompt rows."""
     _examples_picker()
     split = st.radio("Prompt separation", list(SPLIT_MODES), format_func=SPLIT_MODES.get, horizontal=True,
                      key="est_split", help="How the text below is cut into prompts.")
@@ -133,8 +144,11 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
         help="One prompt per line, or blocks separated by a blank line — as chosen above.",
     )
     prompts = aggregate.split_prompts(st.session_state.get("est_prompts", ""), split)
-    rows = _prompt_table(prompts)
+    return _prompt_table(prompts)
 
+
+def _setup_inputs(models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame) -> None:
+    """Draw the model, GPU, region, batch size, output length and engine choices."""
     model_names = models["model"].tolist()
     labels = dict(zip(models["model"], models["picker_label"]))
     st.selectbox("Model", model_names, **initial("est_model", index=_default_index(model_names, DEFAULT_MODEL_HINTS)),
@@ -165,7 +179,10 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
                  help="The serving stack: current vLLM (ML.ENERGY v3, 2025-26), vLLM as of 2024 (ML.ENERGY v2) or "
                       "eager Hugging Face transformers (LLM-Perf, batch-1 style). Default: current vLLM; "
                       "transformers when the batch size is 1.")
-    deployment = deployment_choice("est_deployment")
+
+
+def _advanced_inputs() -> None:
+    """Draw the GPU count, precision and PUE overrides (collapsed)."""
     with st.expander("Advanced: GPU count, precision, PUE"):
         a1, a2, a3 = st.columns(3)
         a1.number_input("GPU count (0 = auto)", min_value=0, max_value=64, key="est_gpus")
@@ -173,9 +190,10 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
         a3.number_input("PUE (0 = region/provider default)", min_value=0.0, max_value=3.0, step=0.05,
                         key="est_pue")
 
-    if not st.button("Estimate", type="primary", key="est_go"):
-        return None
-    ss = st.session_state  # every widget above has written its value here
+
+def _chosen_defaults(deployment: str | None) -> dict[str, Any]:
+    """The request defaults for seal.estimate from the widgets' values (every widget has written session state)."""
+    ss = st.session_state
     defaults = {
         "model": ss["est_model"],
         "gpu": None if ss["est_gpu"] == loaders.AUTO else ss["est_gpu"],
@@ -189,7 +207,7 @@ def _inputs_form() -> tuple[dict[str, Any], pd.DataFrame] | None:
     }
     if deployment:           # a scenario without one is SEAL from public benchmarks
         defaults["deployment"] = deployment
-    return defaults, rows
+    return defaults
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -356,10 +374,26 @@ def _provenance(result: pd.DataFrame, inputs: dict[str, Any]) -> None:
 
 
 def _results(run: dict[str, Any]) -> None:
+    """Draw the last run's results: headline, per-prompt table, charts, other regions, equivalences, export."""
     result: pd.DataFrame = run["result"]
     inputs = run["inputs"]
     units = U.page_units(result)
     tot = U.page_totals(result)
+    _headline(run, tot, units)
+    table = rows_ui.result_table(result, units, output_from=run.get("output_from"))
+    st.dataframe(table, hide_index=True, key="est_table",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.3g") for c in table.columns
+                                if pd.api.types.is_float_dtype(table[c])})
+    figures = _charts(result, tot, units)
+    _regions(run, units)
+    _equivalences(result, tot, units)
+    _provenance(result, inputs)
+    _export(result, inputs, tot, units, table, figures)
+
+
+def _headline(run: dict[str, Any], tot: dict[str, Any], units: dict[str, str]) -> None:
+    """Draw the results' heading, summary sentence, assumptions, calibration note and impact tiles."""
+    result, inputs = run["result"], run["inputs"]
     n = len(result)
     st.subheader(f"Results for {n} prompt{'s' if n != 1 else ''}")
     st.markdown(_summary(result, tot, units))
@@ -375,43 +409,43 @@ def _results(run: dict[str, Any]) -> None:
     st.caption(f"Computed in {run['elapsed_s']:.2f} s. Each interval is where about 80 % of measured requests "
                "fall for estimates like this one (calibrated on held-out benchmarks); water's follows the energy's.")
 
-    table = rows_ui.result_table(result, units, output_from=run.get("output_from"))
-    st.dataframe(table, hide_index=True, key="est_table",
-                 column_config={c: st.column_config.NumberColumn(c, format="%.3g") for c in table.columns
-                                if pd.api.types.is_float_dtype(table[c])})
 
+def _charts(result: pd.DataFrame, tot: dict[str, Any], units: dict[str, str]) -> list[tuple[str, Any]]:
+    """Draw the per-prompt phase bars and the boundary waterfall side by side; returns them (title, figure) for the
+    report (the waterfall only when the boundary layers could be computed)."""
     split = aggregate.phase_split(result)
     labels = result.get("prompt", result.index).tolist()
     phases = charts.phase_bars_in(split, labels, units["co2e"], result["total_low_g_co2e"], result["total_high_g_co2e"])
+    figures = [("CO2e per prompt by phase", phases)]
     left, right = st.columns(2)
     with left:
         st.markdown("**CO2e per prompt by phase**")
         st.plotly_chart(phases, key="est_phase_chart")
-    waterfall = None
     with right:
         st.markdown("**From GPU energy to total CO2e (boundary layers)**")
         try:
             waterfall = charts.waterfall_in(loaders.boundary(result), units["co2e"])
             st.plotly_chart(waterfall, key="est_waterfall")
+            figures.append(("Boundary layers", waterfall))
             st.caption(f"Total {U.fmt_in(tot.get('total_g_co2e'), units['co2e'])}, 80 %: "
                        f"{U.fmt_range_in(tot.get('total_low_g_co2e'), tot.get('total_high_g_co2e'), units['co2e'])}.")
         except loaders.Unavailable as exc:
             st.info(plain(exc))
+    return figures
 
-    _regions(run, units)
-    _equivalences(result, tot, units)
-    _provenance(result, inputs)
+
+def _export(result: pd.DataFrame, inputs: dict[str, Any], tot: dict[str, Any], units: dict[str, str],
+            table: pd.DataFrame, figures: list[tuple[str, Any]]) -> None:
+    """Draw the export buttons (CSV / Parquet / JSON / scenario / HTML report) of the results."""
+    n = len(result)
 
     def report() -> bytes:
-        fig_list = [("CO2e per prompt by phase", phases)]
-        if waterfall is not None:
-            fig_list.append(("Boundary layers", waterfall))
         notes = [_summary(result, tot, units).replace("**", ""), words.assumption_sentence(result, inputs)]
         notes += [f"{sentence} ({c} of {n})" for sentence, c in
                   words.warning_sentences(result.get("warnings"), words.PAGE_WARNINGS)]
         return html_report(
             "SEAL estimate", intro=f"{n} prompt(s), model {inputs.get('model')}, region {inputs.get('region')}.",
-            figures=fig_list, tables=[("Per prompt", table)], scenario=inputs, notes=notes, result=result)
+            figures=figures, tables=[("Per prompt", table)], scenario=inputs, notes=notes, result=result)
 
     st.markdown("**Export**")
     from seal.summary import LogSummary
