@@ -90,12 +90,8 @@ def _load(upload, defaults: dict[str, Any]) -> None:
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
         show_error(exc)
         return
-    for record in (previous, failed):
-        if record and file_id and record.get("file_id") == file_id \
-                and record.get("key") == _wanted(record["digest"], defaults, limits):
-            if record is failed:
-                _show_failure(failed, previous)
-            return   # a rerun with the same upload and the same inputs: nothing to read
+    if _read_already(previous, failed, file_id, defaults, limits):
+        return   # a rerun with the same upload and the same inputs: nothing to read
     t0 = time.perf_counter()
     digest = key = None
     try:
@@ -109,36 +105,59 @@ def _load(upload, defaults: dict[str, Any]) -> None:
                 log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2],
                                                         key[4], key[5])
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
-        failure = {"file_id": file_id, "digest": digest, "name": upload.name,
-                   "key": key or _wanted(digest, defaults, limits), "unknown_models": None}
-        if isinstance(exc, UnmappedTable) and digest:
-            st.session_state.setdefault("logs_file_columns", {})[digest] = list(dict.fromkeys(exc.columns))
-            failure["message"] = loaders.unmapped_message(upload.name, exc.columns)
-        elif isinstance(exc, SealError):
-            failure["message"] = str(exc)
-            failure["unknown_models"] = getattr(exc, "unknown_models", None)
-            limit = str(exc).startswith((f"{upload.name} has more than", f"{upload.name} is larger than"))
-            # a bad row stopped the read (not a limit, not unknown models): skipping bad rows is offered
-            failure["bad_row"] = bool(key) and not key[4] and failure["unknown_models"] is None and not limit
-        else:
-            failure["message"] = f"Unexpected {exc.__class__.__name__}: {exc}"
+        failure = _failure(exc, upload.name, file_id, digest, key or _wanted(digest, defaults, limits))
         st.session_state["logs_failed"] = failure
         _show_failure(failure, previous)
         return
-    sample = log.sample
     st.session_state.pop("logs_failed", None)
-    inputs: dict[str, Any] = {"file": upload.name, "sha256": digest, "defaults": defaults}
+    st.session_state["logs_run"] = _run_record(upload.name, file_id, digest, key, defaults, log, summary,
+                                               time.perf_counter() - t0)
+
+
+def _read_already(previous: dict[str, Any] | None, failed: dict[str, Any] | None, file_id: str | None,
+                  defaults: dict[str, Any], limits) -> bool:
+    """Whether this upload was read already with the same inputs (the kept run, or the kept failure, shown again)."""
+    for record in (previous, failed):
+        if record and file_id and record.get("file_id") == file_id \
+                and record.get("key") == _wanted(record["digest"], defaults, limits):
+            if record is failed:
+                _show_failure(failed, previous)
+            return True
+    return False
+
+
+def _failure(exc: Exception, name: str, file_id: str | None, digest: str | None, key: tuple) -> dict[str, Any]:
+    """The kept record of a failed read: its message, unknown models, and whether skipping bad rows would help; a
+    table SEAL cannot map records its columns (``logs_file_columns``) for the mapping step."""
+    failure = {"file_id": file_id, "digest": digest, "name": name, "key": key, "unknown_models": None}
+    if isinstance(exc, UnmappedTable) and digest:
+        st.session_state.setdefault("logs_file_columns", {})[digest] = list(dict.fromkeys(exc.columns))
+        failure["message"] = loaders.unmapped_message(name, exc.columns)
+    elif isinstance(exc, SealError):
+        failure["message"] = str(exc)
+        failure["unknown_models"] = getattr(exc, "unknown_models", None)
+        limit = str(exc).startswith((f"{name} has more than", f"{name} is larger than"))
+        # a bad row stopped the read (not a limit, not unknown models): skipping bad rows is offered
+        failure["bad_row"] = bool(key) and not key[4] and failure["unknown_models"] is None and not limit
+    else:
+        failure["message"] = f"Unexpected {exc.__class__.__name__}: {exc}"
+    return failure
+
+
+def _run_record(name: str, file_id: str | None, digest: str, key: tuple, defaults: dict[str, Any], log, summary,
+                elapsed_s: float) -> dict[str, Any]:
+    """The kept record of a scored upload (``logs_run``): the summary, the inputs that reproduce it, and the
+    sample's request columns, which the What-if page re-scores under other scenarios."""
+    sample = log.sample
+    inputs: dict[str, Any] = {"file": name, "sha256": digest, "defaults": defaults}
     if key[4]:
         inputs["skip_bad"] = True
     if log.column_mapping:
         inputs["columns"] = dict(log.column_mapping)
     if log.model_map:
         inputs["model_map"] = dict(log.model_map)
-    st.session_state["logs_run"] = {
-        "digest": digest, "file_id": file_id, "name": upload.name, "log": log, "summary": summary, "key": key,
-        # the What-if page re-scores these requests under other scenarios: the sample's request columns
-        "requests": sample[[c for c in REQUEST_COLUMNS if c in sample]],
-        "inputs": inputs, "elapsed_s": time.perf_counter() - t0}
+    return {"digest": digest, "file_id": file_id, "name": name, "log": log, "summary": summary, "key": key,
+            "requests": sample[[c for c in REQUEST_COLUMNS if c in sample]], "inputs": inputs, "elapsed_s": elapsed_s}
 
 
 # ---------------------------------------------------------------- mapping steps (a table's columns, unknown models)
