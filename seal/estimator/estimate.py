@@ -38,6 +38,11 @@ def _map_unique(s: pd.Series, func, missing=None) -> np.ndarray:
     return values[codes]
 
 
+def _object_column(frame: pd.DataFrame, col: str) -> pd.Series:
+    """``frame[col]``, or an all-None object column where ``frame`` has none."""
+    return frame[col] if col in frame else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
 def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.ndarray]:
     """Catalogue rows for ``models`` (:func:`seal.data.catalogue.resolve_models`), completed from the published
     architecture table where the catalogue has no size (or only one read from the name), and for MoE rows
@@ -92,7 +97,7 @@ def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = Non
         return np.zeros(n, dtype=bool)
     from seal.data.catalogue import catalogue_version
 
-    models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    models = _object_column(frame, "model")
     codes, uniques = pd.factorize(models.astype(object), use_na_sentinel=True)
     names = [str(u).strip() for u in uniques]
     fill = (model or "").strip()
@@ -114,71 +119,99 @@ def _unknown_names(version: tuple, names: tuple[str, ...], db_path=None) -> np.n
     return out
 
 
+# Each size column read off the catalogue: the first non-missing of these catalogue columns.
+_CATALOGUE_SIZE_FILLS = {
+    "params_b": ("params_b",), "params_low_b": ("params_low_b", "params_b"),
+    "params_high_b": ("params_high_b", "params_b"), "active_params_b": ("active_params_b", "params_b"),
+    "active_params_low_b": ("active_params_low_b", "active_params_b", "params_low_b", "params_b"),
+    "active_params_high_b": ("active_params_high_b", "active_params_b", "params_high_b", "params_b"),
+}
+
+
+def _first_of(cat: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
+    """Per catalogue row, the first non-missing value of ``cols`` (NaN where all are missing)."""
+    values = cat[cols[0]]
+    for col in cols[1:]:
+        values = values.fillna(cat[col])
+    return values.to_numpy()
+
+
+def _user_sizes(user_p: np.ndarray, user_a: np.ndarray, models: pd.Series) -> dict[str, np.ndarray]:
+    """The columns of :func:`resolve_sizes` from the user's ``params_b`` / ``active_params_b`` alone (NaN, None or
+    blank where the catalogue has to fill them), in the frame's column order."""
+    n = len(user_p)
+    return {
+        "params_b": user_p.copy(), "active_params_b": user_a.copy(),
+        "params_low_b": user_p.copy(), "params_high_b": user_p.copy(),
+        "active_params_low_b": user_a.copy(), "active_params_high_b": user_a.copy(),
+        "catalogue_tps": np.full(n, np.nan), "catalogue_ttft_s": np.full(n, np.nan),
+        "size_from_name": np.zeros(n, dtype=bool), "size_unpublished": np.zeros(n, dtype=bool),
+        # how each name was resolved (seal.data.catalogue.RESOLUTION_COLUMNS); a row giving params_b is sized by it
+        "model_resolved": np.full(n, None, dtype=object),
+        "resolution": np.where(np.isnan(user_p), "missing", "params_b").astype(object),
+        "name_precision": np.full(n, None, dtype=object), "resolution_warnings": np.full(n, "", dtype=object),
+        "shape_key": models.to_numpy(dtype=object, copy=True),
+    }
+
+
+def _fill_from_catalogue(sizes: dict[str, np.ndarray], idx: np.ndarray, cat: pd.DataFrame,
+                         user_a: np.ndarray) -> None:
+    """Write the catalogue rows ``cat`` into ``sizes`` at rows ``idx`` (in place); a user-given active size stays."""
+    from seal.data.catalogue import NAME_CATALOGUE_SOURCE
+
+    no_user_a = np.isnan(user_a[idx])
+    for col, fills in _CATALOGUE_SIZE_FILLS.items():
+        values = _first_of(cat, fills)
+        sizes[col][idx] = np.where(no_user_a, values, user_a[idx]) if col.startswith("active_") else values
+    sizes["catalogue_tps"][idx], sizes["catalogue_ttft_s"][idx] = cat["tps"].to_numpy(), cat["ttft_s"].to_numpy()
+    # where the catalogue's range comes from: a size read from the name, or a closed model's unpublished size
+    sizes["size_from_name"][idx] = cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool,
+                                                                                              na_value=False)
+    sizes["size_unpublished"][idx] = cat["open_weights"].eq(False).to_numpy(dtype=bool, na_value=False)
+    for col in ("model_resolved", "resolution", "name_precision"):
+        sizes[col][idx] = cat[col].to_numpy(dtype=object)
+    sizes["resolution_warnings"][idx] = cat["resolution_warnings"].fillna("").to_numpy(dtype=object)
+    # the catalogue's id (a runtime tag's or a provider id's Hugging Face model) finds the published shape
+    key = sizes["shape_key"]
+    key[idx] = np.where(cat["found"].to_numpy(dtype=bool) & cat["model_key"].notna().to_numpy(),
+                        cat["model_key"].to_numpy(dtype=object), key[idx])
+
+
+def _complete_sizes(sizes: dict[str, np.ndarray], user_p: np.ndarray) -> None:
+    """Check the sizes (SealError: none, or not positive) and complete them in place: active sizes default to the
+    total and are capped by it; the catalogue's size flags hold only where the user gave no ``params_b``."""
+    p, a = sizes["params_b"], sizes["active_params_b"]
+    lo, hi, alo, ahi = (sizes[c] for c in ("params_low_b", "params_high_b", "active_params_low_b",
+                                           "active_params_high_b"))
+    if np.isnan(p).any():
+        raise SealError("A request has neither a known model nor params_b; give a model name or its size in billions.")
+    if (p <= 0).any() or (~np.isnan(a) & (a <= 0)).any():
+        raise SealError("params_b and active_params_b must be positive numbers of billions of parameters.")
+    sizes["active_params_b"] = np.where(np.isnan(a), p, np.minimum(a, p))
+    # a user-given active size without total keeps the catalogue ratio; active is capped by total
+    sizes["active_params_low_b"] = np.minimum(np.where(np.isnan(alo), lo, alo), lo)
+    sizes["active_params_high_b"] = np.minimum(np.where(np.isnan(ahi), hi, ahi), hi)
+    for flag in ("size_from_name", "size_unpublished"):
+        sizes[flag] = sizes[flag] & np.isnan(user_p)
+
+
 def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     """Total/active params (B) and their range per row: user's ``params_b`` / ``active_params_b`` override
     the catalogue. Raises SealError naming models that are unknown and have no size."""
-    n = len(frame)
     user_p, user_a = _num(frame, "params_b"), _num(frame, "active_params_b")
-    models = frame["model"] if "model" in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    models = _object_column(frame, "model")
+    sizes = _user_sizes(user_p, user_a, models)
     need = np.isnan(user_p) & ~blank(models)
-    cat = None
     if need.any():
-        from seal.data.catalogue import NAME_CATALOGUE_SOURCE
-
         cat, bad = catalogue_sizes(models[need], db_path)
-    p, a = user_p.copy(), user_a.copy()
-    lo, hi = user_p.copy(), user_p.copy()
-    alo, ahi = user_a.copy(), user_a.copy()
-    tps, ttft = np.full(n, np.nan), np.full(n, np.nan)
-    from_name, unpublished = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    # how each name was resolved (seal.data.catalogue.RESOLUTION_COLUMNS); a row giving params_b is sized by it
-    resolved = np.full(n, None, dtype=object)
-    how = np.where(np.isnan(user_p), "missing", "params_b").astype(object)
-    name_prec = np.full(n, None, dtype=object)
-    res_codes = np.full(n, "", dtype=object)
-    key = models.to_numpy(dtype=object, copy=True)
-    if cat is not None:
-        idx = np.flatnonzero(need)
-        resolved[idx] = cat["model_resolved"].to_numpy(dtype=object)
-        how[idx] = cat["resolution"].to_numpy(dtype=object)
-        name_prec[idx] = cat["name_precision"].to_numpy(dtype=object)
-        res_codes[idx] = cat["resolution_warnings"].fillna("").to_numpy(dtype=object)
-        # the catalogue's id (a runtime tag's or a provider id's Hugging Face model) finds the published shape
-        key[idx] = np.where(cat["found"].to_numpy(dtype=bool) & cat["model_key"].notna().to_numpy(),
-                            cat["model_key"].to_numpy(dtype=object), key[idx])
         if bad.any():
             names = pd.unique(models[need][bad].astype(str))[:5]
             raise SealError(
                 f"Unknown model {', '.join(map(repr, names))} and no params_b given; use a model from the "
                 "catalogue (the app's model picker, seal.data.catalogue.list_models) or give its size with params_b (billions).")
-        p[idx] = cat["params_b"].to_numpy()
-        lo[idx] = cat["params_low_b"].fillna(cat["params_b"]).to_numpy()
-        hi[idx] = cat["params_high_b"].fillna(cat["params_b"]).to_numpy()
-        cat_a = cat["active_params_b"].fillna(cat["params_b"]).to_numpy()
-        a[idx] = np.where(np.isnan(user_a[idx]), cat_a, user_a[idx])
-        alo[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_low_b"].fillna(cat["active_params_b"]).fillna(cat["params_low_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
-        ahi[idx] = np.where(np.isnan(user_a[idx]), cat["active_params_high_b"].fillna(cat["active_params_b"]).fillna(cat["params_high_b"]).fillna(cat["params_b"]).to_numpy(), user_a[idx])
-        tps[idx], ttft[idx] = cat["tps"].to_numpy(), cat["ttft_s"].to_numpy()
-        # where the catalogue's range comes from: a size read from the name, or a closed model's unpublished size
-        from_name[idx] = cat["catalogue_source"].eq(NAME_CATALOGUE_SOURCE).to_numpy(dtype=bool, na_value=False)
-        unpublished[idx] = cat["open_weights"].eq(False).to_numpy(dtype=bool, na_value=False)
-    missing = np.isnan(p)
-    if missing.any():
-        raise SealError("A request has neither a known model nor params_b; give a model name or its size in billions.")
-    if (p <= 0).any() or (~np.isnan(a) & (a <= 0)).any():
-        raise SealError("params_b and active_params_b must be positive numbers of billions of parameters.")
-    a = np.where(np.isnan(a), p, np.minimum(a, p))
-    alo = np.where(np.isnan(alo), lo, alo)
-    ahi = np.where(np.isnan(ahi), hi, ahi)
-    # a user-given active size without total keeps the catalogue ratio; active is capped by total
-    alo, ahi = np.minimum(alo, lo), np.minimum(ahi, hi)
-    return pd.DataFrame({"params_b": p, "active_params_b": a, "params_low_b": lo, "params_high_b": hi,
-                         "active_params_low_b": alo, "active_params_high_b": ahi,
-                         "catalogue_tps": tps, "catalogue_ttft_s": ttft,
-                         "size_from_name": from_name & np.isnan(user_p),
-                         "size_unpublished": unpublished & np.isnan(user_p),
-                         "model_resolved": resolved, "resolution": how, "name_precision": name_prec,
-                         "resolution_warnings": res_codes, "shape_key": key}, index=frame.index)
+        _fill_from_catalogue(sizes, np.flatnonzero(need), cat, user_a)
+    _complete_sizes(sizes, user_p)
+    return pd.DataFrame(sizes, index=frame.index)
 
 
 def resolve_engine(engine_in: pd.Series, batch: np.ndarray, batch_given: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -221,34 +254,39 @@ def resolve_precision(prec_in: pd.Series) -> np.ndarray:
     return _map_unique(prec_in, one, missing="")
 
 
-def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
-    """GPU (canonical), engine, batch size (mean concurrent requests, a float >= 1), precision, bytes per
-    weight, compute format, eager kernel scheme, the GPU's memory and the user's GPU count (``user_gpus``, NaN
-    where not given), with defaults flagged. The GPU count itself depends on the request's context (KV cache):
-    see :func:`gpu_counts`."""
+def _gpu_names(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical GPU name per row (``DEFAULT_GPU`` where none is given), and where it was the default."""
     from seal.data.gpus import resolve_gpu
 
-    n = len(frame)
-    none = pd.Series([None] * n, index=frame.index, dtype=object)
-    facts = gpus_table.set_index("gpu")
-    gpu_in = frame["gpu"] if "gpu" in frame else none
+    gpu_in = _object_column(frame, "gpu")
     gpu_default = blank(gpu_in)
     gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
     gpu[gpu_default] = DEFAULT_GPU
+    return gpu, gpu_default
+
+
+def _batch_sizes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Batch size per row (mean concurrent requests; ``DEFAULT_BATCH_SIZE`` where none is given), and where it was
+    the default. Raises SealError for one below 1."""
     batch = _num(frame, "batch_size")
     batch_default = np.isnan(batch)
     batch = np.where(batch_default, DEFAULT_BATCH_SIZE, batch)
     if (batch < 1).any() or not np.isfinite(batch).all():
         raise SealError("batch_size must be a number of at least 1 (the mean number of requests served "
                         "concurrently; fractions such as 31.99 are accepted).")
-    engine, engine_default, engine_approx = resolve_engine(frame["engine"] if "engine" in frame else none,
-                                                           batch, ~batch_default)
-    prec = resolve_precision(frame["precision"] if "precision" in frame else none)
+    return batch, batch_default
+
+
+def _stated_precisions(frame: pd.DataFrame, sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision per row: the one given, else the model's native low-precision format, else the one its name states
+    ("" where none applies: the default follows); plus where the native and where the named format were used."""
+    from seal.estimator.shapes import native_precisions
+
+    n = len(frame)
+    prec = resolve_precision(_object_column(frame, "precision"))
     prec_default = prec == ""
     # no precision given: a model published only in a low-precision format (gpt-oss in MXFP4, DeepSeek-V3 in FP8)
     # is served in it; others in the default 16-bit format
-    from seal.estimator.shapes import native_precisions
-
     names = sizes["shape_key"] if "shape_key" in sizes else frame["model"] if "model" in frame else None
     native = native_precisions(names) if names is not None else np.full(n, "", dtype=object)
     use_native = prec_default & np.isin(native, ["fp8", "mxfp4", "nvfp4"])
@@ -260,20 +298,45 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
     how = sizes["resolution"].to_numpy(dtype=object) if "resolution" in sizes else np.full(n, "", dtype=object)
     use_named = prec_default & pd.notna(stated) & ~np.isin(how, ["exact", "normalised"])
     prec = np.where(use_named, stated, prec).astype(object)
-    prec_default = prec_default & ~use_named
-    no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
-                          missing=False).astype(bool)
-    prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
+    return prec, use_native, use_named
+
+
+def _precision_specs(prec: np.ndarray, no_bf16: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the precision's bytes per weight, its compute format and its eager kernel scheme."""
     spec = [D.PRECISIONS[p] for p in prec]
     bpp = np.array([p.bytes_per_weight for p in spec], dtype=float)
     compute = np.array([p.compute for p in spec], dtype=object)
     # weight-only formats compute in the activations' 16-bit format: float16 where the GPU lacks BF16
     compute = np.where((compute == "bf16") & no_bf16 & (prec != "bfloat16"), "fp16", compute)
     scheme = np.array([p.eager_scheme for p in spec], dtype=object)
-    memory = _map_unique(pd.Series(gpu), lambda u: float(facts.loc[u, "memory_gb"])).astype(float)
+    return bpp, compute, scheme
+
+
+def _user_gpu_counts(frame: pd.DataFrame) -> np.ndarray:
+    """The user's GPU count per row (NaN where not given). Raises SealError for one that is not a whole number >= 1."""
     gpus = _num(frame, "gpus")
     if (~np.isnan(gpus) & ((gpus < 1) | (gpus != np.round(gpus)))).any():
         raise SealError("gpus must be a whole number of at least 1.")
+    return gpus
+
+
+def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataFrame) -> pd.DataFrame:
+    """GPU (canonical), engine, batch size (mean concurrent requests, a float >= 1), precision, bytes per
+    weight, compute format, eager kernel scheme, the GPU's memory and the user's GPU count (``user_gpus``, NaN
+    where not given), with defaults flagged. The GPU count itself depends on the request's context (KV cache):
+    see :func:`gpu_counts`."""
+    facts = gpus_table.set_index("gpu")
+    gpu, gpu_default = _gpu_names(frame)
+    batch, batch_default = _batch_sizes(frame)
+    engine, engine_default, engine_approx = resolve_engine(_object_column(frame, "engine"), batch, ~batch_default)
+    prec, use_native, use_named = _stated_precisions(frame, sizes)
+    prec_default = (prec == "") & ~use_named
+    no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
+                          missing=False).astype(bool)
+    prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
+    bpp, compute, scheme = _precision_specs(prec, no_bf16)
+    memory = _map_unique(pd.Series(gpu), lambda u: float(facts.loc[u, "memory_gb"])).astype(float)
+    gpus = _user_gpu_counts(frame)
     obj = lambda a: pd.Series(a, index=frame.index, dtype=object)  # noqa: E731  (keep object: no str conversion)
     return pd.DataFrame({"gpu_model": obj(gpu), "engine": obj(engine), "batch_size": batch,
                          "precision": obj(prec), "compute": obj(compute),
@@ -349,7 +412,8 @@ def configurations(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
             n_keys = len(first_seen)
         key = key * (len(uniques) + 1) + (codes + 1)
         n_keys *= len(uniques) + 1
-    # one hash pass at the end (not one per column: ~10 ms per 131 k-row batch); codes in order of first appearance
+    # one hash pass at the end (a hash pass per column is a large share of a batch's cost; see `make bench`);
+    # codes in order of first appearance
     key, _ = pd.factorize(key)
     n_configs = int(key.max()) + 1 if len(key) else 0
     first = np.full(n_configs, len(key), dtype=np.int64)
@@ -505,17 +569,13 @@ def _plan_key(configs: pd.DataFrame, model: Any, db_path) -> tuple | None:
     return key
 
 
-def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
-    """The plan of :func:`config_plan`, computed."""
-    from seal.data.gpus import load_gpus
+def _physics_by_end(configs: pd.DataFrame, sizes: pd.DataFrame, setup: pd.DataFrame, size: dict,
+                    gpus_table: pd.DataFrame) -> dict:
+    """Size-range end ('mid', 'low', 'high') -> the configurations' physics frame at that end's sizes (one GPU,
+    no tokens: the requests' own counts are set per batch, see :func:`request_physics_frame`)."""
     from seal.estimator.model import physics_frame
     from seal.estimator.shapes import lookup_shapes
 
-    gpus_table = load_gpus()
-    sizes = resolve_sizes(configs, db_path=db_path)
-    setup = serving_setup(configs, sizes, gpus_table)
-    size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
-                                                    "active_params_low_b", "active_params_high_b")}
     models = sizes["shape_key"] if "model" in configs else None
     frame = pd.DataFrame({
         "params_b": sizes["params_b"], "active_params_b": sizes["active_params_b"],
@@ -527,54 +587,75 @@ def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
         shapes = lookup_shapes(models, size[p], size[a])
         physics_at[end] = physics_frame(frame.assign(params_b=size[p], active_params_b=size[a]), gpus_table,
                                         shapes=shapes)
-    high_shape = physics_at["high"]["shape"]
-    engine = physics_at["mid"]["engine"]
-    engine_name = setup["engine"].to_numpy(dtype=object)
+    return physics_at
 
-    gpu_rows = model.gpu_rows_
-    gpu_model = setup["gpu_model"].to_numpy(dtype=object)
-    transferred = _per_gpu_engine(
-        gpu_model, engine, lambda g, e: gpu_rows.get(g, {}).get(e, 0) < MIN_GPU_ROWS).astype(bool)
-    extrapolated = size["params_high_b"] > model.train_max_params_b_
+
+def _setup_fields(setup: pd.DataFrame, sizes: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The :class:`ConfigPlan` fields read straight off the serving set-up and the resolved sizes."""
+    fields = {"batch": setup["batch_size"].to_numpy(), "user_gpus": setup["user_gpus"].to_numpy(),
+              "bytes_per_param": setup["bytes_per_param"].to_numpy(), "memory_gb": setup["memory_gb"].to_numpy()}
+    for field, col in (("gpu_model", "gpu_model"), ("engine_name", "engine"), ("precision", "precision")):
+        fields[field] = setup[col].to_numpy(dtype=object)
+    for flag in ("default_setup", "default_engine", "engine_approximated", "native_precision", "named_precision"):
+        fields[flag] = setup[flag].to_numpy(dtype=bool)
+    for col in ("model_resolved", "resolution", "resolution_warnings"):
+        fields[col] = sizes[col].to_numpy(dtype=object)
+    for flag in ("size_unpublished", "size_from_name"):
+        fields[flag] = sizes[flag].to_numpy(dtype=bool)
+    return fields
+
+
+def _range_fields(size: dict) -> dict[str, np.ndarray]:
+    """The :class:`ConfigPlan` flags of the size range: a range at all, and a low / high end unlike the mid size."""
+    def differs(end: str) -> np.ndarray:
+        p, a = SIZE_ENDS[end]
+        return (size[p] != size["params_b"]) | (size[a] != size["active_params_b"])
+
+    ranged = ((size["params_low_b"] != size["params_high_b"])
+              | (size["active_params_low_b"] != size["active_params_high_b"]))
+    return {"ranged": ranged, "differs_low": differs("low"), "differs_high": differs("high")}
+
+
+def _label_fields(model: Any, gpu_model: np.ndarray, engine: np.ndarray, transferred: np.ndarray,
+                  extrapolated: np.ndarray) -> dict:
+    """The :class:`ConfigPlan` intervals (phase -> log and exp quantiles per configuration) and label tables
+    (``estimate_basis``: per configuration, '+latency' variants, 'latency'; ``sources``: without, with latency)."""
     log_bounds = {phase: _situation_bounds(model, phase, transferred, extrapolated, engine)
                   for phase in ("prefill", "decode", "request")}
     basis = np.where(transferred, "transferred-gpu",
                      np.where(extrapolated, "extrapolated-size", "regression")).astype(object)
     sources = [_per_gpu_engine(gpu_model, engine, lambda g, e, lat=lat: _sources(g, e, lat, model.gpu_sources_))
                for lat in (False, True)]
+    return {"log_bounds": log_bounds,
+            "exp_bounds": {phase: tuple(np.exp(q) for q in qs) for phase, qs in log_bounds.items()},
+            "basis_labels": np.concatenate([basis, basis + "+latency", np.array(["latency"], dtype=object)]),
+            "sources_labels": np.concatenate(sources)}
 
-    def differs(end: str) -> np.ndarray:
-        p, a = SIZE_ENDS[end]
-        return (size[p] != size["params_b"]) | (size[a] != size["active_params_b"])
 
+def _build_plan(configs: pd.DataFrame, model: Any, db_path=None) -> ConfigPlan:
+    """The plan of :func:`config_plan`, computed."""
+    from seal.data.gpus import load_gpus
+
+    gpus_table = load_gpus()
+    sizes = resolve_sizes(configs, db_path=db_path)
+    setup = serving_setup(configs, sizes, gpus_table)
+    size = {col: sizes[col].to_numpy() for col in ("params_b", "active_params_b", "params_low_b", "params_high_b",
+                                                    "active_params_low_b", "active_params_high_b")}
+    physics_at = _physics_by_end(configs, sizes, setup, size, gpus_table)
+    high_shape, engine = physics_at["high"]["shape"], physics_at["mid"]["engine"]
+    gpu_model = setup["gpu_model"].to_numpy(dtype=object)
+    gpu_rows = model.gpu_rows_
+    transferred = _per_gpu_engine(
+        gpu_model, engine, lambda g, e: gpu_rows.get(g, {}).get(e, 0) < MIN_GPU_ROWS).astype(bool)
+    extrapolated = size["params_high_b"] > model.train_max_params_b_
     return ConfigPlan(
-        size=size, batch=setup["batch_size"].to_numpy(), engine=engine,
-        user_gpus=setup["user_gpus"].to_numpy(), bytes_per_param=setup["bytes_per_param"].to_numpy(),
-        memory_gb=setup["memory_gb"].to_numpy(),
+        size=size, engine=engine, physics=physics_at, transferred=transferred, extrapolated=extrapolated,
         kv_full_bytes=D.KV_BYTES * high_shape.kv_width * high_shape.full_layers,
         kv_window_bytes=D.KV_BYTES * high_shape.kv_width * high_shape.window_layers,
         kv_window_tokens=high_shape.window_tokens,
-        default_setup=setup["default_setup"].to_numpy(dtype=bool),
-        default_engine=setup["default_engine"].to_numpy(dtype=bool),
-        engine_approximated=setup["engine_approximated"].to_numpy(dtype=bool),
-        native_precision=setup["native_precision"].to_numpy(dtype=bool),
-        named_precision=setup["named_precision"].to_numpy(dtype=bool),
-        model_resolved=sizes["model_resolved"].to_numpy(dtype=object),
-        resolution=sizes["resolution"].to_numpy(dtype=object),
-        resolution_warnings=sizes["resolution_warnings"].to_numpy(dtype=object),
         shape_from_size=~physics_at["mid"]["shape"].published,
-        gpu_model=gpu_model, engine_name=engine_name, precision=setup["precision"].to_numpy(dtype=object),
-        physics=physics_at,
-        ranged=(size["params_low_b"] != size["params_high_b"])
-               | (size["active_params_low_b"] != size["active_params_high_b"]),
-        differs_low=differs("low"), differs_high=differs("high"),
-        size_unpublished=sizes["size_unpublished"].to_numpy(dtype=bool),
-        size_from_name=sizes["size_from_name"].to_numpy(dtype=bool),
-        transferred=transferred, extrapolated=extrapolated, log_bounds=log_bounds,
-        exp_bounds={phase: tuple(np.exp(q) for q in qs) for phase, qs in log_bounds.items()},
-        basis_labels=np.concatenate([basis, basis + "+latency", np.array(["latency"], dtype=object)]),
-        sources_labels=np.concatenate(sources),
-    )
+        **_setup_fields(setup, sizes), **_range_fields(size),
+        **_label_fields(model, gpu_model, engine, transferred, extrapolated))
 
 
 def latency_energy_j(mid: dict, gpus: np.ndarray, batch: np.ndarray, latency_s: np.ndarray,
@@ -601,6 +682,158 @@ def blend_weights(log_low: np.ndarray, log_high: np.ndarray, sd_latency: np.ndar
     return w_lat / (w_lat + w_size), 1.0 / np.sqrt(w_lat + w_size)
 
 
+def _empty_estimate(out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (no rows) with the estimate's columns added, empty: floats, and objects for the labels."""
+    for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
+                "gpu_time_s", "calibration_factor", *ADDED_COLUMNS):
+        out[col] = pd.Series(dtype=float)
+    for col in ("estimate_basis", "sources", "warnings"):
+        out[col] = pd.Series(dtype=object)
+    return out
+
+
+def _batch_plan(out: pd.DataFrame, model: Any, db_path) -> tuple[np.ndarray, ConfigPlan]:
+    """(row -> configuration code, the :class:`ConfigPlan` of the batch's configurations in canonical order)."""
+    cfg, first_seen = configurations(out)
+    cfg, configs = canonical_order(cfg, first_seen)
+    try:
+        plan = config_plan(configs, model, db_path)
+    except SealError:
+        _build_plan(first_seen, model, db_path)   # raise naming the input's first bad value, not the sorted first
+        raise
+    return cfg, plan
+
+
+def _request_gpus(plan: ConfigPlan, cfg: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gpu_counts` of each request at its context (tokens): GPUs, and where the user's count is too few."""
+    return gpu_counts(plan.user_gpus[cfg], plan.size["params_high_b"][cfg], plan.bytes_per_param[cfg],
+                      plan.memory_gb[cfg], kv_sequence_bytes(plan, cfg, context), plan.batch[cfg])
+
+
+def _size_based_estimate(model: Any, plan: ConfigPlan, cfg: np.ndarray, gpus: np.ndarray, t_in: np.ndarray,
+                         t_out: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(the physics at the mid size, the estimate's energy columns): per-phase and total energy (J) with their
+    intervals (the size range's ends widened by the residual quantiles; the total's not yet clamped to contain
+    ``gpu_energy_j``) and ``gpu_time_s``."""
+    def run(end: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Physics + correction for the requests ``rows`` (all when None) at the ``end`` of the size range."""
+        take = cfg if rows is None else cfg[rows]
+        pick = (lambda a: a) if rows is None else (lambda a: a[rows])  # noqa: E731
+        return model.predict_physics(request_physics_frame(plan.physics[end], take, pick(gpus), pick(t_in),
+                                                           pick(t_out)))
+
+    mid = run("mid")
+    low = _with_rows(mid, run, "low", plan.differs_low[cfg])
+    high = _with_rows(mid, run, "high", plan.differs_high[cfg])
+    bounds = {phase: tuple(q[cfg] for q in plan.exp_bounds[phase]) for phase in ("prefill", "decode", "request")}
+    est: dict[str, np.ndarray] = {}
+    for phase in ("prefill", "decode"):
+        exp_lo, exp_hi = bounds[phase]
+        e = mid[f"{phase}_energy_j"]
+        est[f"{phase}_energy_j"] = e
+        est[f"{phase}_energy_low_j"] = np.minimum(low[f"{phase}_energy_j"], e) * exp_lo
+        est[f"{phase}_energy_high_j"] = np.maximum(high[f"{phase}_energy_j"], e) * exp_hi
+    total = est["prefill_energy_j"] + est["decode_energy_j"]
+    est["gpu_energy_j"] = total
+    req_lo, req_hi = bounds["request"]
+    est["gpu_energy_low_j"] = np.minimum(low["prefill_energy_j"] + low["decode_energy_j"], total) * req_lo
+    est["gpu_energy_high_j"] = np.maximum(high["prefill_energy_j"] + high["decode_energy_j"], total) * req_hi
+    est["gpu_time_s"] = mid["prefill_gpu_time_s"] + mid["decode_gpu_time_s"]
+    return mid, est
+
+
+def _rescale_phases(est: dict[str, np.ndarray], has_lat: np.ndarray, new_j: dict[str, np.ndarray],
+                    sd_blend: np.ndarray) -> None:
+    """Set each phase's energy to its blended value ``new_j[phase]`` where a latency is given (in place): its
+    interval scaled with it, and at least as wide as the blend's own (``sd_blend``, log-sd)."""
+    for phase, new in new_j.items():
+        old = est[f"{phase}_energy_j"]
+        ratio = np.where(has_lat, new / np.maximum(old, 1e-12), 1.0)
+        est[f"{phase}_energy_j"] = np.where(has_lat, new, old)
+        lo, hi = est[f"{phase}_energy_low_j"], est[f"{phase}_energy_high_j"]
+        narrow_lo, narrow_hi = new * np.exp(-INTERVAL_Z * sd_blend), new * np.exp(INTERVAL_Z * sd_blend)
+        est[f"{phase}_energy_low_j"] = np.where(has_lat, np.minimum(lo * ratio, narrow_lo), lo)
+        est[f"{phase}_energy_high_j"] = np.where(has_lat, np.maximum(hi * ratio, narrow_hi), hi)
+
+
+def _rescale_total(est: dict[str, np.ndarray], has_lat: np.ndarray, ranged: np.ndarray, sd_blend: np.ndarray) -> None:
+    """Set the total energy to the sum of the blended phases where a latency is given (in place), its interval
+    the blend's own (``sd_blend``, log-sd), widened to the scaled size range of a model with one."""
+    total, total_low, total_high = est["gpu_energy_j"], est["gpu_energy_low_j"], est["gpu_energy_high_j"]
+    total_new = est["prefill_energy_j"] + est["decode_energy_j"]
+    narrow_lo = total_new * np.exp(-INTERVAL_Z * sd_blend)
+    narrow_hi = total_new * np.exp(INTERVAL_Z * sd_blend)
+    # the size range of a closed model still bounds the blended result
+    range_lo = total_low / np.maximum(total, 1e-12) * total_new
+    range_hi = total_high / np.maximum(total, 1e-12) * total_new
+    est["gpu_energy_low_j"] = np.where(has_lat, np.minimum(narrow_lo, np.where(ranged, range_lo, narrow_lo)),
+                                       total_low)
+    est["gpu_energy_high_j"] = np.where(has_lat, np.maximum(narrow_hi, np.where(ranged, range_hi, narrow_hi)),
+                                        total_high)
+    est["gpu_energy_j"] = np.where(has_lat, total_new, total)
+
+
+def _blend_latency(est: dict[str, np.ndarray], mid: dict, model: Any, plan: ConfigPlan, cfg: np.ndarray,
+                   gpus: np.ndarray, has_lat: np.ndarray, latency_s: np.ndarray, ttft_s: np.ndarray) -> np.ndarray:
+    """Blend the latency-based energy (power x share of GPU time) into ``est`` where a latency is given (in place;
+    inverse-variance weights in log space); returns where the latency drove the result (weight > 0.5)."""
+    r_lo, r_hi = (q[cfg] for q in plan.log_bounds["request"])
+    e_lat_pf, e_lat_dc, lat_time = latency_energy_j(mid, gpus, plan.batch[cfg], latency_s, ttft_s)
+    e_lat = e_lat_pf + e_lat_dc
+    sd_lat = np.where(plan.default_setup[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, float(model.latency_log_sd_))
+    frac, sd_blend = blend_weights(r_lo, r_hi, sd_lat, has_lat)
+    total = est["gpu_energy_j"]
+    blended = np.exp((1 - frac) * np.log(np.maximum(total, 1e-12)) + frac * np.log(np.maximum(e_lat, 1e-12)))
+    scale_pf = np.where(has_lat, blended / np.maximum(total, 1e-12), 1.0)
+    # keep the latency's prefill/decode split where it drove the result
+    pf_new = np.where(frac > 0.5, blended * e_lat_pf / np.maximum(e_lat, 1e-12), est["prefill_energy_j"] * scale_pf)
+    _rescale_phases(est, has_lat, {"prefill": pf_new, "decode": blended - pf_new}, sd_blend)
+    _rescale_total(est, has_lat, plan.ranged[cfg], sd_blend)
+    est["gpu_time_s"] = np.where(has_lat, lat_time, est["gpu_time_s"])
+    return has_lat & (frac > 0.5)
+
+
+def _warning_codes(out: pd.DataFrame, plan: ConfigPlan, cfg: np.ndarray, latency_driven: np.ndarray,
+                   too_few_gpus: np.ndarray) -> pd.Series:
+    """The ``warnings`` column: the input's codes, then how names were resolved, then the estimate's own."""
+    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    if any(plan.resolution_warnings):     # how names were resolved: model-alias, model-default-tag-size ...
+        from seal.errors import join_codes
+
+        existing = pd.Series([join_codes("" if pd.isna(e) else str(e), w) for e, w in
+                              zip(existing.to_numpy(dtype=object), plan.resolution_warnings[cfg])], index=out.index)
+    return add_codes(existing, {
+        "default-serving-setup": plan.default_setup[cfg],
+        # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
+        "model-arch-not-released": (plan.ranged & plan.size_unpublished)[cfg],
+        "params-from-name": plan.size_from_name[cfg],
+        "transferred-gpu": plan.transferred[cfg],
+        "extrapolated-size": plan.extrapolated[cfg],
+        "latency-driven": latency_driven,
+        "gpus-below-memory": too_few_gpus,
+        "default-engine": plan.default_engine[cfg],
+        "engine-approximated": plan.engine_approximated[cfg],
+        "shape-from-size": plan.shape_from_size[cfg],
+        "native-precision": plan.native_precision[cfg],
+        "precision-from-name": plan.named_precision[cfg],
+    })
+
+
+def _request_columns(out: pd.DataFrame, plan: ConfigPlan, cfg: np.ndarray, gpus: np.ndarray) -> dict:
+    """Each request's resolved size and serving set-up, as output columns (labels taken per configuration)."""
+    columns = {col: plan.size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}
+    columns.update({
+        "gpu_model": labels_column(plan.gpu_model, cfg, out.index),
+        "gpus": gpus.astype(np.int64),
+        "batch_size": plan.batch[cfg],
+        "precision": labels_column(plan.precision, cfg, out.index),
+        "engine": labels_column(plan.engine_name, cfg, out.index),
+        "model_resolved": labels_column(plan.model_resolved, cfg, out.index),
+        "resolution": labels_column(plan.resolution, cfg, out.index),
+    })
+    return columns
+
+
 def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.DataFrame:
     """Add per-request GPU energy (J) with its 80 % interval to a prepared request frame.
 
@@ -625,145 +858,30 @@ def estimate_energy(frame: pd.DataFrame, model: Any = None, db_path=None) -> pd.
         model = shared_model(model)
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if len(out) == 0:
-        for col in ("prefill_energy_j", "decode_energy_j", "gpu_energy_j", "gpu_energy_low_j", "gpu_energy_high_j",
-                    "gpu_time_s", "calibration_factor", *ADDED_COLUMNS):
-            out[col] = pd.Series(dtype=float)
-        for col in ("estimate_basis", "sources", "warnings"):
-            out[col] = pd.Series(dtype=object)
-        return out
+        return _empty_estimate(out)
     # Everything but the token counts (and latency) is a property of the request's configuration: resolve
     # sizes, serving set-up and flags once per distinct configuration (the plan), then broadcast with `cfg`.
-    cfg, first_seen = configurations(out)
-    cfg, configs = canonical_order(cfg, first_seen)
-    try:
-        plan = config_plan(configs, model, db_path)
-    except SealError:
-        _build_plan(first_seen, model, db_path)   # raise naming the input's first bad value, not the sorted first
-        raise
-    size = plan.size
+    cfg, plan = _batch_plan(out, model, db_path)
     counts_in, counts_out = _num(out, "input_tokens"), _num(out, "output_tokens")
-    t_in, t_out = _tokens(counts_in), _tokens(counts_out)
-    context = np.nan_to_num(counts_in) + np.nan_to_num(counts_out)
-    batch_cfg = plan.batch
-    gpus, too_few_gpus = gpu_counts(plan.user_gpus[cfg], size["params_high_b"][cfg],
-                                    plan.bytes_per_param[cfg], plan.memory_gb[cfg],
-                                    kv_sequence_bytes(plan, cfg, context), batch_cfg[cfg])
-
-    def run(end: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Physics + correction for the requests ``rows`` (all when None) at the ``end`` of the size range."""
-        take = cfg if rows is None else cfg[rows]
-        pick = (lambda a: a) if rows is None else (lambda a: a[rows])  # noqa: E731
-        return model.predict_physics(request_physics_frame(plan.physics[end], take, pick(gpus), pick(t_in),
-                                                           pick(t_out)))
-
-    mid = run("mid")
-    ranged_cfg = plan.ranged
-    ranged = ranged_cfg[cfg]
-    low = _with_rows(mid, run, "low", plan.differs_low[cfg])
-    high = _with_rows(mid, run, "high", plan.differs_high[cfg])
-
-    gpu_cfg = plan.gpu_model
-    transferred_cfg, extrapolated_cfg = plan.transferred, plan.extrapolated
-    transferred, extrapolated = transferred_cfg[cfg], extrapolated_cfg[cfg]
-
-    res: dict[str, np.ndarray] = {}
-    bounds = {phase: tuple(q[cfg] for q in plan.exp_bounds[phase]) for phase in ("prefill", "decode", "request")}
-    for phase in ("prefill", "decode"):
-        exp_lo, exp_hi = bounds[phase]
-        e = mid[f"{phase}_energy_j"]
-        res[f"{phase}_energy_j"] = e
-        res[f"{phase}_energy_low_j"] = np.minimum(low[f"{phase}_energy_j"], e) * exp_lo
-        res[f"{phase}_energy_high_j"] = np.maximum(high[f"{phase}_energy_j"], e) * exp_hi
-    total = res["prefill_energy_j"] + res["decode_energy_j"]
-    total_low = (np.minimum(low["prefill_energy_j"] + low["decode_energy_j"], total)) * bounds["request"][0]
-    total_high = (np.maximum(high["prefill_energy_j"] + high["decode_energy_j"], total)) * bounds["request"][1]
-    gpu_time = mid["prefill_gpu_time_s"] + mid["decode_gpu_time_s"]
-
-    # ------------------------------------------------ latency path: energy ~= power x share of GPU time
+    gpus, too_few_gpus = _request_gpus(plan, cfg, np.nan_to_num(counts_in) + np.nan_to_num(counts_out))
+    mid, est = _size_based_estimate(model, plan, cfg, gpus, _tokens(counts_in), _tokens(counts_out))
     latency = _num(out, "latency_s")
-    ttft = _num(out, "ttft_s")
     has_lat = np.isfinite(latency) & (latency > 0)
-    # estimate_basis as codes into the plan's basis labels (per configuration, "+latency" variants, "latency"):
-    # built as a text column once at the end (see labels_column) instead of per-row string concatenation
-    n_cfg = len(configs)
-    basis_labels = plan.basis_labels
-    basis_code = cfg
-    latency_driven = np.zeros(len(out), dtype=bool)
+    # estimate_basis and sources as codes into the plan's labels (per configuration, "+latency" variants,
+    # "latency"): built as text columns once at the end (see labels_column), not by per-row string concatenation
+    n_cfg = len(plan.batch)
+    basis_code, latency_driven = cfg, np.zeros(len(out), dtype=bool)
     if has_lat.any():
-        r_lo, r_hi = (q[cfg] for q in plan.log_bounds["request"])
-        e_lat_pf, e_lat_dc, lat_time = latency_energy_j(mid, gpus, batch_cfg[cfg], latency, ttft)
-        e_lat = e_lat_pf + e_lat_dc
-        sd_lat = np.where(plan.default_setup[cfg], LATENCY_LOG_SD_DEFAULT_BATCH, float(model.latency_log_sd_))
-        frac, sd_blend = blend_weights(r_lo, r_hi, sd_lat, has_lat)
-        blended = np.exp((1 - frac) * np.log(np.maximum(total, 1e-12)) + frac * np.log(np.maximum(e_lat, 1e-12)))
-        scale_pf = np.where(has_lat, blended / np.maximum(total, 1e-12), 1.0)
-        # keep the latency's prefill/decode split where it drove the result
-        pf_new = np.where(frac > 0.5, blended * e_lat_pf / np.maximum(e_lat, 1e-12), res["prefill_energy_j"] * scale_pf)
-        dc_new = blended - pf_new
-        for phase, new in (("prefill", pf_new), ("decode", dc_new)):
-            old = res[f"{phase}_energy_j"]
-            ratio = np.where(has_lat, new / np.maximum(old, 1e-12), 1.0)
-            res[f"{phase}_energy_j"] = np.where(has_lat, new, old)
-            res[f"{phase}_energy_low_j"] = np.where(has_lat, np.minimum(res[f"{phase}_energy_low_j"] * ratio, new * np.exp(-INTERVAL_Z * sd_blend)), res[f"{phase}_energy_low_j"])
-            res[f"{phase}_energy_high_j"] = np.where(has_lat, np.maximum(res[f"{phase}_energy_high_j"] * ratio, new * np.exp(INTERVAL_Z * sd_blend)), res[f"{phase}_energy_high_j"])
-        total_new = res["prefill_energy_j"] + res["decode_energy_j"]
-        narrow_lo = total_new * np.exp(-INTERVAL_Z * sd_blend)
-        narrow_hi = total_new * np.exp(INTERVAL_Z * sd_blend)
-        # the size range of a closed model still bounds the blended result
-        range_lo = total_low / np.maximum(total, 1e-12) * total_new
-        range_hi = total_high / np.maximum(total, 1e-12) * total_new
-        total_low = np.where(has_lat, np.minimum(narrow_lo, np.where(ranged, range_lo, narrow_lo)), total_low)
-        total_high = np.where(has_lat, np.maximum(narrow_hi, np.where(ranged, range_hi, narrow_hi)), total_high)
-        total = np.where(has_lat, total_new, total)
-        gpu_time = np.where(has_lat, lat_time, gpu_time)
-        latency_driven = has_lat & (frac > 0.5)
+        latency_driven = _blend_latency(est, mid, model, plan, cfg, gpus, has_lat, latency, _num(out, "ttft_s"))
         basis_code = np.where(latency_driven, 2 * n_cfg, cfg + n_cfg * has_lat)
-
-    # ------------------------------------------------ sources and warnings
-    sources_labels, sources_code = plan.sources_labels, cfg + n_cfg * latency_driven
-
-    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
-    if any(plan.resolution_warnings):     # how names were resolved: model-alias, model-default-tag-size ...
-        from seal.errors import join_codes
-
-        existing = pd.Series([join_codes("" if pd.isna(e) else str(e), w) for e, w in
-                              zip(existing.to_numpy(dtype=object), plan.resolution_warnings[cfg])], index=out.index)
-    warnings = add_codes(existing, {
-        "default-serving-setup": plan.default_setup[cfg],
-        # a range alone is not an unpublished size: leaderboard rounding (±0.5 B) and name sizes (±10 %) have one too
-        "model-arch-not-released": (ranged_cfg & plan.size_unpublished)[cfg],
-        "params-from-name": plan.size_from_name[cfg],
-        "transferred-gpu": transferred,
-        "extrapolated-size": extrapolated,
-        "latency-driven": latency_driven,
-        "gpus-below-memory": too_few_gpus,
-        "default-engine": plan.default_engine[cfg],
-        "engine-approximated": plan.engine_approximated[cfg],
-        "shape-from-size": plan.shape_from_size[cfg],
-        "native-precision": plan.native_precision[cfg],
-        "precision-from-name": plan.named_precision[cfg],
-    })
-
-    columns = {col: size[col][cfg] for col in ("params_b", "active_params_b", "params_low_b", "params_high_b")}
+    est["gpu_energy_low_j"] = np.minimum(est["gpu_energy_low_j"], est["gpu_energy_j"])
+    est["gpu_energy_high_j"] = np.maximum(est["gpu_energy_high_j"], est["gpu_energy_j"])
+    columns = _request_columns(out, plan, cfg, gpus)
+    columns.update(est)
     columns.update({
-        "gpu_model": labels_column(gpu_cfg, cfg, out.index),
-        "gpus": gpus.astype(np.int64),
-        "batch_size": batch_cfg[cfg],
-        "precision": labels_column(plan.precision, cfg, out.index),
-        "engine": labels_column(plan.engine_name, cfg, out.index),
-        "model_resolved": labels_column(plan.model_resolved, cfg, out.index),
-        "resolution": labels_column(plan.resolution, cfg, out.index),
-    })
-    columns.update({col: res[col] for col in ("prefill_energy_j", "prefill_energy_low_j", "prefill_energy_high_j",
-                                              "decode_energy_j", "decode_energy_low_j", "decode_energy_high_j")})
-    columns.update({
-        "gpu_energy_j": total,
-        "gpu_energy_low_j": np.minimum(total_low, total),
-        "gpu_energy_high_j": np.maximum(total_high, total),
-        "gpu_time_s": gpu_time,
-        "estimate_basis": labels_column(basis_labels, basis_code, out.index),
-        "sources": labels_column(sources_labels, sources_code, out.index),
-        "warnings": warnings,
+        "estimate_basis": labels_column(plan.basis_labels, basis_code, out.index),
+        "sources": labels_column(plan.sources_labels, cfg + n_cfg * latency_driven, out.index),
+        "warnings": _warning_codes(out, plan, cfg, latency_driven, too_few_gpus),
         "calibration_factor": np.ones(len(out)),   # set by seal.estimator.calibrate for a calibrated deployment
     })
     return with_columns(out, columns)
