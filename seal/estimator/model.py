@@ -22,13 +22,15 @@ from seal.estimator import shapes as S
 from seal.estimator.physics import PhysicsParams
 
 # Bounds of the fitted constants (physically meaningful ranges).
-_ENGINE_BOUNDS = {"compute_eff": (0.02, 1.0), "memory_eff": (0.05, 1.0), "link_eff": (0.05, 1.0), "layer_s": (1e-7, 5e-3),
-                  "step_s": (1e-5, 0.1), "seq_s": (1e-8, 1e-3), "comm_s": (1e-7, 5e-3), "moe_x": (0.3, 30.0)}
+_ENGINE_BOUNDS = {"compute_eff": (0.02, 1.0), "memory_eff": (0.05, 1.0), "link_eff": (0.05, 1.0),
+                  "layer_s": (1e-7, 5e-3), "step_s": (1e-5, 0.1), "seq_s": (1e-8, 1e-3), "comm_s": (1e-7, 5e-3),
+                  "moe_x": (0.3, 30.0)}
 PARAM_BOUNDS: dict[str, tuple[float, float]] = {
     **{f"{p}_{k}": b for p in physics.ENGINE_PREFIX.values() for k, b in _ENGINE_BOUNDS.items()},
     **{f"{q}_overhead_x": (0.2, 30.0) for q in physics.QUANT_SCHEMES},
     **{f"{q}_{ph}_dequant_flop": (0.1, 1e5) for q in physics.QUANT_SCHEMES for ph in ("prefill", "decode")},
-    "low_precision_x": (1.0, 2.0), "moe_spread": (1e-3, 2.0), "attention_x": (0.5, 10.0), "power_idle": (0.02, 0.8), "power_compute": (1e-3, 1.5), "power_memory": (1e-3, 1.5),
+    "low_precision_x": (1.0, 2.0), "moe_spread": (1e-3, 2.0), "attention_x": (0.5, 10.0),
+    "power_idle": (0.02, 0.8), "power_compute": (1e-3, 1.5), "power_memory": (1e-3, 1.5),
     **{f"power_scale_{g}": (0.5, 2.0) for g in (*physics.GENERATIONS, "other")},
 }
 CORRECTION_FEATURES = ("log_params", "log_active_share", "log_batch", "log_tokens", "log_gpus")
@@ -210,6 +212,13 @@ def measured_time_s(runs: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+def _source_power_w(runs: pd.DataFrame) -> np.ndarray:
+    """Mean power per GPU (W) as the source itself measured it (``power_w`` / GPUs; ML.ENERGY v3), NaN elsewhere."""
+    if "power_w" not in runs:
+        return np.full(len(runs), np.nan)
+    return runs["power_w"].astype(float).to_numpy() / runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+
+
 def measured_power_w(runs: pd.DataFrame) -> np.ndarray:
     """Measured mean power per GPU (W): the source's own (ML.ENERGY v3), else energy / time where both are
     measured (LLM-Perf phases summed; ML.ENERGY v2 from throughput); NaN elsewhere."""
@@ -219,7 +228,7 @@ def measured_power_w(runs: pd.DataFrame) -> np.ndarray:
                                                                     "request_energy_j"))
     phases = (e_pf + e_dc) / ((t["prefill_latency_s"] + t["decode_latency_s"]) * gpus)
     served = e_rq / t["request_gpu_time_s"]
-    direct = runs["power_w"].astype(float).to_numpy() / gpus if "power_w" in runs else np.full(len(runs), np.nan)
+    direct = _source_power_w(runs)
     return np.where(np.isfinite(direct), direct, np.where(np.isfinite(phases), phases, served))
 
 
@@ -236,6 +245,79 @@ def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
     e_pf, e_dc, e_rq = (r[c].astype(float) for c in ("prefill_energy_j", "decode_energy_j", "request_energy_j"))
     ok &= ((e_pf > 0) & (e_dc > 0)) | (e_pf.isna() & (e_rq > 0))
     return r[ok.fillna(False)]
+
+
+def _prior(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, lower bound, upper bound, prior weight) of each fitted constant, in log space: the start is the
+    :class:`PhysicsParams` default, the prior the fit is pulled towards."""
+    lo = np.log([PARAM_BOUNDS[n][0] for n in names])
+    hi = np.log([PARAM_BOUNDS[n][1] for n in names])
+    x0 = np.clip(np.log(list(PhysicsParams().to_dict().values())), lo + 1e-9, hi - 1e-9)
+    eager_names = ("transformers_", *(f"{q}_" for q in physics.QUANT_SCHEMES))
+    prior_w = np.array([D.GENERATION_PRIOR_WEIGHT if n.startswith("power_scale_") else
+                        D.EAGER_PRIOR_WEIGHT if n.startswith(eager_names) else D.PRIOR_WEIGHT for n in names])
+    return x0, lo, hi, prior_w
+
+
+def _fit_targets(runs: pd.DataFrame) -> dict[str, tuple[float, np.ndarray, np.ndarray]]:
+    """Per measured quantity (energies J, times s, power W per GPU; keys of :func:`_fit_quantities`): (weight of
+    its log residual, rows where it is measured, the measured values there). Phase-split rows (LLM-Perf) give
+    phase energies and latencies, the others request energy, GPU-seconds and power."""
+    measured = {k: runs[k].astype(float).to_numpy()
+                for k in ("prefill_energy_j", "decode_energy_j", "request_energy_j")}
+    measured.update(measured_time_s(runs))
+    measured["power_w"] = _source_power_w(runs)
+    split = ~np.isnan(measured["prefill_energy_j"])
+    ok = {k: np.isfinite(v) & (v > 0) for k, v in measured.items()}
+    w_e, w_t, w_p = (D.FIT_WEIGHTS[k] for k in ("energy", "time", "power"))
+    rows = {"prefill_energy_j": (w_e, split), "decode_energy_j": (w_e, split), "request_energy_j": (w_e, ~split),
+            "prefill_latency_s": (w_t, ok["prefill_latency_s"] & split),
+            "decode_latency_s": (w_t, ok["decode_latency_s"] & split),
+            "request_gpu_time_s": (w_t, ok["request_gpu_time_s"] & ~split), "power_w": (w_p, ok["power_w"] & ~split)}
+    return {k: (w, m, measured[k][m]) for k, (w, m) in rows.items()}
+
+
+def _fit_quantities(s: dict[str, np.ndarray], t_out: np.ndarray) -> dict[str, np.ndarray]:
+    """The simulated counterparts of :func:`_fit_targets`: phase and request energy (J), batch-1 phase wall
+    times (s), the request's GPU-seconds and mean power per GPU (W)."""
+    request = s["prefill_energy_j"] + s["decode_energy_j"]
+    gpu_t = s["prefill_gpu_time_s"] + s["decode_gpu_time_s"]
+    return {"prefill_energy_j": s["prefill_energy_j"], "decode_energy_j": s["decode_energy_j"],
+            "request_energy_j": request, "prefill_latency_s": s["prefill_s"],
+            "decode_latency_s": s["decode_step_s"] * t_out, "request_gpu_time_s": gpu_t, "power_w": request / gpu_t}
+
+
+def _fill_unseen_scales(fitted: dict[str, float], generation: np.ndarray) -> dict[str, float]:
+    """``fitted`` with the power scale of every generation without training rows, and ``power_scale_other``, set
+    to the geometric mean of the fitted ones (1 if none): not the prior 1, as the fitted curve's other constants
+    were learned together with those scales."""
+    seen = sorted({int(g) for g in generation if g >= 0})
+    scales = [fitted[f"power_scale_{physics.GENERATIONS[g]}"] for g in seen]
+    mean = float(np.exp(np.mean(np.log(scales)))) if scales else 1.0
+    for i, gen in enumerate(physics.GENERATIONS):
+        if i not in seen:
+            fitted[f"power_scale_{gen}"] = mean
+    fitted["power_scale_other"] = mean
+    return fitted
+
+
+def _fit_physics(pf: dict, runs: pd.DataFrame) -> PhysicsParams:
+    """The :class:`PhysicsParams` of the training rows: bounded robust least squares on the weighted log errors of
+    every measured energy, time and power (:func:`_fit_targets`), plus a pull of each constant towards its prior."""
+    from scipy.optimize import least_squares
+
+    names = physics.PARAM_NAMES
+    x0, lo, hi, prior_w = _prior(names)
+    targets = _fit_targets(runs)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        sim = _fit_quantities(simulate(pf, PhysicsParams(**dict(zip(names, np.exp(x))))), pf["t_out"])
+        return np.concatenate([*(w * np.log(sim[k][m] / meas) for k, (w, m, meas) in targets.items()),
+                               prior_w * (x - x0)])
+
+    sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0, max_nfev=300,
+                        loss=D.FIT_LOSS, f_scale=D.FIT_F_SCALE)
+    return PhysicsParams(**_fill_unseen_scales(dict(zip(names, np.exp(sol.x))), pf["generation"]))
 
 
 class EnergyModel:
@@ -273,85 +355,48 @@ class EnergyModel:
             physics_params: PhysicsParams | None = None) -> "EnergyModel":
         """Fit on ``benchmark_runs`` rows. ``physics_params``: reuse constants already fitted on the same rows
         (only the correction is fitted then; used by cross-validation to share one physics fit)."""
-        from scipy.optimize import least_squares
-
         from seal.data.gpus import load_gpus
 
         gpus_table = load_gpus() if gpus_table is None else gpus_table
         runs = usable_runs(runs)
         pf = self.runs_frame(runs, gpus_table)
-        e = {k: runs[k].astype(float).to_numpy() for k in ("prefill_energy_j", "decode_energy_j", "request_energy_j")}
-        t = measured_time_s(runs)
-        p_meas = runs["power_w"].astype(float).to_numpy() / runs["gpu_count"].astype(float).fillna(1.0).to_numpy() \
-            if "power_w" in runs else np.full(len(runs), np.nan)
-        split = ~np.isnan(e["prefill_energy_j"])
-        names = physics.PARAM_NAMES
-        lo = np.log([PARAM_BOUNDS[n][0] for n in names])
-        hi = np.log([PARAM_BOUNDS[n][1] for n in names])
-        x0 = np.clip(np.log(list(PhysicsParams().to_dict().values())), lo + 1e-9, hi - 1e-9)
-        eager_names = ("transformers_", *(f"{q}_" for q in physics.QUANT_SCHEMES))
-        prior_w = np.array([D.GENERATION_PRIOR_WEIGHT if n.startswith("power_scale_") else
-                            D.EAGER_PRIOR_WEIGHT if n.startswith(eager_names) else D.PRIOR_WEIGHT for n in names])
-        t_out = pf["t_out"]
-        w_e, w_t, w_p = (D.FIT_WEIGHTS[k] for k in ("energy", "time", "power"))
-        m_lat = {k: np.isfinite(t[k]) & (t[k] > 0) & split for k in ("prefill_latency_s", "decode_latency_s")}
-        m_rt = np.isfinite(t["request_gpu_time_s"]) & (t["request_gpu_time_s"] > 0) & ~split
-        m_p = np.isfinite(p_meas) & (p_meas > 0) & ~split
+        self.params_ = _fit_physics(pf, runs) if physics_params is None else physics_params
+        engines = pd.Series(np.asarray(D.ENGINES, dtype=object)[pf["engine"]], index=runs.index)
+        self._set_training_summary(runs, engines)
+        self._fit_correction(pf, runs, engines)
+        return self
 
-        def residuals(x: np.ndarray) -> np.ndarray:
-            s = simulate(pf, PhysicsParams(**dict(zip(names, np.exp(x)))))
-            e_pf, e_dc = s["prefill_energy_j"], s["decode_energy_j"]
-            gpu_t = s["prefill_gpu_time_s"] + s["decode_gpu_time_s"]
-            return np.concatenate([
-                w_e * np.log(e_pf[split] / e["prefill_energy_j"][split]),
-                w_e * np.log(e_dc[split] / e["decode_energy_j"][split]),
-                w_e * np.log((e_pf + e_dc)[~split] / e["request_energy_j"][~split]),
-                w_t * np.log(s["prefill_s"][m_lat["prefill_latency_s"]] / t["prefill_latency_s"][m_lat["prefill_latency_s"]]),
-                w_t * np.log((s["decode_step_s"] * t_out)[m_lat["decode_latency_s"]] / t["decode_latency_s"][m_lat["decode_latency_s"]]),
-                w_t * np.log(gpu_t[m_rt] / t["request_gpu_time_s"][m_rt]),
-                w_p * np.log(((e_pf + e_dc) / gpu_t)[m_p] / p_meas[m_p]),
-                prior_w * (x - x0),
-            ])
-
-        if physics_params is None:
-            sol = least_squares(residuals, x0, bounds=(lo, hi), method="trf", x_scale=1.0, max_nfev=300,
-                                loss=D.FIT_LOSS, f_scale=D.FIT_F_SCALE)
-            fitted = dict(zip(names, np.exp(sol.x)))
-            # a generation without training rows gets the geometric mean of the fitted ones (not the prior 1: the
-            # fitted curve's other constants were learned together with those scales)
-            seen = sorted({int(g) for g in pf["generation"] if g >= 0})
-            scales = [fitted[f"power_scale_{physics.GENERATIONS[g]}"] for g in seen]
-            mean = float(np.exp(np.mean(np.log(scales)))) if scales else 1.0
-            for i, gen in enumerate(physics.GENERATIONS):
-                if i not in seen:
-                    fitted[f"power_scale_{gen}"] = mean
-            fitted["power_scale_other"] = mean
-            self.params_ = PhysicsParams(**fitted)
-        else:
-            self.params_ = physics_params
+    def _set_training_summary(self, runs: pd.DataFrame, engines: pd.Series) -> None:
+        """Set what the training rows cover: row count, largest model (B params), GPUs, sources per GPU and rows
+        per GPU per engine (``engines``: each row's engine name)."""
         self.n_train_ = int(len(runs))
         self.train_max_params_b_ = float(runs["params_b"].astype(float).max())
         self.train_gpus_ = sorted(runs["gpu"].astype(str).unique())
         self.train_sources_ = sorted(runs["source"].astype(str).unique())
-        self.gpu_sources_ = {g: sorted(runs.loc[runs["gpu"] == g, "source"].astype(str).unique()) for g in self.train_gpus_}
-        engines = pd.Series(np.asarray(D.ENGINES, dtype=object)[pf["engine"]], index=runs.index)
+        self.gpu_sources_ = {g: sorted(runs.loc[runs["gpu"] == g, "source"].astype(str).unique())
+                             for g in self.train_gpus_}
         self.gpu_rows_ = {g: {eng: int(((runs["gpu"] == g) & (engines == eng)).sum()) for eng in D.ENGINES}
                           for g in self.train_gpus_}
+
+    def _fit_correction(self, pf: dict, runs: pd.DataFrame, engines: pd.Series) -> None:
+        """Set ``coef_`` / ``feature_range_``: with ``correction="ridge"``, per batched engine with >= 10 request
+        rows, a ridge regression of log(measured / physics) request energy on :data:`CORRECTION_FEATURES` (the
+        features clipped to the training range at prediction: no linear extrapolation)."""
         self.coef_ = {}
         self.feature_range_ = {}
-        if self.correction == "ridge":
-            s = simulate(pf, self.params_)
-            X = correction_features(pf)
-            for eng in SERVED_ENGINES:
-                m = (engines == eng).to_numpy() & ~split
-                if m.sum() < 10:
-                    continue
-                # a ridge regression of log(measured / physics) of the whole request on a few log features, the
-                # features clipped to the training range at prediction (no linear extrapolation)
-                r = np.log(e["request_energy_j"][m] / (s["prefill_energy_j"] + s["decode_energy_j"])[m])
-                self.coef_[eng] = _ridge(X[m], r, self.ridge_alpha)
-                self.feature_range_[eng] = {"low": X[m].min(axis=0).tolist(), "high": X[m].max(axis=0).tolist()}
-        return self
+        if self.correction != "ridge":
+            return
+        measured = runs["request_energy_j"].astype(float).to_numpy()
+        split = ~np.isnan(runs["prefill_energy_j"].astype(float).to_numpy())
+        s = simulate(pf, self.params_)
+        X = correction_features(pf)
+        for eng in SERVED_ENGINES:
+            m = (engines == eng).to_numpy() & ~split
+            if m.sum() < 10:
+                continue
+            r = np.log(measured[m] / (s["prefill_energy_j"] + s["decode_energy_j"])[m])
+            self.coef_[eng] = _ridge(X[m], r, self.ridge_alpha)
+            self.feature_range_[eng] = {"low": X[m].min(axis=0).tolist(), "high": X[m].max(axis=0).tolist()}
 
     # ------------------------------------------------------------ predict
     def correction_factor(self, pf: dict) -> np.ndarray:

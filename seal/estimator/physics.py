@@ -166,26 +166,108 @@ def _gather(pf: dict):
     return lambda a: a[rows] if isinstance(a, np.ndarray) else a
 
 
+def _inverse_rates(pf: dict, params: PhysicsParams) -> tuple[np.ndarray, np.ndarray]:
+    """(s per FLOP, s per byte) of one GPU at the engine's achieved share of peak, per configuration (FP8 / INT8 /
+    FP4 matrix products x ``low_precision_x``)."""
+    engine = pf["engine"]
+    low = pf["low_precision"] if "low_precision" in pf else np.zeros(len(engine), dtype=bool)
+    inv_peak = np.where(low, params.low_precision_x, 1.0) / (pf["peak_tflops"] * 1e12
+                                                              * params.engine_array("compute_eff", engine))
+    inv_bw = 1.0 / (pf["bandwidth_gb_s"] * 1e9 * params.engine_array("memory_eff", engine))
+    return inv_peak, inv_bw
+
+
+def _moe_time_x(pf: dict, params: PhysicsParams, at, moe: np.ndarray, log2_g) -> np.ndarray:
+    """MoE time multiplier per request: ``moe_x x (1 + moe_spread x log2 g)`` on MoE rows, 1 on dense rows
+    (``log2_g`` None: every request runs on one GPU)."""
+    moe_base = at(np.where(moe, params.engine_array("moe_x", pf["engine"]), 1.0))
+    if log2_g is None:
+        return moe_base
+    return moe_base * np.where(at(moe), 1.0 + params.moe_spread * log2_g, 1.0)
+
+
+def _overhead_s(pf: dict, params: PhysicsParams, at, quant_x, moe_x, moe: np.ndarray, log2_g) -> np.ndarray:
+    """Fixed time of one step per request (s): ``layer_s L`` (x the quantized-kernel multiplier, x ``moe_x`` for
+    MoE in eager frameworks) + ``step_s + seq_s b`` + ``comm_s L log2 g`` (collective latency)."""
+    engine, layers = pf["engine"], pf["shape"].layers
+    layer = params.engine_array("layer_s", engine) * layers * quant_x
+    fixed = params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * pf["batch"]
+    eager_moe = (engine == 0) & moe
+    overhead = at(layer) * (np.where(at(eager_moe), moe_x, 1.0) if eager_moe.any() else 1.0) + at(fixed)
+    if log2_g is None:
+        return overhead
+    return overhead + at(params.engine_array("comm_s", engine) * layers) * log2_g
+
+
+def _attention_terms(pf: dict, params: PhysicsParams, at, context: np.ndarray):
+    """Per request, x ``attention_x``: attention FLOPs of a prefill step, of a decode step at ``context``, and the
+    KV-cache bytes a decode step reads. Causal attention ``A_p = w_p (full t^2/2 + window (t w - w^2/2))``,
+    ``A_d = w (full c + window min(c, w))``; KV ``b x KV_BYTES x kv_width (full c + window min(c, w))``."""
+    s, t_in = pf["shape"], pf["t_in"]
+    per_batch = params.attention_x * pf["batch"]
+    att, att_p = per_batch * s.attn_flop_width, per_batch * s.attn_prefill_width
+    kv = per_batch * D.KV_BYTES * s.kv_width
+    att_pf = at(att_p * s.full_layers) * t_in ** 2 / 2.0
+    att_dc = at(att * s.full_layers) * context
+    kv_dc = at(kv * s.full_layers) * context
+    if s.window_layers.any():
+        wt = at(s.window_tokens)
+        w_pf, w_dc = np.minimum(t_in, wt), np.minimum(context, wt)
+        att_pf = att_pf + at(att_p * s.window_layers) * (t_in * w_pf - w_pf ** 2 / 2.0)
+        att_dc = att_dc + at(att * s.window_layers) * w_dc
+        kv_dc = kv_dc + at(kv * s.window_layers) * w_dc
+    return att_pf, att_dc, kv_dc
+
+
+def _weight_bytes(pf: dict, at, moe: np.ndarray, prefill_tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weight bytes one prefill step (``prefill_tokens`` tokens) and one decode step (``b`` tokens) read, per
+    request (:func:`weights_read_b`)."""
+    s, rows = pf["shape"], pf.get("rows")
+    w_bytes = 1e9 * pf["bpp"]
+    decode = at(weights_read_b(s, pf["batch"]) * w_bytes)
+    if not moe.any():
+        return at((s.dense_params_b + s.expert_params_b) * w_bytes), decode
+    return weights_read_b(s.take(rows) if rows is not None else s, prefill_tokens) * at(w_bytes), decode
+
+
+def _busy_s(pf: dict, params: PhysicsParams, at, moe_x, moe: np.ndarray, dequant_flop, prefill_tokens):
+    """Per request (s): compute- and memory-busy time of one prefill step, then of one decode step (FLOPs at
+    ``moe_x / (g x peak x compute_eff)``, bytes at ``moe_x / (g x bandwidth x memory_eff)``)."""
+    g, t_in = pf["gpus"], pf["t_in"]
+    inv_peak, inv_bw = _inverse_rates(pf, params)
+    cf, mf = moe_x * at(inv_peak) / g, moe_x * at(inv_bw) / g
+    att_pf, att_dc, kv_dc = _attention_terms(pf, params, at, t_in + np.maximum(pf["t_out"], 1.0) / 2.0)
+    flop_tok = pf["batch"] * 2.0 * pf["n_act"] * 1e9
+    deq_pf, deq_dc = (q * pf["n_tot"] * 1e9 * inv_peak for q in dequant_flop)
+    pf_weights, dc_weights = _weight_bytes(pf, at, moe, prefill_tokens)
+    return (cf * (at(flop_tok) * t_in + att_pf) + at(deq_pf) / g, pf_weights * mf,
+            cf * (at(flop_tok) + att_dc) + at(deq_dc) / g, (dc_weights + kv_dc) * mf)
+
+
+def _collectives_s(pf: dict, params: PhysicsParams, at, prefill_tokens, log2_g):
+    """GPU-to-GPU collective time (s) of one prefill and one decode step per request, ``n`` tokens in the step:
+    ``2 L n hidden x 2 B x 2 (g-1)/g / (link x link_eff)``; (0, 0) when every request runs on one GPU."""
+    if log2_g is None:
+        return 0.0, 0.0
+    s, g = pf["shape"], pf["gpus"]
+    link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", pf["engine"])
+    per_token = COLLECTIVES_PER_LAYER * s.layers * s.hidden * ACT_BYTES * 2.0 / np.maximum(link, 1.0)
+    share_g = (g - 1.0) / g
+    return at(per_token) * prefill_tokens * share_g, at(per_token * pf["batch"]) * share_g
+
+
 def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     """Times of one step of each phase (s) and their compute- / memory-busy shares.
 
     Prefill: one forward over the batch's ``b`` prompts; decode: one step producing a token for every request of
-    the batch at the mean context ``t_in + t_out / 2``. Time = fixed overhead + compute at ``compute_eff`` of
-    the peak of the weights' format + memory traffic (weights touched + KV cache read) at ``memory_eff`` of
-    bandwidth, split across ``gpus``, overlapping as ``hypot``; MoE compute and traffic x ``moe_x``; plus the
-    step's GPU-to-GPU collectives.
-
-    Per step, with ``n`` tokens in it (prefill ``b x t_in``, decode ``b``) on ``g`` GPUs:
+    the batch at the mean context ``t_in + t_out / 2``. Per step, with ``n`` tokens in it (prefill ``b x t_in``,
+    decode ``b``) on ``g`` GPUs:
 
     - compute [s] = ``moe_x x FLOPs / (g x peak x compute_eff)``; FLOPs: prefill ``b (2 N_act t_in + a x A_p(t_in))``,
-      decode ``b (2 N_act + a x A_d(c))`` with causal attention ``A_p = w_p (full t^2/2 + window (t w - w^2/2))`` and
-      ``A_d = w (full c + window min(c, w))`` (``a`` = attention_x);
+      decode ``b (2 N_act + a x A_d(c))`` (``a`` = attention_x; :func:`_attention_terms`), plus dequantization;
     - memory [s] = ``moe_x x bytes / (g x bandwidth x memory_eff)``; bytes: weights touched
-      (:func:`weights_read_b`) x bytes/weight, plus for decode ``a x b x KV_BYTES x kv_width (full c + window
-      min(c, w))``;
-    - collectives [s] = ``2 L n hidden x 2 B x 2 (g-1)/g / (link x link_eff)``;
-    - overhead [s] = ``layer_s L (x quantized-kernel x, x moe_x in eager frameworks) + step_s + seq_s b +
-      comm_s L log2 g``;
+      (:func:`weights_read_b`) x bytes/weight, plus for decode the KV cache read;
+    - collectives [s] (:func:`_collectives_s`) and fixed overhead [s] (:func:`_overhead_s`);
     - step = overhead + ``hypot(compute, memory)`` + collectives (compute and memory overlap as a 2-norm).
 
     ``pf`` may hold the configuration-level quantities once per configuration with ``pf["rows"]`` mapping each
@@ -193,66 +275,16 @@ def phase_times(pf: dict, params: PhysicsParams) -> dict[str, np.ndarray]:
     depend on the request is then computed once per configuration and only token terms run per request.
     """
     at = _gather(pf)
-    s = pf["shape"]
-    engine, b = pf["engine"], pf["batch"]
-    g, t_in, t_out = pf["gpus"], pf["t_in"], pf["t_out"]
-    eager = engine == 0
-    moe = s.route_share < 1.0
-    low = pf["low_precision"] if "low_precision" in pf else np.zeros(len(engine), dtype=bool)
-    ax = params.attention_x
-    # ---- per configuration
-    inv_peak = np.where(low, params.low_precision_x, 1.0) / (pf["peak_tflops"] * 1e12
-                                                              * params.engine_array("compute_eff", engine))
-    inv_bw = 1.0 / (pf["bandwidth_gb_s"] * 1e9 * params.engine_array("memory_eff", engine))
-    moe_base = np.where(moe, params.engine_array("moe_x", engine), 1.0)
-    q_oh, q_flop_pf, q_flop_dc = quant_costs(pf.get("scheme"), eager, params)
-    layer = params.engine_array("layer_s", engine) * s.layers * q_oh
-    fixed = params.engine_array("step_s", engine) + params.engine_array("seq_s", engine) * b
-    comm_l = params.engine_array("comm_s", engine) * s.layers
-    flop_tok = b * 2.0 * pf["n_act"] * 1e9
-    att = ax * b * s.attn_flop_width
-    att_p = ax * b * s.attn_prefill_width
-    kv = ax * b * D.KV_BYTES * s.kv_width
-    w_bytes = 1e9 * pf["bpp"]
-    dc_weights = weights_read_b(s, b) * w_bytes
-    link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", engine)
-    coll = COLLECTIVES_PER_LAYER * s.layers * s.hidden * ACT_BYTES * 2.0 / np.maximum(link, 1.0)
-    deq_pf = q_flop_pf * pf["n_tot"] * 1e9 * inv_peak
-    deq_dc = q_flop_dc * pf["n_tot"] * 1e9 * inv_peak
-    # ---- per request
-    multi = bool((g > 1.0).any())
-    lg = np.log2(np.maximum(g, 1.0)) if multi else 0.0
-    moe_x = at(moe_base) * (np.where(at(moe), 1.0 + params.moe_spread * lg, 1.0) if multi else 1.0)
-    eager_moe = eager & moe
-    overhead = (at(layer) * (np.where(at(eager_moe), moe_x, 1.0) if eager_moe.any() else 1.0)
-                + at(fixed) + (at(comm_l) * lg if multi else 0.0))
-    cf = moe_x * at(inv_peak) / g
-    mf = moe_x * at(inv_bw) / g
-    share_g = (g - 1.0) / g if multi else 0.0
-    windows = bool(s.window_layers.any())
-    tok_pf = at(b) * np.maximum(t_in, 1.0)
-    att_pf = at(att_p * s.full_layers) * t_in ** 2 / 2.0
-    context = t_in + np.maximum(t_out, 1.0) / 2.0
-    att_dc = at(att * s.full_layers) * context
-    kv_dc = at(kv * s.full_layers) * context
-    if windows:
-        wt = at(s.window_tokens)
-        w_pf = np.minimum(t_in, wt)
-        w_dc = np.minimum(context, wt)
-        att_pf = att_pf + at(att_p * s.window_layers) * (t_in * w_pf - w_pf ** 2 / 2.0)
-        att_dc = att_dc + at(att * s.window_layers) * w_dc
-        kv_dc = kv_dc + at(kv * s.window_layers) * w_dc
-    pf_c = cf * (at(flop_tok) * t_in + att_pf) + at(deq_pf) / g
-    if moe.any():
-        pf_weights = weights_read_b(s.take(pf["rows"]) if pf.get("rows") is not None else s, tok_pf) * at(w_bytes)
-    else:
-        pf_weights = at((s.dense_params_b + s.expert_params_b) * w_bytes)
-    pf_m = pf_weights * mf
-    prefill_s = overhead + np.hypot(pf_c, pf_m) + (at(coll) * tok_pf * share_g if multi else 0.0)
-
-    dc_c = cf * (at(flop_tok) + att_dc) + at(deq_dc) / g
-    dc_m = (at(dc_weights) + kv_dc) * mf
-    decode_s = overhead + np.hypot(dc_c, dc_m) + (at(coll * b) * share_g if multi else 0.0)
+    g, moe = pf["gpus"], pf["shape"].route_share < 1.0
+    log2_g = np.log2(np.maximum(g, 1.0)) if (g > 1.0).any() else None
+    quant_x, *dequant_flop = quant_costs(pf.get("scheme"), pf["engine"] == 0, params)
+    moe_x = _moe_time_x(pf, params, at, moe, log2_g)
+    overhead = _overhead_s(pf, params, at, quant_x, moe_x, moe, log2_g)
+    prefill_tokens = at(pf["batch"]) * np.maximum(pf["t_in"], 1.0)
+    pf_c, pf_m, dc_c, dc_m = _busy_s(pf, params, at, moe_x, moe, dequant_flop, prefill_tokens)
+    coll_pf, coll_dc = _collectives_s(pf, params, at, prefill_tokens, log2_g)
+    prefill_s = overhead + np.hypot(pf_c, pf_m) + coll_pf
+    decode_s = overhead + np.hypot(dc_c, dc_m) + coll_dc
     return {
         "prefill_s": prefill_s, "decode_step_s": decode_s,
         "prefill_compute_share": pf_c / prefill_s, "prefill_memory_share": pf_m / prefill_s,
