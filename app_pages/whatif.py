@@ -17,8 +17,6 @@ from seal.ui.widgets import NO_DEPLOYMENT, deployment_choice, export_buttons, im
 
 PAGE = "What-if"
 SOURCES = {"prompts": "Prompts (below)", "log": "The log loaded on the Logs page"}
-ALTERNATIVE_GPUS = ("H100-SXM", "A100-SXM4-80GB", "L4", "H200")
-ALTERNATIVE_REGIONS = ("SWE", "FRA", "aws:eu-north-1", "gcp:europe-north1")
 KEEP = "(as scenario 1)"           # a setting a scenario does not change
 AS_LOGGED = "as logged"
 # Scenarios 2-5 start from scenario 1 and change one visible thing each (nothing hidden).
@@ -128,10 +126,9 @@ def _first_inputs(col, models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.Dat
         engine = st.selectbox("Serving engine", engine_options, key="wi_0_engine",
                               format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
                               **initial("wi_0_engine", index=_index(engine_options, default.get("engine") or "default")))
-    return {"model": model, "gpu": None if gpu == loaders.AUTO else gpu, "gpus": int(count) or None,
-            "batch_size": int(batch), "region": region, "pue": float(pue) or None,
-            "precision": None if precision == "default" else precision,
-            "engine": None if engine == "default" else engine}
+    return whatif.scenario_settings({"model": model, "gpu": gpu, "gpus": count, "batch_size": batch, "region": region,
+                                     "pue": pue, "precision": precision, "engine": engine},
+                                    unset=(loaders.AUTO, "default"))
 
 
 def _as_logged(col, log_models: list[str]) -> dict[str, Any]:
@@ -174,29 +171,19 @@ def _other_inputs(i: int, col, models: pd.DataFrame, gpus: pd.DataFrame, regions
         engine = st.selectbox("Serving engine", engine_options, key=k + "engine",
                               format_func=lambda e: loaders.ENGINE_LABELS.get(e, e),
                               **initial(k + "engine", index=_index(engine_options, preset["engine"])))
-    changed = {"model": model, "gpu": gpu, "gpus": int(count) or None, "batch_size": batch, "region": region,
-               "pue": float(pue) or None, "precision": precision, "engine": engine}
-    return {key: (int(v) if key == "batch_size" else v) for key, v in changed.items() if v not in (KEEP, None)}
+    return whatif.scenario_changes({"model": model, "gpu": gpu, "gpus": count, "batch_size": batch, "region": region,
+                                    "pue": pue, "precision": precision, "engine": engine}, keep=KEEP)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _compute(key: str, scenarios: tuple, defaults: tuple, alternatives: tuple,
+def _compute(key: str, scenarios: tuple, defaults: tuple, alternatives: whatif.Alternatives,
              _requests: pd.DataFrame | whatif.GroupedRequests) -> dict[str, Any]:
-    """Comparison, sensitivity and alternatives from the requests grouped once, cached on the requests' identity,
-    the scenarios and the defaults."""
+    """:func:`seal.whatif.analyse`, cached on the requests' identity (``key``), the scenarios, the defaults and
+    the alternatives."""
     defaults = dict(defaults)
     if isinstance(defaults.get("model_map"), tuple):
         defaults["model_map"] = loaders.mapping_from_key(defaults["model_map"])
-    scen = [dict(s) for s in scenarios]
-    grouped = whatif.group_requests(_requests, **{**defaults, **scen[0]})
-    table = whatif.compare(grouped, scen, **defaults)
-    sens, base_total, skipped = whatif.sensitivity(grouped, scen[0], **defaults)
-    models, gpus, regions, quality = alternatives
-    alts, alt_skipped = whatif.greener_alternatives(
-        grouped, scen[0], quality=pd.Series(dict(quality), dtype=float), models=list(models),
-        gpus=list(gpus), regions=list(regions), **defaults)
-    return {"compare": table, "sensitivity": sens, "base_total": base_total, "alternatives": alts,
-            "skipped": skipped + alt_skipped, "groups": len(grouped), "resolution": grouped.resolution}
+    return whatif.analyse(_requests, scenarios, alternatives, **defaults)
 
 
 def _estimate_lengths(prompts: list[str], page_tokens: int) -> tuple[list[float], list[str | None]]:
@@ -214,15 +201,6 @@ def _estimate_lengths(prompts: list[str], page_tokens: int) -> tuple[list[float]
         responses.append(response)
         lengths.append(float("nan") if response else float(tokens if tokens is not None else page_tokens))
     return lengths, responses
-
-
-def _alternative_candidates(models: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
-                            base_models: list[str], weights: list[float]) -> tuple:
-    candidates, _ = whatif.alternative_models(models, base_models, weights=weights)
-    quality = tuple((m, float(q)) for m, q in zip(models["model"], models["quality"]) if pd.notna(q))
-    gpu_names = tuple(g for g in ALTERNATIVE_GPUS if g in set(gpus["gpu"]))
-    region_codes = tuple(r for r in ALTERNATIVE_REGIONS if r in set(regions["region"]))
-    return tuple(candidates), gpu_names, region_codes, quality
 
 
 SETTINGS = (("Model", "model", None), ("GPU", "gpu", "auto"), ("GPU count", "gpus", "auto"),
@@ -280,10 +258,9 @@ def _highlight(frame: pd.DataFrame, cells: list) -> Any:
     return frame.style.apply(lambda _: marks, axis=None)
 
 
-def _results(run: dict[str, Any]) -> None:
-    res = run["results"]
-    table: pd.DataFrame = res["compare"]
-    changed = run["changes"]
+def _totals_section(run: dict[str, Any]) -> tuple[Any, pd.DataFrame]:
+    """The totals side by side, their chart and the chosen scenario's five impacts; returns (chart, table shown)."""
+    res, table = run["results"], run["results"]["compare"]
     st.subheader("Totals side by side")
     deployment = run["inputs"].get("deployment")
     if deployment:
@@ -296,73 +273,92 @@ def _results(run: dict[str, Any]) -> None:
     st.caption(f"{run['n_requests']:,} requests as {res.get('groups', run['n_requests']):,} groups ({grouping}) · "
                f"computed in {run['elapsed_s']:.1f} s. Intervals are 80 %; deltas compare with scenario 1; "
                "highlighted cells are what a scenario changes.")
-    side, cells = _side_by_side(table, changed, run["inputs"]["source"] == "log")
+    side, cells = _side_by_side(table, run["changes"], run["inputs"]["source"] == "log")
     st.dataframe(_highlight(side, cells), hide_index=True, key="wi_side_by_side", height=35 * (len(side) + 1) + 3)
     fig_totals = charts.bars(table, "scenario", "total_g_co2e", "Scenario", low="total_low_g_co2e",
                              high="total_high_g_co2e")
     st.plotly_chart(fig_totals, key="wi_totals_chart")
     pick = st.selectbox("Five impacts of", table["scenario"].tolist(), key="wi_impacts_of")
     impact_tiles(table.set_index("scenario").loc[pick].to_dict(), f"{run['n_requests']:,} requests")
+    return fig_totals, side
 
+
+def _sensitivity_section(res: dict[str, Any]) -> Any:
+    """The tornado of what moves scenario 1's total; returns its chart (None when nothing could be computed)."""
     st.subheader("Which assumption moves the total most")
     sens = res["sensitivity"]
-    fig_tornado = None
-    if len(sens):
-        fig_tornado = charts.tornado(sens, res["base_total"])
-        st.plotly_chart(fig_tornado, key="wi_tornado")
-        st.caption("Each bar changes one assumption of scenario 1 and keeps the rest; the dotted line is "
-                   "scenario 1's total. Log scale: halving and doubling are bars of the same length.")
-    else:
+    if not len(sens):
         st.info("No sensitivity could be computed for these requests.")
+        return None
+    fig_tornado = charts.tornado(sens, res["base_total"])
+    st.plotly_chart(fig_tornado, key="wi_tornado")
+    st.caption("Each bar changes one assumption of scenario 1 and keeps the rest; the dotted line is "
+               "scenario 1's total. Log scale: halving and doubling are bars of the same length.")
+    return fig_tornado
 
+
+def _alternatives_shown(alts: pd.DataFrame) -> pd.DataFrame:
+    """The greener alternatives as displayed: formatted CO2e, interval, saving (and quality where any is rated)."""
+    shown = alts.assign(
+        **{"CO2e": alts["total_g_co2e"].map(fmt_mass),
+           "80 % interval": [fmt_interval(lo, hi, MASS_UNITS) for lo, hi in
+                             zip(alts["total_low_g_co2e"], alts["total_high_g_co2e"])],
+           "Saved vs scenario 1": [fmt_pct(f, signed=False) for f in alts["saved_fraction"]],
+           QUALITY_COLUMN: [f"{q:.1f}" if pd.notna(q) else "not rated" for q in alts["quality"]]})
+    shown = shown.rename(columns={"change": "Change", "label": "Alternative", "pareto": "Pareto-optimal"})
+    columns = ["Alternative", "Change", "CO2e", "80 % interval", "Saved vs scenario 1"]
+    if alts["quality"].notna().any():
+        columns += [QUALITY_COLUMN, "Pareto-optimal"]
+    return shown[columns]
+
+
+def _alternatives_section(res: dict[str, Any]) -> tuple[Any, pd.DataFrame]:
+    """The greener alternatives and their carbon-versus-quality plot; returns (plot or None, table shown)."""
     st.subheader("Greener alternatives")
     alts = res["alternatives"]
-    fig_pareto = None
-    alts_shown = alts
-    if len(alts):
-        shown = alts.assign(
-            **{"CO2e": alts["total_g_co2e"].map(fmt_mass),
-               "80 % interval": [fmt_interval(lo, hi, MASS_UNITS) for lo, hi in
-                                 zip(alts["total_low_g_co2e"], alts["total_high_g_co2e"])],
-               "Saved vs scenario 1": [fmt_pct(f, signed=False) for f in alts["saved_fraction"]],
-               QUALITY_COLUMN: [f"{q:.1f}" if pd.notna(q) else "not rated" for q in alts["quality"]]})
-        shown = shown.rename(columns={"change": "Change", "label": "Alternative", "pareto": "Pareto-optimal"})
-        columns = ["Alternative", "Change", "CO2e", "80 % interval", "Saved vs scenario 1"]
-        rated = alts["quality"].notna().any()
-        if rated:
-            columns += [QUALITY_COLUMN, "Pareto-optimal"]
-        alts_shown = shown[columns]
-        st.dataframe(alts_shown, hide_index=True, key="wi_alternatives")
-        st.caption("Models offered do the same job: chat / instruct models of known size, of similar or better "
-                   "quality where it is known (no classifiers, guard, embedding, code-completion or framework "
-                   "re-uploads); each alternative changes one thing of scenario 1.")
-        if alts["quality"].notna().sum() >= 2:
-            points = alts.assign(label=alts["label"].astype(str))
-            fig_pareto = charts.pareto(points)
-            st.plotly_chart(fig_pareto, key="wi_pareto")
-        else:
-            st.info("Model quality scores come from the Open LLM Leaderboard table, which is not in the store yet: "
-                    "run `seal data pull` to add it and get the carbon-versus-quality plot.")
+    if not len(alts):
+        return None, alts
+    alts_shown = _alternatives_shown(alts)
+    st.dataframe(alts_shown, hide_index=True, key="wi_alternatives")
+    st.caption("Models offered do the same job: chat / instruct models of known size, of similar or better "
+               "quality where it is known (no classifiers, guard, embedding, code-completion or framework "
+               "re-uploads); each alternative changes one thing of scenario 1.")
+    if alts["quality"].notna().sum() < 2:
+        st.info("Model quality scores come from the Open LLM Leaderboard table, which is not in the store yet: "
+                "run `seal data pull` to add it and get the carbon-versus-quality plot.")
+        return None, alts_shown
+    fig_pareto = charts.pareto(alts.assign(label=alts["label"].astype(str)))
+    st.plotly_chart(fig_pareto, key="wi_pareto")
+    return fig_pareto, alts_shown
+
+
+def _report(run: dict[str, Any], figures: list[tuple[str, Any]], side: pd.DataFrame,
+            alts_shown: pd.DataFrame) -> bytes:
+    """The HTML report of the comparison: the charts drawn (None ones left out) and the two tables."""
+    table = run["results"]["compare"]
+    firsts = table.iloc[0].to_dict()
+    return html_report("SEAL what-if", intro=(f"{run['n_requests']} requests, {len(table)} scenarios. "
+                                              f"{table['scenario'].iloc[0]}: {fmt_impacts(firsts)}"),
+                       figures=[(title, fig) for title, fig in figures if fig is not None],
+                       tables=[("Scenarios", side), ("Greener alternatives", alts_shown)],
+                       scenario=run["inputs"], totals={k: v for k, v in firsts.items()
+                                                      if isinstance(v, (int, float))})
+
+
+def _results(run: dict[str, Any]) -> None:
+    res = run["results"]
+    fig_totals, side = _totals_section(run)
+    fig_tornado = _sensitivity_section(res)
+    fig_pareto, alts_shown = _alternatives_section(res)
     if res["skipped"]:
         with st.expander(f"{len(res['skipped'])} variation(s) could not be estimated"):
             for line in res["skipped"]:
                 st.markdown(f"- {plain(line)}")  # the reason quotes the requests (model names from a log)
-
-    def report() -> bytes:
-        figs = [("Totals by scenario", fig_totals)]
-        if fig_tornado is not None:
-            figs.append(("Sensitivity", fig_tornado))
-        if fig_pareto is not None:
-            figs.append(("Carbon versus quality", fig_pareto))
-        firsts = table.iloc[0].to_dict()
-        return html_report("SEAL what-if", intro=(f"{run['n_requests']} requests, {len(table)} scenarios. "
-                                                  f"{table['scenario'].iloc[0]}: {fmt_impacts(firsts)}"),
-                           figures=figs, tables=[("Scenarios", side), ("Greener alternatives", alts_shown)],
-                           scenario=run["inputs"], totals={k: v for k, v in firsts.items()
-                                                          if isinstance(v, (int, float))})
-
+    figures = [("Totals by scenario", fig_totals), ("Sensitivity", fig_tornado),
+               ("Carbon versus quality", fig_pareto)]
     st.markdown("**Export**")
-    export_buttons(table, "seal-what-if", PAGE, run["inputs"], report, key="wi_export")
+    export_buttons(res["compare"], "seal-what-if", PAGE, run["inputs"],
+                   lambda: _report(run, figures, side, alts_shown), key="wi_export")
 
 
 def _log_requests(logs_run: dict[str, Any]) -> tuple[Any, int, list[str], list[float], dict[str, Any]]:
@@ -372,11 +368,10 @@ def _log_requests(logs_run: dict[str, Any]) -> tuple[Any, int, list[str], list[f
     grouped = getattr(log, "grouped_requests", None)
     if grouped is None or not len(grouped):
         grouped = logs_run["requests"]
-        n, by_model = len(grouped), grouped["model"].astype(str).value_counts() if "model" in grouped else pd.Series()
+        n = len(grouped)
     else:
         n = grouped.requests
-        by_model = grouped.table.groupby("model", dropna=True)["requests"].sum().sort_values(ascending=False) \
-            if "model" in grouped.table else pd.Series(dtype=float)
+    by_model = whatif.models_by_weight(grouped)
     defaults = {k: v for k, v in (logs_run.get("inputs", {}).get("defaults") or {}).items() if v is not None}
     model_map = getattr(log, "model_map", None) or logs_run.get("inputs", {}).get("model_map")
     if model_map:
@@ -421,7 +416,7 @@ cols = st.columns(int(n))
 first = (_first_inputs(cols[0], models, gpus, regions, base_default) if source == "prompts"
          else _as_logged(cols[0], log_models))
 changed = [first] + [_other_inputs(i, cols[i], models, gpus, regions) for i in range(1, int(n))]
-scenarios = [first] + [{**first, **c} for c in changed[1:]]
+scenarios = whatif.scenario_variants(first, changed[1:])
 
 if st.button("Compare", type="primary", key="wi_go"):
     if source == "prompts":
@@ -451,7 +446,7 @@ if st.button("Compare", type="primary", key="wi_go"):
                 results = _compute(key, tuple(tuple(sorted(s.items())) for s in scenarios),
                                    tuple(sorted((k, loaders.mapping_key(v) if isinstance(v, dict) else v)
                                                 for k, v in defaults.items())),
-                                   _alternative_candidates(models, gpus, regions, base_models, base_weights),
+                                   whatif.alternative_candidates(models, gpus, regions, base_models, base_weights),
                                    requests)
         except Exception as exc:  # noqa: BLE001 - shown; the previous comparison stays
             show_error(exc)

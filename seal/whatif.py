@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,8 @@ TIME_COLUMNS: tuple[str, ...] = ("latency_s", "ttft_s")
 BUCKET_COLUMNS: tuple[str, ...] = COUNT_COLUMNS + TIME_COLUMNS
 # Buckets per decade, finest first; 0 = exact values. A table growing past ``max_groups`` moves one step coarser.
 RESOLUTIONS: tuple[int, ...] = (0, 64, 32, 16, 8, 4, 2)
-MAX_GROUPS = 12_000                # groups kept before coarsening (about 40 ms per scenario to estimate)
-# Measured (tests/test_whatif_fast.py, `make bench`): on a 200 k-row synthetic log of 8 models x 4 GPUs x 9
+MAX_GROUPS = 12_000                # groups kept before coarsening: bounds the time per scenario (`make bench`)
+# Measured (tests/test_whatif.py, `make bench`): on a 200 k-row synthetic log of 8 models x 4 GPUs x 9
 # regions, totals at 4 buckets per decade differ from per-row estimation by < 0.5 % (8 per decade: < 0.15 %).
 GROUPING_TOLERANCE = 0.01          # fraction: the stated bound on any grouped total's error
 MIN_TIME_S = 1e-3                  # s: latencies below are bucketed with it
@@ -276,6 +276,30 @@ def run_scenario(requests: pd.DataFrame | GroupedRequests, scenario: dict[str, A
     return estimate(frame, **{**{k: v for k, v in defaults.items() if v is not None}, **options}), weights
 
 
+def scenario_settings(choices: dict[str, Any], unset: Sequence[Any] = ()) -> dict[str, Any]:
+    """``choices`` (one scenario's form values) as scenario settings: a value in ``unset`` (an "auto" / "keep"
+    choice) and a GPU count or PUE of 0 become None; batch size and GPU count whole numbers, PUE a float."""
+    out = {k: (None if v is None or v in unset else v) for k, v in choices.items()}
+    if "gpus" in out:
+        out["gpus"] = int(out["gpus"] or 0) or None
+    if "pue" in out:
+        out["pue"] = float(out["pue"] or 0.0) or None
+    if out.get("batch_size") is not None:
+        out["batch_size"] = int(out["batch_size"])
+    return out
+
+
+def scenario_changes(choices: dict[str, Any], keep: Any) -> dict[str, Any]:
+    """The settings a later scenario's ``choices`` change: :func:`scenario_settings` without those left as
+    ``keep`` (or None)."""
+    return {k: v for k, v in scenario_settings(choices, (keep,)).items() if v is not None}
+
+
+def scenario_variants(first: dict[str, Any], changes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scenario 1 (``first``) and, for each entry of ``changes``, scenario 1 with those settings replaced."""
+    return [first] + [{**first, **c} for c in changes]
+
+
 def summarize(result: pd.DataFrame, weights: np.ndarray | None = None) -> dict[str, float]:
     """Totals of one scenario's result rows, each row counted ``weights`` times (interval bounds summed:
     errors treated as fully correlated)."""
@@ -384,6 +408,9 @@ WELL_KNOWN_ORGS: tuple[str, ...] = ("meta-llama", "qwen", "mistralai", "google",
                                     "coherelabs", "cohereforai", "openai")
 SIMILAR_QUALITY_POINTS = 5.0       # Open LLM Leaderboard points below the base model still called "similar"
 MAX_ALTERNATIVE_MODELS = 8
+# GPUs and regions an alternative may move scenario 1 to (those the catalogue knows).
+ALTERNATIVE_GPUS: tuple[str, ...] = ("H100-SXM", "A100-SXM4-80GB", "L4", "H200")
+ALTERNATIVE_REGIONS: tuple[str, ...] = ("SWE", "FRA", "aws:eu-north-1", "gcp:europe-north1")
 
 
 def same_job(model: str) -> bool:
@@ -425,6 +452,37 @@ def alternative_models(catalogue: pd.DataFrame, base_models: Sequence[str], n: i
     return pool["model"].tolist(), base_quality
 
 
+class Alternatives(NamedTuple):
+    """What the greener alternatives try instead of scenario 1's set-up (hashable, so a page can cache on it)."""
+
+    models: tuple[str, ...]                  # same-job models (:func:`alternative_models`)
+    gpus: tuple[str, ...]                    # :data:`ALTERNATIVE_GPUS` the catalogue knows
+    regions: tuple[str, ...]                 # :data:`ALTERNATIVE_REGIONS` the catalogue knows
+    quality: tuple[tuple[str, float], ...]   # (model, quality score) for every rated model
+
+
+def alternative_candidates(catalogue: pd.DataFrame, gpus: pd.DataFrame, regions: pd.DataFrame,
+                           base_models: Sequence[str], weights: Sequence[float] | None = None) -> Alternatives:
+    """The models, GPUs and regions to try against ``base_models`` (requests ``weights``), and the quality of
+    every rated model; ``catalogue`` has ``model``, ``params_b`` and ``quality``, ``gpus`` a ``gpu`` column and
+    ``regions`` a ``region`` column."""
+    models, _ = alternative_models(catalogue, base_models, weights=weights)
+    quality = tuple((m, float(q)) for m, q in zip(catalogue["model"], catalogue["quality"]) if pd.notna(q))
+    known_gpus, known_regions = set(gpus["gpu"]), set(regions["region"])
+    return Alternatives(tuple(models), tuple(g for g in ALTERNATIVE_GPUS if g in known_gpus),
+                        tuple(r for r in ALTERNATIVE_REGIONS if r in known_regions), quality)
+
+
+def models_by_weight(requests: pd.DataFrame | GroupedRequests) -> pd.Series:
+    """Requests per model (model name -> count), most first; empty without a ``model`` column."""
+    if isinstance(requests, GroupedRequests):
+        table = requests.table
+        if table is None or "model" not in table:
+            return pd.Series(dtype=float)
+        return table.groupby("model", dropna=True)["requests"].sum().sort_values(ascending=False)
+    return requests["model"].astype(str).value_counts() if "model" in requests else pd.Series()
+
+
 def greener_alternatives(requests: pd.DataFrame | GroupedRequests, base: dict[str, Any], quality: pd.Series,
                          models: Sequence[str] = (), gpus: Sequence[str] = (), regions: Sequence[str] = (),
                          **defaults: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -459,3 +517,23 @@ def greener_alternatives(requests: pd.DataFrame | GroupedRequests, base: dict[st
     table["quality"] = table["model"].map(q).astype(float)
     table["pareto"] = pareto_front(table)
     return table.sort_values("total_g_co2e", ignore_index=True), skipped
+
+
+def analyse(requests: pd.DataFrame | GroupedRequests, scenarios: Sequence[dict[str, Any]],
+            alternatives: Alternatives, **defaults: Any) -> dict[str, Any]:
+    """Comparison, sensitivity and greener alternatives of ``scenarios`` from the requests grouped once.
+
+    Returns ``compare`` (:func:`compare`), ``sensitivity`` and ``base_total`` (:func:`sensitivity` of scenario 1),
+    ``alternatives`` (:func:`greener_alternatives` of scenario 1), ``skipped`` (both lists of refused variations),
+    ``groups`` (rows estimated per scenario) and ``resolution`` (the grouping's buckets per decade).
+    """
+    scenarios = [dict(s) for s in scenarios]
+    grouped = group_requests(requests, **{**defaults, **scenarios[0]})
+    table = compare(grouped, scenarios, **defaults)
+    sens, base_total, skipped = sensitivity(grouped, scenarios[0], **defaults)
+    models, gpus, regions, quality = alternatives
+    alts, alt_skipped = greener_alternatives(
+        grouped, scenarios[0], quality=pd.Series(dict(quality), dtype=float), models=list(models),
+        gpus=list(gpus), regions=list(regions), **defaults)
+    return {"compare": table, "sensitivity": sens, "base_total": base_total, "alternatives": alts,
+            "skipped": skipped + alt_skipped, "groups": len(grouped), "resolution": grouped.resolution}

@@ -61,18 +61,71 @@ def test_navigation_has_exactly_the_seven_pages_with_estimate_first():
     assert titles == NAV
     assert defaults[0] is True and not any(defaults[1:])
     at = _app()
-    assert at.title[0].value == "Estimate"  # the landing page
+    assert at.title[0].value == "Estimate"  # the landing page, ready to estimate
+    assert at.button(key="est_go").label == "Estimate" and at.text_area(key="est_prompts").value == ""
 
 
-@pytest.mark.parametrize("page, title", [
-    ("app_pages/estimate.py", "Estimate"), ("app_pages/logs.py", "Logs"), ("app_pages/whatif.py", "What-if"),
-    ("app_pages/fleet.py", "Your fleet"), ("app_pages/benchmarks.py", "Benchmarks"),
-    ("app_pages/accuracy.py", "Accuracy"), ("app_pages/methodology.py", "Methodology"),
+def _estimate_offers_typical_output_lengths(at: AppTest) -> None:
+    assert [b.label for b in at.button] == ["Estimate"]
+    typical = _table(at, "Typical output tokens")
+    assert "Tweet" in set(typical["Task"])
+    assert typical["Typical output tokens"].between(10, 10_000).all(), typical   # tokens per answer, not words
+
+
+def _logs_waits_for_an_upload(at: AppTest) -> None:
+    assert "Upload logs" in [w.label for w in at.file_uploader]
+    assert at.button(key="logs_sample").label == "Try a sample log"
+    assert any(i.value.startswith("No log loaded yet") for i in at.info)
+
+
+def _whatif_offers_three_scenarios(at: AppTest) -> None:
+    assert at.selectbox(key="wi_0_model").value == MODEL        # scenario 1 starts from a real, common model
+    assert [at.selectbox(key=f"wi_{i}_model").value for i in (1, 2)] == ["(as scenario 1)"] * 2
+    assert at.button(key="wi_go").label == "Compare"
+
+
+def _fleet_offers_to_create_the_store(at: AppTest) -> None:
+    assert at.button(key="fleet_init").label == "Create the local store"
+    assert any("no local data store yet" in i.value for i in at.info)
+
+
+def _benchmarks_shows_the_shipped_facts(at: AppTest) -> None:
+    gpus = _table(at, "memory_bandwidth_gb_s").set_index("gpu")
+    assert (gpus["memory_bandwidth_gb_s"] > 0).all()
+    assert gpus.at["H100-SXM", "memory_bandwidth_gb_s"] > gpus.at["T4", "memory_bandwidth_gb_s"]
+    grid = _table(at, "grid_intensity_g_per_kwh").set_index("region")["grid_intensity_g_per_kwh"]
+    assert grid.between(0, 1_500).all() and grid["FRA"] < grid["POL"]    # g/kWh; nuclear France, coal Poland
+
+
+def _accuracy_shows_the_shipped_validation(at: AppTest) -> None:
+    table = _table(at, "coverage_80")
+    assert table["coverage_80"].dropna().between(0, 100).all()        # % of measurements inside the interval
+    shipped = table[(table["family"] == "physics+ridge") & (table["split"] == "random-5fold")
+                    & (table["target"] == "request")]["coverage_80"]
+    assert len(shipped) and shipped.between(60, 100).all(), shipped    # near the 80 % it promises
+
+
+def _methodology_lists_every_warning_code(at: AppTest) -> None:
+    from seal.errors import WARNINGS
+
+    codes = _table(at, "code")
+    assert set(codes["code"]) == set(WARNINGS) and codes["meaning"].str.len().gt(10).all()
+
+
+@pytest.mark.parametrize("page, title, check", [
+    ("app_pages/estimate.py", "Estimate", _estimate_offers_typical_output_lengths),
+    ("app_pages/logs.py", "Logs", _logs_waits_for_an_upload),
+    ("app_pages/whatif.py", "What-if", _whatif_offers_three_scenarios),
+    ("app_pages/fleet.py", "Your fleet", _fleet_offers_to_create_the_store),
+    ("app_pages/benchmarks.py", "Benchmarks", _benchmarks_shows_the_shipped_facts),
+    ("app_pages/accuracy.py", "Accuracy", _accuracy_shows_the_shipped_validation),
+    ("app_pages/methodology.py", "Methodology", _methodology_lists_every_warning_code),
 ])
-def test_every_page_renders_offline_without_a_store(page, title):
+def test_every_page_renders_offline_without_a_store(page, title, check):
     at = _app(page)
     assert at.title[0].value == title
     assert not _errors(at), _errors(at)
+    check(at)   # and shows what a user needs from it first
 
 
 # ---------------------------------------------------------------- Estimate

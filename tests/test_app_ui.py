@@ -1,4 +1,4 @@
-"""The dashboard's display helpers (seal.ui) and the what-if functions, without a browser or a script run."""
+"""The dashboard's display helpers (seal.ui), without a browser or a script run (what-if: tests/test_whatif.py)."""
 from __future__ import annotations
 
 import io
@@ -158,32 +158,3 @@ def test_html_report_is_self_contained_with_charts():
     assert html.startswith("<!DOCTYPE html>") and "Phases" in html and "<table" in html
     assert "<script" not in html and "<svg" in html  # charts as static SVG: opens offline, at once
     assert len(html) < 100_000 and html.count("<svg") == 1
-
-
-# ---------------------------------------------------------------- what-if (pure parts)
-def test_apply_scenario_overrides_columns_and_drops_stale_latency():
-    req = pd.DataFrame({"model": ["a", "b"], "latency_s": [1.0, 2.0], "params_b": [7.0, 8.0],
-                        "output_tokens": [100, 3]})
-    out = whatif_apply(req, {"gpu": "H100-SXM", "batch_size": 4})
-    assert out["gpu"].tolist() == ["H100-SXM"] * 2 and "latency_s" not in out and "params_b" in out
-    out = whatif_apply(req, {"model": "c"})
-    assert out["model"].tolist() == ["c", "c"] and "params_b" not in out
-    out = whatif_apply(req, {"region": "FRA"})
-    assert "latency_s" in out  # the region does not change the serving set-up
-    out = whatif_apply(req, {"output_tokens_factor": 2.0})
-    assert out["output_tokens"].tolist() == [200, 6]
-    with pytest.raises(SealError, match="Unknown scenario setting"):
-        whatif_apply(req, {"colour": "red"})
-
-
-def whatif_apply(req, scenario):
-    from seal.whatif import apply_scenario
-
-    return apply_scenario(req, scenario)
-
-
-def test_pareto_front():
-    from seal.whatif import pareto_front
-
-    pts = pd.DataFrame({"total_g_co2e": [1.0, 2.0, 3.0, 4.0, 0.5], "quality": [10.0, 30.0, 20.0, 40.0, np.nan]})
-    assert pareto_front(pts).tolist() == [True, True, False, True, False]

@@ -1,6 +1,7 @@
-"""What-if from grouped requests: totals equal row-by-row estimation within the stated tolerance, scenario 1 of
-a log keeps each row's own set-up, greener alternatives do the same job, the tornado reads on a log axis, and the
-page shows what each scenario changes."""
+"""seal.whatif: scenarios applied to requests, compare and sensitivity against the physics they must follow, the
+page's scenario variants and alternative candidates, grouped requests whose totals equal row-by-row estimation
+within the stated tolerance, greener alternatives that do the same job, the tornado on a log axis, and the page
+showing what each scenario changes."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from seal import whatif
 from seal.api import estimate
 from seal.columns import INPUT_COLUMNS, LOG_COLUMNS
+from seal.errors import SealError
 
 MODELS = ("meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Meta-Llama-3.1-70B-Instruct",
           "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4o-mini")
@@ -42,6 +44,163 @@ def _requests(scored: pd.DataFrame) -> pd.DataFrame:
     return scored[[c for c in INPUT_COLUMNS + LOG_COLUMNS if c in scored]]
 
 
+
+# ---------------------------------------------------------------- scenarios on requests (pure)
+def test_apply_scenario_overrides_columns_and_drops_stale_latency():
+    req = pd.DataFrame({"model": ["a", "b"], "latency_s": [1.0, 2.0], "params_b": [7.0, 8.0],
+                        "output_tokens": [100, 3]})
+    out = whatif.apply_scenario(req, {"gpu": "H100-SXM", "batch_size": 4})
+    assert out["gpu"].tolist() == ["H100-SXM"] * 2 and "latency_s" not in out and "params_b" in out
+    out = whatif.apply_scenario(req, {"model": "c"})
+    assert out["model"].tolist() == ["c", "c"] and "params_b" not in out
+    out = whatif.apply_scenario(req, {"region": "FRA"})
+    assert "latency_s" in out  # the region does not change the serving set-up
+    out = whatif.apply_scenario(req, {"output_tokens_factor": 2.0})
+    assert out["output_tokens"].tolist() == [200, 6]
+    with pytest.raises(SealError, match="Unknown scenario setting"):
+        whatif.apply_scenario(req, {"colour": "red"})
+
+
+def test_pareto_front():
+    pts = pd.DataFrame({"total_g_co2e": [1.0, 2.0, 3.0, 4.0, 0.5], "quality": [10.0, 30.0, 20.0, 40.0, np.nan]})
+    assert whatif.pareto_front(pts).tolist() == [True, True, False, True, False]
+
+
+# ---------------------------------------------------------------- compare and sensitivity (direct)
+PROMPTS = pd.DataFrame({"prompt": ["Hello there.", "Explain prefill and decode in two paragraphs."]})
+BASE = {"model": MODELS[0], "gpu": "H100-SXM", "region": "DEU", "batch_size": 16, "pue": 1.2}
+
+
+def test_compare_a_region_change_moves_co2e_but_not_energy():
+    table = whatif.compare(PROMPTS, [BASE, {**BASE, "region": "SWE"}], output_tokens=200)
+    assert table["scenario"].tolist() == ["Scenario 1", "Scenario 2"] and table["region"].tolist() == ["DEU", "SWE"]
+    for col in ("gpu_energy_j", "facility_energy_j", "embodied_g_co2e"):
+        assert table[col].iloc[1] == pytest.approx(table[col].iloc[0], rel=1e-12), col
+    # the same energy on a cleaner grid: less operational CO2e, and the delta says so
+    assert table["operational_g_co2e"].iloc[1] < 0.5 * table["operational_g_co2e"].iloc[0]
+    assert table["delta_g_co2e"].iloc[0] == 0.0 and table["delta_g_co2e"].iloc[1] < 0
+    delta = table["total_g_co2e"].iloc[1] - table["total_g_co2e"].iloc[0]
+    assert table["delta_fraction"].iloc[1] == pytest.approx(delta / table["total_g_co2e"].iloc[0])
+
+
+def test_doubling_output_tokens_raises_decode_energy_only():
+    single, _ = whatif.run_scenario(PROMPTS, BASE, output_tokens=200)
+    double, _ = whatif.run_scenario(PROMPTS, {**BASE, "output_tokens_factor": 2.0}, output_tokens=200)
+    assert double["output_tokens"].tolist() == [400, 400]
+    assert double["prefill_energy_j"].to_numpy() == pytest.approx(single["prefill_energy_j"].to_numpy())
+    ratio = double["decode_energy_j"].to_numpy() / single["decode_energy_j"].to_numpy()
+    assert (ratio > 1.8).all() and (ratio < 2.2).all(), ratio          # decode grows with the tokens decoded
+    table = whatif.compare(PROMPTS, [BASE, {**BASE, "output_tokens_factor": 2.0}], output_tokens=200)
+    assert table["gpu_energy_j"].iloc[1] > 1.8 * table["gpu_energy_j"].iloc[0]
+
+
+def test_compare_a_gpu_swap_changes_the_energy():
+    table = whatif.compare(PROMPTS, [BASE, {**BASE, "gpu": "A10G"}], output_tokens=200)
+    assert table["gpu"].tolist() == ["H100-SXM", "A10G"]
+    # an older, slower GPU takes longer per token at a similar power: more energy for the same requests
+    assert table["gpu_energy_j"].iloc[1] > 1.2 * table["gpu_energy_j"].iloc[0]
+    assert table["total_g_co2e"].iloc[1] > table["total_g_co2e"].iloc[0]
+
+
+def test_compare_takes_one_to_five_scenarios():
+    with pytest.raises(SealError, match=r"Compare one to five scenarios \(got 6\)"):
+        whatif.compare(PROMPTS, [BASE] * 6, output_tokens=200)
+    with pytest.raises(SealError, match=r"Compare one to five scenarios \(got 0\)"):
+        whatif.compare(PROMPTS, [], output_tokens=200)
+
+
+def test_sensitivity_signs_follow_the_physics():
+    sens, base_total, skipped = whatif.sensitivity(PROMPTS, BASE, output_tokens=200)
+    assert not skipped and set(sens["parameter"]) == set(whatif.DEFAULT_VARIATIONS)
+    assert base_total == pytest.approx(whatif.compare(PROMPTS, [BASE], output_tokens=200)["total_g_co2e"].iloc[0])
+    assert list(sens["swing_g_co2e"]) == sorted(sens["swing_g_co2e"], reverse=True)
+    assert sens["swing_g_co2e"].to_numpy() == pytest.approx((sens["high_total_g_co2e"] - sens["low_total_g_co2e"]).abs())
+    rows = sens.set_index("parameter")
+    low, high = rows["low_total_g_co2e"], rows["high_total_g_co2e"]
+    assert low["Region (grid)"] < base_total < high["Region (grid)"]      # Sweden < Germany < India
+    assert low["Output tokens"] < base_total < high["Output tokens"]      # half / twice the tokens decoded
+    assert low["Batch size"] < base_total < high["Batch size"]            # 256 share the GPU, 1 has it alone
+    assert low["PUE"] < high["PUE"]                                       # 1.1 < 1.6 facility overhead
+    assert low["Precision"] < high["Precision"]                           # float32 reads twice the bytes
+
+
+def test_sensitivity_reports_a_refused_variation_and_keeps_the_others():
+    variations = {"Region": (("Sweden", {"region": "SWE"}), ("Poland", {"region": "POL"})),
+                  "GPU": (("H100", {"gpu": "H100-SXM"}), ("nonsense", {"gpu": "Z9000"}))}
+    sens, _, skipped = whatif.sensitivity(PROMPTS, BASE, variations, output_tokens=200)
+    assert sens["parameter"].tolist() == ["Region"] and sens["low_label"].tolist() == ["Sweden"]
+    assert len(skipped) == 1 and skipped[0].startswith("GPU: Unknown GPU 'Z9000'")
+
+
+# ---------------------------------------------------------------- the page's scenarios and alternatives (pure)
+def test_scenario_settings_turn_the_pages_choices_into_settings():
+    choices = {"model": MODELS[0], "gpu": "auto", "gpus": 0, "batch_size": 16.0, "region": "FRA", "pue": 0.0,
+               "precision": "default", "engine": "vllm"}
+    first = whatif.scenario_settings(choices, unset=("auto", "default"))
+    assert first == {"model": MODELS[0], "gpu": None, "gpus": None, "batch_size": 16, "region": "FRA", "pue": None,
+                     "precision": None, "engine": "vllm"}
+    assert isinstance(first["batch_size"], int)
+    assert whatif.scenario_settings({"gpus": 2, "pue": 1.3})["gpus"] == 2
+    changes = whatif.scenario_changes({"model": "keep", "gpu": "keep", "gpus": 0, "batch_size": 256.0,
+                                       "region": "SWE", "pue": 1.3, "engine": "keep"}, keep="keep")
+    assert changes == {"batch_size": 256, "region": "SWE", "pue": 1.3}
+    assert whatif.scenario_changes({"model": "keep", "gpus": 0, "pue": 0.0}, keep="keep") == {}
+
+
+def test_scenario_variants_are_scenario_1_with_each_change():
+    first = {"model": MODELS[0], "region": "FRA", "batch_size": 64}
+    variants = whatif.scenario_variants(first, [{"region": "SWE"}, {}, {"batch_size": 256, "gpu": "L4"}])
+    assert variants == [first, {**first, "region": "SWE"}, first, {**first, "batch_size": 256, "gpu": "L4"}]
+    assert first == {"model": MODELS[0], "region": "FRA", "batch_size": 64}     # scenario 1 is not changed
+    assert whatif.scenario_variants({}, [{"region": "SWE"}]) == [{}, {"region": "SWE"}]   # a log: as logged
+
+
+CATALOGUE = pd.DataFrame({
+    "model": ["meta-llama/Prompt-Guard-86M", "Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct",
+              "google/gemma-2-9b-it", "mistralai/Mistral-7B-Instruct-v0.3", "gpt-4o"],
+    "params_b": [0.086, 7.6, 3.2, 9.2, 7.2, np.nan],
+    "quality": [np.nan, 27.0, 24.0, 28.0, 16.0, np.nan],
+})
+
+
+def test_alternative_candidates_keep_what_the_catalogue_knows():
+    gpus = pd.DataFrame({"gpu": ["T4", "H100-SXM", "L4"]})
+    regions = pd.DataFrame({"region": ["USA", "SWE", "aws:eu-north-1"]})
+    cand = whatif.alternative_candidates(CATALOGUE, gpus, regions, ["google/gemma-2-9b-it"], [1.0])
+    assert cand.models == tuple(whatif.alternative_models(CATALOGUE, ["google/gemma-2-9b-it"])[0])
+    assert set(cand.models) == {"Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.2-3B-Instruct"}
+    assert cand.gpus == ("H100-SXM", "L4") and cand.regions == ("SWE", "aws:eu-north-1")   # in preference order
+    assert dict(cand.quality) == {"Qwen/Qwen2.5-7B-Instruct": 27.0, "meta-llama/Llama-3.2-3B-Instruct": 24.0,
+                                  "google/gemma-2-9b-it": 28.0, "mistralai/Mistral-7B-Instruct-v0.3": 16.0}
+    assert hash(cand) == hash(tuple(cand))            # hashable: the page caches on it
+
+
+def test_models_by_weight_of_a_frame_and_of_grouped_requests():
+    frame = pd.DataFrame({"model": ["b", "a", "a", "a"], "input_tokens": [1, 2, 3, 4]})
+    assert list(whatif.models_by_weight(frame).items()) == [("a", 3), ("b", 1)]
+    grouped = whatif.GroupedRequests.of(pd.concat([frame, pd.DataFrame({"model": [None], "input_tokens": [5]})]))
+    assert list(whatif.models_by_weight(grouped).items()) == [("a", 3.0), ("b", 1.0)]   # a missing model left out
+    assert whatif.models_by_weight(frame.drop(columns="model")).empty
+    assert whatif.models_by_weight(whatif.GroupedRequests()).empty
+
+
+def test_analyse_runs_compare_sensitivity_and_alternatives_on_one_grouping():
+    scenarios = [BASE, {**BASE, "region": "SWE"}]
+    alternatives = whatif.Alternatives(models=("Qwen/Qwen2.5-7B-Instruct",), gpus=("L4", "Z9000"), regions=("FRA",),
+                                       quality=(("Qwen/Qwen2.5-7B-Instruct", 27.0),))
+    res = whatif.analyse(PROMPTS, scenarios, alternatives, output_tokens=200)
+    assert res["groups"] == 2 and res["resolution"] == 0
+    table = whatif.compare(PROMPTS, scenarios, output_tokens=200)
+    assert res["compare"]["total_g_co2e"].to_numpy() == pytest.approx(table["total_g_co2e"].to_numpy())
+    assert res["base_total"] == pytest.approx(table["total_g_co2e"].iloc[0])
+    assert set(res["sensitivity"]["parameter"]) == set(whatif.DEFAULT_VARIATIONS)
+    alts = res["alternatives"]
+    assert sorted(alts["label"]) == sorted(["base (scenario 1)", "Qwen/Qwen2.5-7B-Instruct", "L4", "FRA"])
+    assert alts.set_index("label").at["Qwen/Qwen2.5-7B-Instruct", "quality"] == 27.0
+    assert len(res["skipped"]) == 1 and res["skipped"][0].startswith("Z9000: Unknown GPU")
+
+
+# ---------------------------------------------------------------- grouped requests
 @pytest.mark.parametrize("max_groups", [10**9, 500])
 def test_grouped_totals_equal_row_by_row_totals(scored, max_groups):
     """Exact groups (no coarsening) match to rounding; the coarsest grid (2 buckets per decade, forced by a tiny
