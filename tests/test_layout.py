@@ -78,3 +78,11 @@ def test_the_layout_the_docs_describe_is_the_tree():
     assert not missing, missing
     top = {p.name for p in (REPO / "seal").iterdir() if p.is_dir() and not p.name.startswith("__")}
     assert top <= {m.rstrip("/").split("/")[1] for m in re.findall(r"seal/\w+/", layout)}, top   # every package named
+
+
+def test_every_function_in_the_package_is_under_60_lines():
+    # a function that long holds several ideas; split it into named steps (CONTRIBUTING.md "Naming rules")
+    long = [f"{p.relative_to(REPO)}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for p in (REPO / "seal").rglob("*.py") for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 >= 60]
+    assert not long, long
