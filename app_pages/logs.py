@@ -105,7 +105,7 @@ def _load(upload, defaults: dict[str, Any]) -> None:
                 log, summary = loaders.summarize_upload(digest, upload.name, key[0], limits, path, key[1], key[2],
                                                         key[4], key[5])
     except Exception as exc:  # noqa: BLE001 - shown; the previous log stays loaded
-        failure = _failure(exc, upload.name, file_id, digest, key or _wanted(digest, defaults, limits))
+        failure = _failure(exc, upload.name, file_id, digest, key, _wanted(digest, defaults, limits))
         st.session_state["logs_failed"] = failure
         _show_failure(failure, previous)
         return
@@ -126,10 +126,12 @@ def _read_already(previous: dict[str, Any] | None, failed: dict[str, Any] | None
     return False
 
 
-def _failure(exc: Exception, name: str, file_id: str | None, digest: str | None, key: tuple) -> dict[str, Any]:
-    """The kept record of a failed read: its message, unknown models, and whether skipping bad rows would help; a
-    table SEAL cannot map records its columns (``logs_file_columns``) for the mapping step."""
-    failure = {"file_id": file_id, "digest": digest, "name": name, "key": key, "unknown_models": None}
+def _failure(exc: Exception, name: str, file_id: str | None, digest: str | None, key: tuple | None,
+             wanted: tuple) -> dict[str, Any]:
+    """The kept record of a failed read: its message, unknown models, and whether skipping bad rows would help
+    (only once the read had started: ``key`` is None when the upload could not even be copied); a table SEAL cannot
+    map records its columns (``logs_file_columns``) for the mapping step. ``wanted`` is the key kept without one."""
+    failure = {"file_id": file_id, "digest": digest, "name": name, "key": key or wanted, "unknown_models": None}
     if isinstance(exc, UnmappedTable) and digest:
         st.session_state.setdefault("logs_file_columns", {})[digest] = list(dict.fromkeys(exc.columns))
         failure["message"] = loaders.unmapped_message(name, exc.columns)

@@ -22,6 +22,11 @@ def numeric_series(frame: pd.DataFrame, col: str, default: float = np.nan) -> pd
     return pd.Series(numeric_column(frame, col, default), index=frame.index)
 
 
+def object_column(frame: pd.DataFrame, col: str, fill: Any = None) -> pd.Series:
+    """``frame[col]``, or an object column of ``fill`` (None; ``""`` for ``warnings``) where ``frame`` has none."""
+    return frame[col] if col in frame else pd.Series([fill] * len(frame), index=frame.index, dtype=object)
+
+
 def blank(s: pd.Series) -> np.ndarray:
     """True where a text cell is missing or empty (decided once per distinct value: logs repeat a few)."""
     if s.isna().all():

@@ -43,8 +43,9 @@ BUCKET_COLUMNS: tuple[str, ...] = COUNT_COLUMNS + TIME_COLUMNS
 # Buckets per decade, finest first; 0 = exact values. A table growing past ``max_groups`` moves one step coarser.
 RESOLUTIONS: tuple[int, ...] = (0, 64, 32, 16, 8, 4, 2)
 MAX_GROUPS = 12_000                # groups kept before coarsening: bounds the time per scenario (`make bench`)
-# Measured (tests/test_whatif.py, `make bench`): on a 200 k-row synthetic log of 8 models x 4 GPUs x 9
-# regions, totals at 4 buckets per decade differ from per-row estimation by < 0.5 % (8 per decade: < 0.15 %).
+# Measured with `make bench` (bench/run.py `bench_whatif` reports scenario 1 against row-by-row): on a 200 k-row
+# synthetic log of 8 models x 4 GPUs x 9 regions, totals at 4 buckets per decade differ from per-row estimation by
+# < 0.5 % (8 per decade: < 0.15 %); tests/test_whatif.py holds the grouped totals to GROUPING_TOLERANCE.
 GROUPING_TOLERANCE = 0.01          # fraction: the stated bound on any grouped total's error
 MIN_TIME_S = 1e-3                  # s: latencies below are bucketed with it
 

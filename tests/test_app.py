@@ -66,7 +66,7 @@ def test_navigation_has_exactly_the_seven_pages_with_estimate_first():
 
 
 def _estimate_offers_typical_output_lengths(at: AppTest) -> None:
-    assert [b.label for b in at.button] == ["Estimate"]
+    assert "Estimate" in [b.label for b in at.button]
     typical = _table(at, "Typical output tokens")
     assert "Tweet" in set(typical["Task"])
     assert typical["Typical output tokens"].between(10, 10_000).all(), typical   # tokens per answer, not words
@@ -138,7 +138,7 @@ def test_estimate_widgets_have_the_exact_labels():
     assert "Expected output tokens" in [w.label for w in at.number_input]
     split = at.radio(key="est_split")
     assert list(split.options) == ["One prompt per line", "Blocks separated by a blank line"]
-    assert [b.label for b in at.button] == ["Estimate"]
+    assert "Estimate" in [b.label for b in at.button]
     model_labels = list(at.selectbox(key="est_model").options)
     assert any("· open ·" in x and " B" in x for x in model_labels)  # open models with their size
     assert any("· closed ·" in x for x in model_labels)

@@ -74,7 +74,7 @@ def test_power_is_within_tdp_bounds():
     r = run(frame(3, gpu=["H100-SXM", "A100-SXM4-80GB", "L4"], batch_size=[1.0, 32.0, 8.0]))
     tdp = load_gpus().set_index("gpu").loc[["H100-SXM", "A100-SXM4-80GB", "L4"], "tdp_w"].to_numpy(dtype=float)
     for phase in ("prefill", "decode"):
-        assert (r[f"{phase}_power_w"] >= 0.05 * tdp).all() and (r[f"{phase}_power_w"] <= tdp).all()
+        assert (r[f"{phase}_power_w"] >= P.POWER_FLOOR_TDP_SHARE * tdp).all() and (r[f"{phase}_power_w"] <= tdp).all()
 
 
 # ---------------------------------------------------------------- monotonicity
@@ -194,7 +194,7 @@ def test_power_fraction_is_the_clipped_curve():
     assert f[0] == pytest.approx(PARAMS.power_idle)
     assert f[1] == pytest.approx(PARAMS.power_idle + 0.5 * (PARAMS.power_compute + PARAMS.power_memory))
     assert f[2] == 1.0   # idle + compute + memory > 1: clipped at TDP
-    assert P.power_fraction(np.zeros(1), np.zeros(1), 0.01, PARAMS)[0] == 0.05
+    assert P.power_fraction(np.zeros(1), np.zeros(1), 0.01, PARAMS)[0] == P.POWER_FLOOR_TDP_SHARE
     assert (np.diff(P.power_fraction(np.linspace(0, 1, 5), np.zeros(5), 1.0, PARAMS)) >= 0).all()
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from seal.carbon import defaults as D
 from seal.data import facts
-from seal.data.sources import ecologits_version
+from seal.data.catalogue import ecologits_version
 from seal.errors import SealError
 
 CLOUD_REGIONS_CSV = facts.path("cloud_regions.csv")

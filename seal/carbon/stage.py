@@ -17,7 +17,7 @@ from seal.carbon import defaults as D
 from seal.carbon import impacts as I
 from seal.carbon.regions import region_codes
 from seal.errors import SealError
-from seal.frames import add_codes, labels_column, numeric_column, with_columns
+from seal.frames import add_codes, labels_column, numeric_column, object_column, with_columns
 from seal.units import J_PER_WH
 
 EXTRA_COLUMNS = ("region_zone", "wue_l_per_kwh")
@@ -116,8 +116,7 @@ def _settings(boundary: str, pue, market_g_per_kwh, host_power_w, idle_overhead,
 
 def _regions(frame: pd.DataFrame) -> _Regions:
     """The frame's ``region`` values resolved (a missing column or value: the world average)."""
-    region = frame["region"] if "region" in frame else pd.Series([None] * len(frame), index=frame.index)
-    return _Regions(*region_codes(region))
+    return _Regions(*region_codes(object_column(frame, "region")))
 
 
 def _gpu_time_s(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -280,8 +279,7 @@ def _adpe_pe_columns(facility_j: _Span, regions: _Regions, share_s: np.ndarray,
 def _with_codes(frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> pd.Series:
     """The frame's ``warnings`` (all empty without one) with each code appended where its mask holds; unchanged
     when no mask holds anywhere."""
-    warnings = frame["warnings"] if "warnings" in frame else pd.Series([""] * len(frame), index=frame.index,
-                                                                        dtype=object)
+    warnings = object_column(frame, "warnings", "")
     fired = {code: mask for code, mask in masks.items() if mask.any()}
     return add_codes(warnings, fired) if fired else warnings
 

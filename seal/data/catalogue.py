@@ -21,6 +21,7 @@ a range). A point value is the range's midpoint, as in EcoLogits' ``RangeValue.m
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.resources
 import json
 import re
@@ -32,7 +33,6 @@ import pandas as pd
 
 from seal.data import aliases as _aliases
 from seal.data.names import params_from_name
-from seal.data.sources import ecologits_version
 
 ECOLOGITS_MODELS_RESOURCE = "data/models.json"
 HF_PROVIDER = "huggingface_hub"
@@ -81,6 +81,16 @@ MODELS: dict[str, str] = {  # the store's ``models`` table (column -> DuckDB typ
 
 
 # ------------------------------------------------------------------ EcoLogits
+@functools.lru_cache(maxsize=1)
+def ecologits_version() -> str:
+    """Version of the installed EcoLogits package, whose model catalogue and electricity mixes SEAL reads
+    (``not installed`` without it: ``seal data init`` reports that)."""
+    try:
+        return importlib.metadata.version("ecologits")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def ecologits_models_bytes() -> bytes:
     """The installed EcoLogits package's ``models.json`` (never a copy in this repository)."""
     return importlib.resources.files("ecologits").joinpath(ECOLOGITS_MODELS_RESOURCE).read_bytes()

@@ -390,8 +390,9 @@ def _parsed_frame(grid: np.ndarray, first: dict[str, int], line_no: np.ndarray, 
         pue = np.ones(len(grid))
 
     frame = pd.DataFrame({"line": line_no, "run_id": run_id, "ts": ts, "duration": duration, "pue": pue})
+    ok_pue = pue > 0   # a non-positive pue is a bad row (marked above): no division by it
     for c, v in energy.items():
-        frame[c] = v / pue  # CodeCarbon's energies are IT energy x pue
+        frame[c] = np.divide(v, pue, out=np.full(len(v), np.nan), where=ok_pue)  # CodeCarbon's energies: IT x pue
     for c in ("gpu_model", "task_name", *_PASSTHROUGH):
         if c in first:
             frame[c] = _stripped(raw(c))

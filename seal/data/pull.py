@@ -18,7 +18,7 @@ import pandas as pd
 from seal.data import catalogue, facts, ingest, store
 from seal.data.download import BACKOFF_S, RETRIES, Fetched, fetch_source, resolve_mirror
 from seal.data.schema import BENCHMARK_RUNS, GRID_ZONES, INGEST_LOG, USER_TABLES
-from seal.data.sources import SOURCES, Source, ecologits_version, select
+from seal.data.sources import SOURCES, Source, select
 from seal.errors import DataSourceError
 
 GPUS_CSV = facts.path("gpus.csv")
@@ -31,7 +31,7 @@ def grid_zones_table() -> tuple[pd.DataFrame, bytes]:
     """EcoLogits' electricity mixes (installed package) -> ``grid_zones`` (gCO2e/kWh = kgCO2e/kWh × 1000)."""
     raw = importlib.resources.files("ecologits").joinpath("data/electricity_mixes.json").read_bytes()
     mixes = json.loads(raw)["electricity_mixes"]
-    src = f"EcoLogits {ecologits_version()} electricity_mixes.json (https://github.com/mlco2/ecologits)"
+    src = f"EcoLogits {catalogue.ecologits_version()} electricity_mixes.json (https://github.com/mlco2/ecologits)"
     frame = pd.DataFrame({
         "zone": [m["name"] for m in mixes],
         "gwp_g_per_kwh": [m.get("gwp", float("nan")) * 1000.0 for m in mixes],

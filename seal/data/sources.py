@@ -10,11 +10,11 @@ repository, never downloaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import functools
-import importlib.metadata
 import importlib.resources
 from pathlib import Path
 from urllib.parse import quote
+
+from seal.data.catalogue import ecologits_version
 
 HF_DATASET = "https://huggingface.co/datasets/optimum-benchmark/llm-perf-leaderboard/resolve/main"
 MLENERGY_REPO = "ml-energy/leaderboard-v2"
@@ -97,16 +97,6 @@ def _mlenergy_v3_files() -> tuple[SourceFile, ...]:
         SourceFile(f"mlenergy-v3/public/data/{rel}", f"{MLENERGY_V3_RAW}/{quote(rel)}",
                    "mlenergy-v3-index" if rel == "index.json" else "mlenergy-v3-model", sha256=sha)
         for sha, rel in read_manifest(MANIFEST_DIR / "mlenergy_v3_files.txt"))
-
-
-@functools.lru_cache(maxsize=1)
-def ecologits_version() -> str:
-    """Version of the installed EcoLogits package, whose model catalogue and electricity mixes SEAL reads
-    (``not installed`` without it: ``seal data init`` reports that)."""
-    try:
-        return importlib.metadata.version("ecologits")
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 SOURCES: dict[str, Source] = {

@@ -625,7 +625,7 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
             another energy model.
     """
     from seal.data.measured import source_name
-    from seal.frames import add_codes, with_columns
+    from seal.frames import add_codes, object_column, with_columns
 
     cals = load_calibrations(db_path)
     dep = _deployments(frame, deployment, cals)
@@ -653,7 +653,7 @@ def apply_calibration(frame: pd.DataFrame, deployment: str | None = None, db_pat
         outside[np.flatnonzero(rows)[out_rows]] = True
     factor = columns["gpu_energy_j"] / np.maximum(frame["gpu_energy_j"].to_numpy(dtype=float), 1e-30)
     out = with_columns(frame, {**columns, "deployment": canon, "calibration_factor": np.where(calibrated, factor, 1.0)})
-    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    existing = object_column(out, "warnings", "")
     out["warnings"] = add_codes(existing, {"calibrated-deployment": calibrated, "calibration-outside-coverage": outside})
     if "sources" in out:
         src = out["sources"].astype(object).to_numpy(copy=True)

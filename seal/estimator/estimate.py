@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from seal.errors import SealError
-from seal.frames import add_codes, blank, labels_column, with_columns
+from seal.frames import add_codes, blank, labels_column, object_column, with_columns
 from seal.frames import numeric_column as _num
 
 from seal.estimator import defaults as D
@@ -36,11 +36,6 @@ def _map_unique(s: pd.Series, func, missing=None) -> np.ndarray:
         values[i] = func(u)
     values[-1] = missing
     return values[codes]
-
-
-def _object_column(frame: pd.DataFrame, col: str) -> pd.Series:
-    """``frame[col]``, or an all-None object column where ``frame`` has none."""
-    return frame[col] if col in frame else pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
 def catalogue_sizes(models: pd.Series, db_path=None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -97,7 +92,7 @@ def unknown_models(frame: pd.DataFrame, db_path=None, *, model: str | None = Non
         return np.zeros(n, dtype=bool)
     from seal.data.catalogue import catalogue_version
 
-    models = _object_column(frame, "model")
+    models = object_column(frame, "model")
     codes, uniques = pd.factorize(models.astype(object), use_na_sentinel=True)
     names = [str(u).strip() for u in uniques]
     fill = (model or "").strip()
@@ -199,7 +194,7 @@ def resolve_sizes(frame: pd.DataFrame, db_path=None) -> pd.DataFrame:
     """Total/active params (B) and their range per row: user's ``params_b`` / ``active_params_b`` override
     the catalogue. Raises SealError naming models that are unknown and have no size."""
     user_p, user_a = _num(frame, "params_b"), _num(frame, "active_params_b")
-    models = _object_column(frame, "model")
+    models = object_column(frame, "model")
     sizes = _user_sizes(user_p, user_a, models)
     need = np.isnan(user_p) & ~blank(models)
     if need.any():
@@ -258,7 +253,7 @@ def _gpu_names(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Canonical GPU name per row (``DEFAULT_GPU`` where none is given), and where it was the default."""
     from seal.data.gpus import resolve_gpu
 
-    gpu_in = _object_column(frame, "gpu")
+    gpu_in = object_column(frame, "gpu")
     gpu_default = blank(gpu_in)
     gpu = resolve_gpu(gpu_in.astype(object).where(~gpu_default, None)).to_numpy(dtype=object, copy=True)
     gpu[gpu_default] = DEFAULT_GPU
@@ -277,13 +272,14 @@ def _batch_sizes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return batch, batch_default
 
 
-def _stated_precisions(frame: pd.DataFrame, sizes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Precision per row: the one given, else the model's native low-precision format, else the one its name states
-    ("" where none applies: the default follows); plus where the native and where the named format were used."""
+def _stated_precisions(frame: pd.DataFrame, sizes: pd.DataFrame
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Precision per row: the one given, else the model's native low-precision format, else the one its name states;
+    plus where none applies (the default follows), where the native and where the named format were used."""
     from seal.estimator.shapes import native_precisions
 
     n = len(frame)
-    prec = resolve_precision(_object_column(frame, "precision"))
+    prec = resolve_precision(object_column(frame, "precision"))
     prec_default = prec == ""
     # no precision given: a model published only in a low-precision format (gpt-oss in MXFP4, DeepSeek-V3 in FP8)
     # is served in it; others in the default 16-bit format
@@ -298,7 +294,7 @@ def _stated_precisions(frame: pd.DataFrame, sizes: pd.DataFrame) -> tuple[np.nda
     how = sizes["resolution"].to_numpy(dtype=object) if "resolution" in sizes else np.full(n, "", dtype=object)
     use_named = prec_default & pd.notna(stated) & ~np.isin(how, ["exact", "normalised"])
     prec = np.where(use_named, stated, prec).astype(object)
-    return prec, use_native, use_named
+    return prec, prec_default & ~use_named, use_native, use_named
 
 
 def _precision_specs(prec: np.ndarray, no_bf16: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -328,9 +324,8 @@ def serving_setup(frame: pd.DataFrame, sizes: pd.DataFrame, gpus_table: pd.DataF
     facts = gpus_table.set_index("gpu")
     gpu, gpu_default = _gpu_names(frame)
     batch, batch_default = _batch_sizes(frame)
-    engine, engine_default, engine_approx = resolve_engine(_object_column(frame, "engine"), batch, ~batch_default)
-    prec, use_native, use_named = _stated_precisions(frame, sizes)
-    prec_default = (prec == "") & ~use_named
+    engine, engine_default, engine_approx = resolve_engine(object_column(frame, "engine"), batch, ~batch_default)
+    prec, prec_default, use_native, use_named = _stated_precisions(frame, sizes)
     no_bf16 = _map_unique(pd.Series(gpu), lambda u: str(facts.loc[u].get("bf16_supported", True)).lower() == "false",
                           missing=False).astype(bool)
     prec = np.where(prec_default, np.where(no_bf16, DEFAULT_PRECISION_NO_BF16, DEFAULT_PRECISION), prec).astype(object)
@@ -796,7 +791,7 @@ def _blend_latency(est: dict[str, np.ndarray], mid: dict, model: Any, plan: Conf
 def _warning_codes(out: pd.DataFrame, plan: ConfigPlan, cfg: np.ndarray, latency_driven: np.ndarray,
                    too_few_gpus: np.ndarray) -> pd.Series:
     """The ``warnings`` column: the input's codes, then how names were resolved, then the estimate's own."""
-    existing = out["warnings"] if "warnings" in out else pd.Series([""] * len(out), index=out.index)
+    existing = object_column(out, "warnings", "")
     if any(plan.resolution_warnings):     # how names were resolved: model-alias, model-default-tag-size ...
         from seal.errors import join_codes
 

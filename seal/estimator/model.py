@@ -193,12 +193,17 @@ def runs_physics_frame(runs: pd.DataFrame, gpus_table: pd.DataFrame,
         "model": runs["model_id"].astype(object),
         "params_b": params, "active_params_b": active,
         "bytes_per_param": bpp, "quant_scheme": scheme, "compute": compute, "engine": engine.to_numpy(dtype=object),
-        "gpu": runs["gpu"], "gpus": runs["gpu_count"].astype(float).fillna(1.0).to_numpy() / dp,
+        "gpu": runs["gpu"], "gpus": run_gpus(runs) / dp,
         "batch_size": np.maximum(runs["batch_size"].astype(float).fillna(1.0).to_numpy() / dp, 1.0),
         "input_tokens": run_input_tokens(runs, task_input_tokens, v2_input_tokens),
         "output_tokens": runs["output_tokens"].astype(float),
     }, index=runs.index)
     return physics_frame(frame, gpus_table)
+
+
+def run_gpus(runs: pd.DataFrame) -> np.ndarray:
+    """GPUs per benchmark run (``gpu_count``; 1 where the source does not say)."""
+    return runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
 
 
 def measured_time_s(runs: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -207,7 +212,7 @@ def measured_time_s(runs: pd.DataFrame) -> dict[str, np.ndarray]:
     out = {k: runs[k].astype(float).to_numpy() if k in runs else np.full(len(runs), np.nan)
            for k in ("prefill_latency_s", "decode_latency_s")}
     tput = runs["throughput_tok_s"].astype(float).to_numpy() if "throughput_tok_s" in runs else np.nan
-    gpus = runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    gpus = run_gpus(runs)
     out["request_gpu_time_s"] = gpus * runs["output_tokens"].astype(float).to_numpy() / tput
     return out
 
@@ -216,13 +221,13 @@ def _source_power_w(runs: pd.DataFrame) -> np.ndarray:
     """Mean power per GPU (W) as the source itself measured it (``power_w`` / GPUs; ML.ENERGY v3), NaN elsewhere."""
     if "power_w" not in runs:
         return np.full(len(runs), np.nan)
-    return runs["power_w"].astype(float).to_numpy() / runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    return runs["power_w"].astype(float).to_numpy() / run_gpus(runs)
 
 
 def measured_power_w(runs: pd.DataFrame) -> np.ndarray:
     """Measured mean power per GPU (W): the source's own (ML.ENERGY v3), else energy / time where both are
     measured (LLM-Perf phases summed; ML.ENERGY v2 from throughput); NaN elsewhere."""
-    gpus = runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    gpus = run_gpus(runs)
     t = measured_time_s(runs)
     e_pf, e_dc, e_rq = (runs[c].astype(float).to_numpy() for c in ("prefill_energy_j", "decode_energy_j",
                                                                     "request_energy_j"))

@@ -24,6 +24,9 @@ ENGINE_PREFIX = {"transformers": "transformers", "vllm-2024": "vllm2024", "vllm"
 ENGINE_FIELDS = ("compute_eff", "memory_eff", "link_eff", "layer_s", "step_s", "seq_s", "comm_s", "moe_x")
 ACT_BYTES = 2.0        # bytes per activation element exchanged between GPUs (bf16)
 COLLECTIVES_PER_LAYER = 2.0   # tensor parallel: one all-reduce after attention, one after the MLP (Megatron)
+RING_ALL_REDUCE_PASSES = 2.0  # a ring all-reduce sends each byte twice (reduce-scatter + all-gather): 2(g-1)/g
+POWER_FLOOR_TDP_SHARE = 0.05  # fraction of TDP: SEAL's floor on a serving GPU's modelled power (a fit never
+#                               drives it to zero)
 # GPU generations with a fitted power scale (others use 1: the global curve).
 GENERATIONS = ("turing", "ampere", "hopper", "blackwell")
 # Quantization schemes with fitted eager-kernel costs (transformers only; served engines use fused kernels).
@@ -57,7 +60,8 @@ class PhysicsParams:
     Compute and memory traffic overlap: their busy time is the 2-norm ``sqrt(c^2 + m^2)`` (the p of a p-norm fitted
     2.03 when left free; fixed at 2, which ``np.hypot`` computes without per-row powers).
     Power per GPU = TDP x scale(generation) x (idle + compute x compute-busy share + memory x memory-busy share),
-    clipped to [0.05, 1] of TDP: time spent in fixed overheads and collectives draws only the idle part.
+    clipped to [``POWER_FLOOR_TDP_SHARE``, 1] of TDP: time spent in fixed overheads and collectives draws only the
+    idle part.
     """
 
     transformers_compute_eff: float = 0.5
@@ -251,7 +255,7 @@ def _collectives_s(pf: dict, params: PhysicsParams, at, prefill_tokens, log2_g):
         return 0.0, 0.0
     s, g = pf["shape"], pf["gpus"]
     link = pf["link_gb_s"] * 1e9 * params.engine_array("link_eff", pf["engine"])
-    per_token = COLLECTIVES_PER_LAYER * s.layers * s.hidden * ACT_BYTES * 2.0 / np.maximum(link, 1.0)
+    per_token = COLLECTIVES_PER_LAYER * s.layers * s.hidden * ACT_BYTES * RING_ALL_REDUCE_PASSES / np.maximum(link, 1.0)
     share_g = (g - 1.0) / g
     return at(per_token) * prefill_tokens * share_g, at(per_token * pf["batch"]) * share_g
 
@@ -296,7 +300,7 @@ def power_fraction(compute_share: np.ndarray, memory_share: np.ndarray, scale: n
                    params: PhysicsParams) -> np.ndarray:
     """GPU power as a fraction of TDP: ``scale_gen x (idle + compute x c + memory x m)``, clipped to 0.05-1."""
     f = scale * (params.power_idle + params.power_compute * compute_share + params.power_memory * memory_share)
-    return np.clip(f, 0.05, 1.0)
+    return np.clip(f, POWER_FLOOR_TDP_SHARE, 1.0)
 
 
 def generation_scale(generation: np.ndarray, params: PhysicsParams) -> np.ndarray | float:

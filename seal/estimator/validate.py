@@ -165,10 +165,10 @@ SPLITS = ("random-5fold", "leave-one-family-out", "leave-one-gpu-out", *(f"size>
 def measured_targets(runs: pd.DataFrame) -> dict[str, np.ndarray]:
     """Measured value per target: energies (J), power (W per GPU), time (GPU-seconds per request; batch-1 rows:
     prefill + decode wall time x GPUs)."""
-    from seal.estimator.model import measured_power_w, measured_time_s
+    from seal.estimator.model import measured_power_w, measured_time_s, run_gpus
 
     t = measured_time_s(runs)
-    gpus = runs["gpu_count"].astype(float).fillna(1.0).to_numpy()
+    gpus = run_gpus(runs)
     batch1 = (t["prefill_latency_s"] + t["decode_latency_s"]) * gpus
     return {
         **{k: runs[f"{k}_energy_j"].astype(float).to_numpy() for k in ("prefill", "decode", "request")},

@@ -118,6 +118,13 @@ def _q(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file, from its footer (the progress bar's total)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def _json_document_sql(container: str, p: str) -> str:
     """The query giving one ``line`` per record of the JSON document ``p`` (a quoted path): the array's or
     the document's objects, a ``{"data": [...]}`` list's items, or a Langfuse trace's observations."""
@@ -143,7 +150,7 @@ class _Plan:
         c = det.container
         self.label = {"jsonl": "line", "sse": "line", "csv": "line", "parquet": "row"}.get(c, "record")
         self.first_line = 2 if c == "csv" else 1
-        self.total_rows: int | None = None
+        self.total_rows: int | None = _parquet_rows(path) if c == "parquet" else None
         self.read_columns: list[str] = ["line"]
         self.source = self._source_sql(skip_bad)
         # a streamed log: every batch's parsed chunks go to the table seal_stream, grouped into completions at the end
@@ -178,9 +185,6 @@ class _Plan:
                   f"buffer_size={CSV_BUFFER_BYTES}{rejects})")
             return f"SELECT {self._projection(det.columns)} FROM {rd}"
         if c == "parquet":
-            import pyarrow.parquet as pq
-
-            self.total_rows = pq.ParquetFile(self.path).metadata.num_rows
             return f"SELECT {self._projection(det.columns)} FROM read_parquet({p})"
         raise SealError(f"Unsupported container {c!r}.")  # pragma: no cover - detect() returns only the above
 

@@ -102,7 +102,7 @@ def regions() -> pd.DataFrame:
     out = pd.DataFrame({"region": table["region"].astype(str), "grid_intensity_g_per_kwh": g.to_numpy()})
     labels = out["region"] + " — " + table["name"].astype(str)
     out["label"] = (labels + g.map(lambda v: f" · {v:.0f} g/kWh" if pd.notna(v) else "")).to_numpy()
-    return out.drop_duplicates("region").reset_index(drop=True)
+    return out
 
 
 def db_path() -> Path:
